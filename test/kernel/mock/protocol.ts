@@ -1,0 +1,92 @@
+// The mock driver's wire protocol (see PROTOCOL.md), for tests and benchmarks.
+import * as fs from 'node:fs';
+
+export const CTL = '/sys/kernel/debug/fwctl_mock/ctl';
+/** The device type number the mock reports by default: unknown to the UAPI on purpose. */
+export const DEFAULT_TYPE = 0xfff0;
+export const HEADER = 16;
+
+export enum Op {
+  Echo = 0,
+  Transform = 1,
+  Fail = 2,
+  Fill = 3,
+  Sleep = 4,
+  Scope = 5,
+}
+
+/** A mock request: 16-byte little-endian header then the payload. */
+export function request(op: Op, arg = 0, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const buf = Buffer.alloc(HEADER + payload.length);
+  buf.writeUInt32LE(op, 0);
+  buf.writeUInt32LE(arg, 4);
+  buf.set(payload, HEADER);
+  return buf;
+}
+
+/** The device_data blob the mock returns for a given length. */
+export function infoPattern(len: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) b[i] = (i * 31 + 7) & 0xff;
+  return b;
+}
+
+/** The FILL op's response pattern. */
+export function fillPattern(len: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) b[i] = (i * 13 + 1) & 0xff;
+  return b;
+}
+
+export interface MockDevice {
+  name: string;
+  parent: string;
+  type: number;
+  datalen: number;
+  mode: string;
+}
+
+/** The live mock devices, as the driver's ctl file lists them. */
+export function devices(): MockDevice[] {
+  return fs
+    .readFileSync(CTL, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [name, ...kv] = line.trim().split(/\s+/);
+      const f = Object.fromEntries(kv.map((p) => p.split('=') as [string, string]));
+      return {
+        name,
+        parent: f.parent,
+        type: Number(f.type),
+        datalen: Number(f.datalen),
+        mode: f.mode ?? 'generic',
+      };
+    });
+}
+
+function ctl(command: string): void {
+  fs.writeFileSync(CTL, command);
+}
+
+/** Register a new mock device and return it (the one that was not there before). */
+export function add(opts: { type?: number; datalen?: number; mode?: string } = {}): MockDevice {
+  const before = new Set(devices().map((d) => d.name));
+  const parts = ['add'];
+  if (opts.type !== undefined) parts.push(`type=${opts.type}`);
+  if (opts.datalen !== undefined) parts.push(`datalen=${opts.datalen}`);
+  if (opts.mode !== undefined) parts.push(`mode=${opts.mode}`);
+  ctl(parts.join(' '));
+  const added = devices().filter((d) => !before.has(d.name));
+  if (added.length !== 1) throw new Error(`mock add: expected one new device, got ${added.length}`);
+  return added[0];
+}
+
+/** Unregister a mock device (hot-unplug): open fds on it become orphaned. */
+export function del(name: string): void {
+  ctl(`del ${name}`);
+}
+
+export function inVm(): boolean {
+  return process.env.FWCTL_IN_VM === '1';
+}
