@@ -1,0 +1,370 @@
+// Device: open/info/rpc/close, sync and async. Struct bytes are packed here
+// from the layouts in lib/uapi; the native layer only patches buffer
+// addresses in and issues the ioctl.
+
+import './dispose';
+import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
+import { binding as loadBinding, type NativeBinding, type NativeHandle } from './binding';
+import { decodeInfo, type DeviceInfo } from './decode';
+import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
+import { closedError, FwctlError } from './errors';
+import { FWCTL_INFO, FWCTL_RPC, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
+import { HOST_LE, type Bytes } from './uapi/layout';
+import { fwctlInfo, fwctlRpc } from './uapi/structs';
+
+export type { Bytes };
+
+export type OpenOptions = Roots;
+
+export interface RpcOptions {
+  /** The access the RPC needs: Scope.Configuration, DebugReadOnly, DebugWrite or DebugWriteFull. */
+  scope: Scope;
+  /** Bytes to reserve for the response (default 4096, at most 2 MiB). A longer answer is truncated. */
+  responseLength?: number;
+  /** Required for DebugWrite and DebugWriteFull, which taint the kernel (TAINT_FWCTL). */
+  allowKernelTaint?: boolean;
+}
+
+export interface RpcResult {
+  /** Exactly the bytes the kernel wrote: min(length, responseLength). */
+  response: Buffer;
+  /** The response length the driver reported. */
+  length: number;
+  /** length > responseLength: the driver had more to say; call again with a larger responseLength. */
+  truncated: boolean;
+}
+
+/** First device_data buffer; every known driver's data fits, larger ones cost one more call. */
+const INFO_FIRST_LENGTH = 256;
+const INFO_ATTEMPTS = 3;
+const DEFAULT_RESPONSE_LENGTH = 4096;
+
+const INFO = fwctlInfo.fields;
+const RPC = fwctlRpc.fields;
+/** Patch triples (target, offset, source): arg.out_device_data <- buffer 1. */
+const INFO_PATCHES = Uint32Array.of(0, INFO.out_device_data.offset, 1);
+/** arg.in <- buffer 1 (request), arg.out <- buffer 2 (response). */
+const RPC_PATCHES = Uint32Array.of(0, RPC.in.offset, 1, 0, RPC.out.offset, 2);
+
+// ---- the native binding, replaceable by unit tests ----
+
+let bindingOverride: NativeBinding | undefined;
+
+/** For unit tests: use a fake binding (undefined restores the addon). Not part of the public API. */
+export function setBindingForTesting(fake: NativeBinding | undefined): void {
+  bindingOverride = fake;
+}
+
+function native(): NativeBinding {
+  return bindingOverride ?? loadBinding();
+}
+
+// The binding is typed with Uint8Array; a Buffer is one at run time.
+const u8 = (b: Bytes): Uint8Array => b as Uint8Array;
+
+// ---- argument checks (all before any syscall) ----
+
+/** A device name ('fwctl0') or a path ('/dev/fwctl/fwctl0', './node'). */
+export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
+  if (typeof nameOrPath !== 'string') throw new TypeError('device must be a name like "fwctl0" or a path');
+  if (nameOrPath === '' || nameOrPath.includes('\0')) throw new TypeError(`invalid device name ${JSON.stringify(nameOrPath)}`);
+  if (path.isAbsolute(nameOrPath) || nameOrPath.startsWith('./') || nameOrPath.startsWith('../')) return nameOrPath;
+  if (nameOrPath.includes('/') || nameOrPath.includes('..') || nameOrPath === '.') {
+    throw new TypeError(`invalid device name ${JSON.stringify(nameOrPath)}: give a name like "fwctl0" or a path starting with / or ./`);
+  }
+  return path.join(devRootOf(roots), 'fwctl', nameOrPath);
+}
+
+interface CheckedRpc {
+  scope: Scope;
+  responseLength: number;
+}
+
+function checkLength(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
+  if (value > MAX_RPC_LEN) throw new RangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
+  return value;
+}
+
+export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
+  if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
+  checkLength(request.byteLength, 'request length');
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
+  }
+  const o = options as Partial<Record<keyof RpcOptions, unknown>>;
+  if (typeof o.scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
+  if (!Number.isInteger(o.scope) || o.scope < 0 || o.scope >= SCOPE_NAMES.length) {
+    throw new RangeError(`options.scope ${o.scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
+  }
+  const responseLength = o.responseLength === undefined
+    ? DEFAULT_RESPONSE_LENGTH : checkLength(o.responseLength, 'options.responseLength');
+  if (o.allowKernelTaint !== undefined && typeof o.allowKernelTaint !== 'boolean') {
+    throw new TypeError('options.allowKernelTaint must be a boolean');
+  }
+  const scope = o.scope as Scope;
+  if (scope >= Scope.DebugWrite && o.allowKernelTaint !== true) {
+    const rawio = scope === Scope.DebugWriteFull ? ' It also needs CAP_SYS_RAWIO.' : '';
+    throw new FwctlError({
+      code: 'EPERM',
+      path: devicePath,
+      detail: `refused before calling the kernel: scope ${SCOPE_NAMES[scope]} taints the kernel ` +
+        `(TAINT_FWCTL, bit ${TAINT_FWCTL_BIT} of /proc/sys/kernel/tainted) on its first use; ` +
+        `pass allowKernelTaint: true to allow it.${rawio}`,
+    });
+  }
+  return { scope, responseLength };
+}
+
+// ---- what a node must be before we open it ----
+
+const S_IFMT = fs.constants.S_IFMT;
+const S_IFCHR = fs.constants.S_IFCHR;
+
+function kindOf(st: fs.BigIntStats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a character device';
+}
+
+/** Linux dev_t encoding (glibc gnu_dev_major/minor). */
+export function splitRdev(rdev: bigint): { major: number; minor: number } {
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return { major, minor };
+}
+
+function notFwctl(p: string, why: string): FwctlError {
+  return new FwctlError({ code: 'ENOTTY', syscall: 'open', path: p, detail: `${p} is not a fwctl device: ${why}` });
+}
+
+function statError(e: unknown, p: string): Error {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new FwctlError({ code, syscall: 'open', path: p }) : (e as Error);
+}
+
+/** Before open(): a character device whose MAJ:MIN belongs to the fwctl class. */
+function checkNode(st: fs.BigIntStats, p: string, subsystem: (major: number, minor: number) => string | null) {
+  if (!st.isCharacterDevice()) throw notFwctl(p, `it is ${kindOf(st)}`);
+  const dev = splitRdev(st.rdev);
+  const sub = subsystem(dev.major, dev.minor);
+  if (sub !== 'fwctl') {
+    throw notFwctl(p, `it is character device ${dev.major}:${dev.minor} of ${sub ? `class '${sub}'` : 'no known class'}`);
+  }
+  return dev;
+}
+
+/** After open(): the fd must be the same character device (catches a node swapped in between). */
+function openChecked(p: string, dev: { major: number; minor: number }): NativeHandle {
+  const handle = native().open(p);
+  if (typeof handle === 'number') throw FwctlError.fromErrno(handle, 'open', p);
+  const st = handle.fstat();
+  const same = typeof st !== 'number' && (st[0] & S_IFMT) === S_IFCHR && st[1] === dev.major && st[2] === dev.minor;
+  if (!same) {
+    handle.close();
+    if (typeof st === 'number') throw FwctlError.fromErrno(st, 'open', p);
+    throw notFwctl(p, 'the node changed between stat() and open()');
+  }
+  return handle;
+}
+
+/** Open a fwctl device by name ('fwctl0') or path, after checking it is one. */
+export function openSync(nameOrPath: string, options?: OpenOptions): Device {
+  const p = resolveDevicePath(nameOrPath, options);
+  let st: fs.BigIntStats;
+  try {
+    st = fs.statSync(p, { bigint: true });
+  } catch (e) {
+    throw statError(e, p);
+  }
+  const dev = checkNode(st, p, (ma, mi) => subsystemOfCharSync(ma, mi, options));
+  return new Device(openChecked(p, dev), p);
+}
+
+export async function open(nameOrPath: string, options?: OpenOptions): Promise<Device> {
+  const p = resolveDevicePath(nameOrPath, options);
+  let st: fs.BigIntStats;
+  try {
+    st = await fs.promises.stat(p, { bigint: true });
+  } catch (e) {
+    throw statError(e, p);
+  }
+  const dev = splitRdev(st.rdev);
+  const sub = st.isCharacterDevice() ? await subsystemOfChar(dev.major, dev.minor, options) : null;
+  checkNode(st, p, () => sub);
+  // open() itself is synchronous in the addon: it is quick (mlx5 creates a
+  // firmware user context, one short command).
+  return new Device(openChecked(p, dev), p);
+}
+
+// ---- the handle ----
+
+/** An open fwctl device. Get one from open() / openSync(). */
+export class Device {
+  /** The device node this handle was opened from. */
+  readonly path: string;
+  readonly #handle: NativeHandle;
+  #closed = false;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  // The sync RPC path reuses one argument struct: a sync call owns the JS
+  // thread until it returns, so no two calls can share it at once.
+  readonly #rpcArg = new Uint8Array(fwctlRpc.size);
+  readonly #rpcView = new DataView(this.#rpcArg.buffer);
+
+  /** @internal Use open() or openSync(). */
+  constructor(handle: NativeHandle, devicePath: string) {
+    this.#handle = handle;
+    this.path = devicePath;
+  }
+
+  /** True after close() or closeSync(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The device type and its device_data (FWCTL_INFO). */
+  async info(): Promise<DeviceInfo> {
+    this.#checkOpen();
+    let length = INFO_FIRST_LENGTH;
+    for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
+      const call = infoCall(length);
+      const rc = await this.#track(this.#handle.ioctl(FWCTL_INFO, INFO_PATCHES, call.arg, u8(call.data)));
+      const next = this.#infoResult(rc, call);
+      if (typeof next !== 'number') return next;
+      length = next;
+    }
+    throw this.#infoUnstable();
+  }
+
+  infoSync(): DeviceInfo {
+    this.#checkOpen();
+    let length = INFO_FIRST_LENGTH;
+    for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
+      const call = infoCall(length);
+      const next = this.#infoResult(this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, call.arg, u8(call.data)), call);
+      if (typeof next !== 'number') return next;
+      length = next;
+    }
+    throw this.#infoUnstable();
+  }
+
+  /**
+   * Send one RPC (FWCTL_RPC). The request is copied first, so the caller's
+   * buffer is free to change while the call runs. Never retried.
+   */
+  async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult> {
+    const { scope, responseLength } = checkRpcArgs(request, options, this.path);
+    this.#checkOpen();
+    const req = new Uint8Array(u8(request)); // a copy owned by this call
+    const response = Buffer.alloc(responseLength);
+    const arg = new Uint8Array(fwctlRpc.size);
+    const view = new DataView(arg.buffer);
+    setRpcArg(view, scope, req.byteLength, responseLength);
+    const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, RPC_PATCHES, arg, req, u8(response)));
+    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
+    return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
+  }
+
+  /** Send one RPC on the calling thread; the kernel reads the caller's request buffer directly. */
+  rpcSync(request: Bytes, options: RpcOptions): RpcResult {
+    const { scope, responseLength } = checkRpcArgs(request, options, this.path);
+    this.#checkOpen();
+    const response = Buffer.alloc(responseLength);
+    const view = this.#rpcView;
+    setRpcArg(view, scope, request.byteLength, responseLength);
+    const rc = this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, u8(request), u8(response));
+    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
+    return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
+  }
+
+  /**
+   * Close the handle. Calls already in flight finish (the fd stays open
+   * under them); the promise resolves once they have settled. Idempotent.
+   */
+  async close(): Promise<void> {
+    const pending = [...this.#inFlight];
+    this.closeSync();
+    await Promise.allSettled(pending);
+  }
+
+  /** Close now; in-flight async calls still complete. Idempotent. */
+  closeSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const rc = this.#handle.close();
+    if (rc < 0 && -rc !== EBADF) throw FwctlError.fromErrno(rc, 'close', this.path);
+  }
+
+  [Symbol.dispose](): void {
+    this.closeSync();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closedError(this.path);
+  }
+
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#inFlight.add(call);
+    const done = () => this.#inFlight.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  /** The info, or the length to retry with. */
+  #infoResult(rc: number, call: InfoCall): DeviceInfo | number {
+    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_INFO)', this.path);
+    const view = new DataView(call.arg.buffer);
+    const length = view.getUint32(INFO.device_data_len.offset, HOST_LE);
+    const typeId = view.getUint32(INFO.out_device_type.offset, HOST_LE);
+    if (length <= call.data.byteLength) return decodeInfo(typeId, call.data.subarray(0, length));
+    if (length > MAX_RPC_LEN) {
+      throw new FwctlError({ code: 'EMSGSIZE', syscall: 'ioctl(FWCTL_INFO)', path: this.path,
+        detail: `the driver reports ${length} bytes of device_data, more than this package accepts (2 MiB)` });
+    }
+    return length;
+  }
+
+  #infoUnstable(): FwctlError {
+    return new FwctlError({ code: 'EAGAIN', syscall: 'ioctl(FWCTL_INFO)', path: this.path,
+      detail: `the device_data length changed on each of ${INFO_ATTEMPTS} calls` });
+  }
+}
+
+const EBADF = osConstants.errno.EBADF;
+
+interface InfoCall {
+  arg: Uint8Array;
+  data: Buffer;
+}
+
+function infoCall(length: number): InfoCall {
+  const arg = new Uint8Array(fwctlInfo.size);
+  const view = new DataView(arg.buffer);
+  view.setUint32(INFO.size.offset, fwctlInfo.size, HOST_LE);
+  view.setUint32(INFO.device_data_len.offset, length, HOST_LE);
+  // The kernel zero-fills past the driver's data; allocating zeroed keeps that true if it ever does not.
+  const data = Buffer.alloc(length);
+  return { arg, data };
+}
+
+function setRpcArg(view: DataView, scope: number, inLen: number, outLen: number): void {
+  view.setUint32(RPC.size.offset, fwctlRpc.size, HOST_LE);
+  view.setUint32(RPC.scope.offset, scope, HOST_LE);
+  view.setUint32(RPC.in_len.offset, inLen, HOST_LE);
+  view.setUint32(RPC.out_len.offset, outLen, HOST_LE);
+}
+
+function rpcResult(response: Buffer, length: number, responseLength: number): RpcResult {
+  const written = Math.min(length, responseLength);
+  return { response: response.subarray(0, written), length, truncated: length > responseLength };
+}

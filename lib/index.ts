@@ -1,0 +1,15 @@
+// The public surface of the fwctl package. Everything else is internal.
+
+export { list, listSync, find, findSync } from './discovery';
+export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './discovery';
+export { open, openSync, Device } from './device';
+export type { Bytes, OpenOptions, RpcOptions, RpcResult } from './device';
+export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
+export { FwctlError } from './errors';
+export type { FwctlSyscall } from './errors';
+export {
+  DeviceType, DeviceTypeId, Scope, MAX_RPC_LEN,
+  MLX5_UCTX_CAP_TOOLS_RESOURCES, PdsCap, BnxtCap, CxlOpcode,
+} from './uapi/constants';
+/** Struct layouts (lib/uapi) with pack/unpack, for building per-type requests. */
+export * as uapi from './uapi';
