@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+// `npm test`: build, unit tests on the host, the kernel suite in the test VM.
+//
+//   node scripts/test.js [--unit-only | --kernel-only] [--no-build] [jest args...]
+//
+// Jest args are passed through: a positional test-file pattern filters the
+// unit files (by jest) and the kernel files (here, same regex semantics), -t
+// filters test names, and so on.
+//
+// Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot;
+// *.taint.test.js files (tests that taint the kernel) run in a second boot on a
+// fresh kernel. Environment:
+//   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite or an unbootable VM fails the
+//                           run (default: the kernel suite is skipped, loudly)
+//   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
+//   FWCTL_VM_ACCEL          kvm|tcg, overrides detection (see run-vm.sh)
+//   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
+// Ends with one line: `N passed, N failed, N skipped`.
+'use strict';
+
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const repo = path.resolve(__dirname, '..');
+const scripts = path.join(repo, 'test/kernel/scripts');
+const jestBin = path.join(repo, 'node_modules/jest/bin/jest.js');
+const resultsDir = path.join(repo, '.results');
+const requireKernel = process.env.FWCTL_REQUIRE_KERNEL === '1';
+
+let mode = 'all';
+let doBuild = true; // --no-build: use build/ and dist/ as they are (debugging)
+const jestArgs = [];
+for (const a of process.argv.slice(2)) {
+  if (a === '--kernel-only') mode = 'kernel';
+  else if (a === '--unit-only') mode = 'unit';
+  else if (a === '--no-build') doBuild = false;
+  else jestArgs.push(a);
+}
+
+// Jest options that take a separate value; everything else not starting with
+// '-' is a test path pattern.
+const VALUE_OPTS = new Set([
+  '-t', '--testNamePattern', '--testTimeout', '--seed', '-w', '--maxWorkers', '--reporters',
+  '--testPathIgnorePatterns', '--shard', '--maxConcurrency',
+]);
+const pathPatterns = [];
+const jestOptions = [];
+for (let i = 0; i < jestArgs.length; i++) {
+  const a = jestArgs[i];
+  if (VALUE_OPTS.has(a) && i + 1 < jestArgs.length) jestOptions.push(a, jestArgs[++i]);
+  else if (a.startsWith('-')) jestOptions.push(a);
+  else pathPatterns.push(a);
+}
+
+const timings = [];
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const reports = [];
+
+function say(msg) {
+  process.stderr.write(`[fwctl-test] ${msg}\n`);
+}
+function loud(msg) {
+  const bar = '!'.repeat(78);
+  process.stderr.write(`\n${bar}\n!! ${msg.split('\n').join('\n!! ')}\n${bar}\n\n`);
+}
+function secs(t0) {
+  return (Date.now() - t0) / 1000;
+}
+function timed(name, fn) {
+  const t0 = Date.now();
+  try {
+    return fn();
+  } finally {
+    timings.push(`${name} ${secs(t0).toFixed(1)} s`);
+  }
+}
+// Run with inherited stdout/stderr; returns the exit status.
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.error) {
+    say(`${cmd}: ${r.error.message}`);
+    return 127;
+  }
+  return r.status === null ? 128 : r.status;
+}
+// Run a script whose last stdout line is its result (logs on stderr).
+function capture(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const lines = (r.stdout || '').trim().split('\n');
+  return { status: r.error ? 127 : r.status === null ? 128 : r.status, last: lines[lines.length - 1] || '' };
+}
+function newest(paths) {
+  let m = 0;
+  for (const p of paths) {
+    try {
+      const st = fs.statSync(p);
+      if (st.isDirectory()) m = Math.max(m, newest(fs.readdirSync(p).map((e) => path.join(p, e))));
+      else m = Math.max(m, st.mtimeMs);
+    } catch {
+      /* missing: ignore */
+    }
+  }
+  return m;
+}
+function walk(dir, out = []) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+// Counts from a jest --json result file; null when there is none.
+function jestCounts(file) {
+  let j;
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  return {
+    passed: j.numPassedTests,
+    // a file that failed to load has no test results: count it as a failure
+    failed: j.numFailedTests + (j.numRuntimeErrorTestSuites || 0),
+    skipped: j.numPendingTests + (j.numTodoTests || 0),
+  };
+}
+function record(name, counts, extra = '') {
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  reports.push(`${name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${extra}`);
+}
+function harnessProblem(name, msg) {
+  // a prerequisite or the VM itself: skip by default, fail when required
+  if (requireKernel) {
+    loud(`${name}: ${msg}\nFWCTL_REQUIRE_KERNEL=1: counted as a failure`);
+    record(name, { passed: 0, failed: 1, skipped: 0 }, ` (${msg})`);
+  } else {
+    loud(`${name} SKIPPED: ${msg}\n(set FWCTL_REQUIRE_KERNEL=1 to make this a failure)`);
+    reports.push(`${name}: SKIPPED (${msg})`);
+  }
+}
+
+// ---- 1. build ---------------------------------------------------------------
+function build() {
+  const addon = path.join(repo, 'build/Release/fwctl.node');
+  const gyp = path.join(repo, 'binding.gyp');
+  if (!fs.existsSync(gyp)) {
+    say('no binding.gyp yet: skipping the native build');
+  } else {
+    const src = newest([path.join(repo, 'native'), gyp]);
+    const built = fs.existsSync(addon) ? fs.statSync(addon).mtimeMs : 0;
+    if (built < src) {
+      say('building the native addon (node-gyp rebuild)');
+      if (timed('native build', () => run('npx', ['--no-install', 'node-gyp', 'rebuild'])) !== 0) return 'native addon build failed';
+    } else {
+      say('native addon is up to date');
+    }
+  }
+  // tsc rewrites every output; dropping dist/test first keeps tests that were
+  // deleted or renamed from running from stale compiled files.
+  fs.rmSync(path.join(repo, 'dist/test'), { recursive: true, force: true });
+  say('compiling TypeScript (tsc -p tsconfig.json)');
+  if (timed('tsc', () => run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'])) !== 0) return 'TypeScript compile failed';
+  const esm = path.join(repo, 'scripts/write-esm-wrapper.js');
+  if (fs.existsSync(esm) && run(process.execPath, [esm]) !== 0) return 'scripts/write-esm-wrapper.js failed';
+  return null;
+}
+
+// ---- 2. unit tests on the host ---------------------------------------------
+function unit() {
+  const out = path.join(resultsDir, 'unit.json');
+  fs.rmSync(out, { force: true });
+  say('unit tests (jest project unit)');
+  const status = timed('unit tests', () =>
+    run(process.execPath, [
+      jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
+      '--json', '--outputFile', out, ...jestArgs,
+    ]),
+  );
+  const c = jestCounts(out);
+  if (!c) return record('unit', { passed: 0, failed: 1, skipped: 0 }, ` (jest exited ${status} without results)`);
+  if (status !== 0 && c.failed === 0) c.failed = 1; // jest failed for a reason it did not count
+  record('unit', c);
+}
+
+// ---- 3. the kernel suite in the VM -----------------------------------------
+// The probe (test/kernel/probe/probe.c) is built by build-module.sh, cached.
+function buildProbe(kbuild) {
+  if (!fs.existsSync(path.join(repo, 'test/kernel/probe/probe.c'))) return { path: null };
+  const r = capture('bash', [path.join(scripts, 'build-module.sh'), kbuild, 'probe']);
+  if (r.status !== 0 || !fs.existsSync(r.last)) return { error: `probe build failed (build-module.sh exit ${r.status})` };
+  return { path: r.last };
+}
+
+function matchesFilters(file) {
+  return pathPatterns.length === 0 || pathPatterns.some((p) => new RegExp(p, 'i').test(file));
+}
+
+function boot(name, files, env, kbuild, ko) {
+  const dir = path.join(resultsDir, name.replace(/[^a-z0-9]+/gi, '-'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const args = ['--kernel', kbuild, '--results', dir, '--timeout', process.env.FWCTL_VM_TIMEOUT || '1200'];
+  if (ko) args.push('--load-module', ko);
+  for (const [k, v] of Object.entries(env)) if (v) args.push('--env', `${k}=${v}`);
+  args.push(
+    '--', 'node', jestBin, '--config', 'jest.config.js', '--selectProjects', 'kernel', '--runInBand', '--ci',
+    '--json', '--outputFile', '/run/results/jest.json', ...jestOptions, '--runTestsByPath', ...files,
+  );
+  say(`${name}: booting the VM for ${files.length} file(s)`);
+  const status = timed(name, () => run('bash', [path.join(scripts, 'run-vm.sh'), ...args]));
+  const c = jestCounts(path.join(dir, 'jest.json'));
+  if (c) {
+    if (status !== 0 && c.failed === 0) c.failed = 1;
+    return record(name, c);
+  }
+  const t = fs.existsSync(path.join(dir, 'timings')) ? fs.readFileSync(path.join(dir, 'timings'), 'utf8') : '';
+  if (!/^cmd_start=/m.test(t)) {
+    const why = fs.existsSync(path.join(dir, 'init-error'))
+      ? fs.readFileSync(path.join(dir, 'init-error'), 'utf8').trim()
+      : `the VM did not boot to the test command (run-vm.sh exit ${status})`;
+    return harnessProblem(name, `${why}; console log: ${path.join(dir, 'console.log')}`);
+  }
+  record(name, { passed: 0, failed: 1, skipped: 0 }, ` (no jest results; run-vm.sh exit ${status}${status === 124 ? ', timeout' : ''})`);
+}
+
+function kernel() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return harnessProblem('kernel', `the VM harness needs an x86_64 Linux host (this is ${process.platform}/${process.arch})`);
+  }
+  const prov = timed('provision', () => run('bash', [path.join(scripts, 'provision.sh')]));
+  if (prov !== 0) return harnessProblem('kernel', 'prerequisites missing (see provision.sh output above)');
+
+  const kb = timed('kernel build/cache', () => capture('bash', [path.join(scripts, 'build-kernel.sh'), 'base']));
+  if (kb.status !== 0 || !fs.existsSync(kb.last)) return harnessProblem('kernel', 'the test kernel could not be fetched or built');
+  const kbuild = kb.last;
+
+  let ko = null;
+  const buildModule = path.join(scripts, 'build-module.sh');
+  if (fs.existsSync(buildModule)) {
+    const m = timed('mock module', () => capture('bash', [buildModule, kbuild]));
+    if (m.status === 0 && m.last.endsWith('.ko') && fs.existsSync(m.last)) ko = m.last;
+    else record('mock module build', { passed: 0, failed: 1, skipped: 0 }, ` (build-module.sh exit ${m.status})`);
+  } else {
+    say('no test/kernel/scripts/build-module.sh yet: booting without the mock driver');
+  }
+
+  const probe = fs.existsSync(buildModule) ? timed('probe', () => buildProbe(kbuild)) : { path: null };
+  if (probe.error) record('probe build', { passed: 0, failed: 1, skipped: 0 }, ` (${probe.error})`);
+
+  const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
+  const taint = all.filter((f) => f.endsWith('.taint.test.js'));
+  const main = all.filter((f) => !f.endsWith('.taint.test.js'));
+  if (all.length === 0) {
+    say('no kernel test files (after filters): nothing to boot');
+    return;
+  }
+  const env = { FWCTL_PROBE: probe.path, FWCTL_MOCK_KO: ko };
+  if (main.length) boot('kernel', main, env, kbuild, ko);
+  if (taint.length) boot('kernel (tainting, second boot)', taint, env, kbuild, ko);
+}
+
+// ---- main ------------------------------------------------------------------
+const t0 = Date.now();
+fs.mkdirSync(resultsDir, { recursive: true });
+const buildError = doBuild ? timed('build', build) : null;
+if (buildError) {
+  loud(buildError);
+  record('build', { passed: 0, failed: 1, skipped: 0 }, ` (${buildError})`);
+} else {
+  if (mode !== 'kernel') unit();
+  if (mode !== 'unit') kernel();
+}
+
+process.stdout.write('\n');
+for (const r of reports) process.stdout.write(`${r}\n`);
+process.stdout.write(`timings: ${timings.join(', ')}; total ${secs(t0).toFixed(1)} s\n`);
+const line = `${totals.passed} passed, ${totals.failed} failed` + (totals.skipped ? `, ${totals.skipped} skipped` : '');
+process.stdout.write(`${line}\n`);
+process.exit(totals.failed > 0 ? 1 : 0);
