@@ -28,6 +28,26 @@
  * "expect":"ENOTTY","ok":true}. errno 0 / name "OK" is a successful ioctl.
  * Exit status 2: usage error or DEVPATH cannot be opened.
  *
+ * Cases (expected result; "struct" is fwctl_info unless marked rpc):
+ *   info_ok, rpc_ok          valid INFO / mock ECHO RPC             OK
+ *   enotty                   _IO(0x9A, 2)                           ENOTTY
+ *   enotty_sizebits          _IOWR(0x9A, 0, struct fwctl_info)      ENOTTY
+ *   enotty_type              _IO(0x9B, 0)                           ENOTTY
+ *   size_below_min           size 16 (< offsetofend out_device_data) EINVAL
+ *   size_zero                size 0                                 EINVAL
+ *   rpc_size_below_min       rpc size 31                            EINVAL
+ *   zero_tail, rpc_zero_tail size + 8 zero bytes                    OK
+ *   nonzero_tail, rpc_nonzero_tail  size + 8, a non-zero byte       E2BIG
+ *   info_flags               INFO flags = 1                         EOPNOTSUPP
+ *   bad_scope                RPC scope = 4                          EOPNOTSUPP
+ *   in_len_2m, out_len_2m    in_len / out_len = 2 MiB + 1           EMSGSIZE
+ *   len_2m_ok                in_len = out_len = 2 MiB (ECHO)        OK
+ *   efault                   argument pointer on a PROT_NONE page   EFAULT
+ *   efault_info_data         out_device_data bad                    EFAULT
+ *   efault_rpc_in, efault_rpc_out   in / out bad                    EFAULT
+ *   eperm_rawio              scope 3 without CAP_SYS_RAWIO (child
+ *                            drops it from its effective set)       EPERM
+ *
  * The RPC cases that reach the driver speak the fwctl_mock protocol
  * (test/kernel/mock/PROTOCOL.md): op ECHO = 0 with a 16-byte header.
  */
@@ -368,28 +388,28 @@ struct pcase {
 };
 
 static const struct pcase cases[] = {
-	{ "info-ok", c_info_ok, 0 },
-	{ "rpc-ok", c_rpc_ok, 0 },
+	{ "info_ok", c_info_ok, 0 },
+	{ "rpc_ok", c_rpc_ok, 0 },
 	{ "enotty", c_enotty, ENOTTY },
-	{ "enotty-sizebits", c_enotty_sizebits, ENOTTY },
-	{ "enotty-type", c_enotty_type, ENOTTY },
-	{ "einval-info-size", c_einval_info_size, EINVAL },
-	{ "einval-info-size0", c_einval_info_size0, EINVAL },
-	{ "einval-rpc-size", c_einval_rpc_size, EINVAL },
-	{ "tail-zero-info", c_tail_zero_info, 0 },
-	{ "tail-zero-rpc", c_tail_zero_rpc, 0 },
-	{ "e2big-info", c_e2big_info, E2BIG },
-	{ "e2big-rpc", c_e2big_rpc, E2BIG },
-	{ "eopnotsupp-flags", c_eopnotsupp_flags, EOPNOTSUPP },
-	{ "eopnotsupp-scope", c_eopnotsupp_scope, EOPNOTSUPP },
-	{ "emsgsize-in", c_emsgsize_in, EMSGSIZE },
-	{ "emsgsize-out", c_emsgsize_out, EMSGSIZE },
-	{ "max-len-ok", c_max_len_ok, 0 },
-	{ "efault-arg", c_efault_arg, EFAULT },
-	{ "efault-info-data", c_efault_info_data, EFAULT },
-	{ "efault-rpc-in", c_efault_rpc_in, EFAULT },
-	{ "efault-rpc-out", c_efault_rpc_out, EFAULT },
-	{ "eperm-rawio", c_eperm_rawio, EPERM },
+	{ "enotty_sizebits", c_enotty_sizebits, ENOTTY },
+	{ "enotty_type", c_enotty_type, ENOTTY },
+	{ "size_below_min", c_einval_info_size, EINVAL },
+	{ "size_zero", c_einval_info_size0, EINVAL },
+	{ "rpc_size_below_min", c_einval_rpc_size, EINVAL },
+	{ "zero_tail", c_tail_zero_info, 0 },
+	{ "rpc_zero_tail", c_tail_zero_rpc, 0 },
+	{ "nonzero_tail", c_e2big_info, E2BIG },
+	{ "rpc_nonzero_tail", c_e2big_rpc, E2BIG },
+	{ "info_flags", c_eopnotsupp_flags, EOPNOTSUPP },
+	{ "bad_scope", c_eopnotsupp_scope, EOPNOTSUPP },
+	{ "in_len_2m", c_emsgsize_in, EMSGSIZE },
+	{ "out_len_2m", c_emsgsize_out, EMSGSIZE },
+	{ "len_2m_ok", c_max_len_ok, 0 },
+	{ "efault", c_efault_arg, EFAULT },
+	{ "efault_info_data", c_efault_info_data, EFAULT },
+	{ "efault_rpc_in", c_efault_rpc_in, EFAULT },
+	{ "efault_rpc_out", c_efault_rpc_out, EFAULT },
+	{ "eperm_rawio", c_eperm_rawio, EPERM },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
