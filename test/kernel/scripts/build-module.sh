@@ -10,7 +10,10 @@
 #           warning fails the build.
 #   probe   test/kernel/probe/probe.c, static, against KBUILD/usr/include
 #   layout  test/kernel/layout/layout.c against KBUILD/usr/include; runs it
-#           and prints the path of the JSON it wrote
+#           and prints the path of the JSON it wrote (layout.json; the
+#           binary is next to it)
+# Without KBUILD/usr/include, probe and layout use a sed-sanitised copy of
+# the kernel source's include/uapi/{fwctl,cxl} (see sanitise_uapi below).
 # Products live under $CACHE/module/<key>, key = (sources, kernel build
 # fingerprint, compiler), so nothing is written to the source tree and a
 # build happens only when a source or the kernel changed.
