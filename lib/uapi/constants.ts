@@ -64,6 +64,9 @@ export const PdsCap = Object.freeze({ Query: 0, Send: 1 } as const);
 /** enum fwctl_bnxt_commands: bit numbers in fwctl_info_bnxt.uctx_caps. */
 export const BnxtCap = Object.freeze({ Inline: 0, Query: 1, Send: 2, Dma: 3 } as const);
 
+/** FWCTL_BNXT_MAX_DMABUF: the largest DMA buffer a bnxt request may reference. */
+export const BNXT_MAX_DMABUF = 0x10000;
+
 /** CXL Features mailbox opcodes accepted by the CXL fwctl driver. */
 export const CxlOpcode = Object.freeze({
   GetSupportedFeatures: 0x0500,

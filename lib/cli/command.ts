@@ -1,0 +1,43 @@
+// What a CLI command is, and the I/O it is given (injectable for tests).
+
+import type { ParseArgsConfig } from 'node:util';
+import type { Bytes } from '../uapi/layout';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Raw bytes to stdout (rpc --out -). */
+  stdoutBytes(bytes: Bytes): void;
+  readStdin(): Promise<Buffer>;
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface Command {
+  readonly name: string;
+  /** One line for `fwctl --help`. */
+  readonly summary: string;
+  /** The full `fwctl <name> --help` text. */
+  readonly help: string;
+  readonly options: Options;
+  /** Resolves to the exit code. Throws UsageError for bad arguments. */
+  run(positionals: string[], values: Values, io: Io): Promise<number>;
+}
+
+/** Exit codes scripts can rely on. */
+export const Exit = Object.freeze({ Ok: 0, Failure: 1, Usage: 2 } as const);
+
+/** Bad command line: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The `fwctl` command. Start-up is kept cheap: only the command being run is
+// loaded, and `list` never loads the native addon.
+
+import { parseArgs } from 'node:util';
+import { Exit, UsageError, type Command, type Io } from './command';
+
+/**
+ * The commands, loaded on demand. Per-device-type commands (cxl, mlx5, ...)
+ * are added here the same way.
+ */
+export const COMMANDS: Readonly<Record<string, () => Command>> = {
+  list: () => (require('./commands/list') as typeof import('./commands/list')).command,
+  info: () => (require('./commands/info') as typeof import('./commands/info')).command,
+  rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,
+};
+
+const SUMMARIES: Readonly<Record<string, string>> = {
+  list: 'list fwctl devices and what they belong to (sysfs only; no privileges)',
+  info: 'show a device\'s type and device data (FWCTL_INFO)',
+  rpc: 'send one raw RPC to the device firmware (FWCTL_RPC)',
+};
+
+export const HELP = `usage: fwctl <command> [options]
+
+commands:
+${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(6)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
+
+Run 'fwctl <command> --help' for its options. Every command takes --json.
+
+exit codes: 0 success, 1 runtime or device error (the error code, e.g. ENODEV,
+is on stderr), 2 usage error.
+`;
+
+export const processIo: Io = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  stdoutBytes: (b) => void process.stdout.write(b as Uint8Array),
+  readStdin: async () => {
+    const chunks: Uint8Array[] = [];
+    for await (const c of process.stdin) chunks.push(c as Uint8Array);
+    return Buffer.concat(chunks);
+  },
+};
+
+/** Run the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && COMMANDS[topic]) {
+      io.stdout(COMMANDS[topic]().help);
+      return Exit.Ok;
+    }
+    (name === undefined ? io.stderr : io.stdout)(HELP);
+    return name === undefined ? Exit.Usage : Exit.Ok;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    io.stderr(`fwctl: unknown command '${name}'\n${HELP}`);
+    return Exit.Usage;
+  }
+  const cmd = load();
+  const json = rest.includes('--json');
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...rest], options: cmd.options, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (parsed.values.help) {
+      io.stdout(cmd.help);
+      return Exit.Ok;
+    }
+    return await cmd.run(parsed.positionals, parsed.values, io);
+  } catch (e) {
+    return reportError(cmd.name, e, json, io);
+  }
+}
+
+/** Errors go to stderr with their code; as JSON with --json. */
+export function reportError(command: string, e: unknown, json: boolean, io: Io): number {
+  const usage = e instanceof UsageError;
+  const err = e as Partial<NodeJS.ErrnoException> & { message?: string };
+  const code = usage ? 'EUSAGE' : typeof err?.code === 'string' ? err.code : 'ERROR';
+  const message = err?.message ?? String(e);
+  if (json) {
+    io.stderr(JSON.stringify({ error: { code, errno: err?.errno, syscall: err?.syscall, path: err?.path, message } }) + '\n');
+  } else {
+    io.stderr(`fwctl ${command}: ${message.startsWith(`${code}:`) ? message : `${code}: ${message}`}\n`);
+    if (usage) io.stderr(`Run 'fwctl ${command} --help' for usage.\n`);
+  }
+  return usage ? Exit.Usage : Exit.Failure;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
