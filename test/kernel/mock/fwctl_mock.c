@@ -55,6 +55,7 @@
 #define MOCK_MAX_DATALEN	SZ_1M	/* info() memory is kmalloc'd */
 #define MOCK_MAX_FILL		SZ_16M	/* may exceed the core's 2 MiB buffers */
 #define MOCK_MAX_SLEEP_MS	60000
+#define MOCK_FAIL_ERRNO_LIMIT	512	/* ERESTARTSYS */
 #define MOCK_MAX_NDEVS		64	/* at load; "add" has no limit */
 #define MOCK_CTL_MAX		256
 
@@ -164,6 +165,8 @@ static int mock_sleep(u32 ms)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(ms) + 1;
 
+	if (!ms)
+		return 0;
 	while (time_before(jiffies, end)) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -213,7 +216,11 @@ static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 		return rpc_in;
 
 	case MOCK_OP_FAIL:
-		if (arg < 1 || arg > MAX_ERRNO)
+		/*
+		 * 512 and up are kernel-internal (ERESTARTSYS, ENOIOCTLCMD, ...):
+		 * the syscall layer would restart or translate them.
+		 */
+		if (arg < 1 || arg >= MOCK_FAIL_ERRNO_LIMIT)
 			return ERR_PTR(-EINVAL);
 		return ERR_PTR(-(long)arg);
 
