@@ -88,10 +88,13 @@ export const ERRNO_TABLE: Readonly<Record<string, Meaning>> = Object.freeze({
   EAGAIN: { any: 'try again', info: 'the device_data length kept changing between calls' },
 });
 
+/** Linux errnos a driver can return that os.constants.errno (libuv's list) lacks. */
+const LINUX_ONLY: Readonly<Record<string, number>> = { EREMOTEIO: 121, ENOTSUPP: 524 };
+
 /** Positive errno number to name, from os.constants.errno (first name wins for aliases). */
 const NAMES: ReadonlyMap<number, string> = (() => {
   const m = new Map<number, string>();
-  for (const [name, n] of Object.entries(constants.errno)) if (!m.has(n)) m.set(n, name);
+  for (const [name, n] of Object.entries({ ...constants.errno, ...LINUX_ONLY })) if (!m.has(n)) m.set(n, name);
   // Prefer the names the table uses where Linux has aliases (EOPNOTSUPP = ENOTSUP, EAGAIN = EWOULDBLOCK).
   for (const name of Object.keys(ERRNO_TABLE)) {
     const n = (constants.errno as Record<string, number | undefined>)[name];
@@ -105,7 +108,7 @@ export function errnoName(errno: number): string {
 }
 
 export function errnoNumber(name: string): number | undefined {
-  return (constants.errno as Record<string, number | undefined>)[name];
+  return (constants.errno as Record<string, number | undefined>)[name] ?? LINUX_ONLY[name];
 }
 
 const OP_OF: Record<FwctlSyscall, Op> = {
