@@ -298,6 +298,9 @@ struct Call {
   uint32_t patches[kMaxPatches][3];
 
   // Writes the patches; Parse() validated them all, so this cannot fail.
+  // The addresses written are dereferenced by the kernel during the ioctl;
+  // the views behind them are kept alive by the blocked JS thread (sync) or
+  // by the job's napi references (async).
   void ApplyPatches() const {
     for (size_t i = 0; i < npatches; i++) {
       uint32_t target = patches[i][0], offset = patches[i][1], source = patches[i][2];
@@ -549,7 +552,11 @@ void Teardown(void* arg) {
   s->ctor.Reset();
 }
 
-void FreeEnvState(Napi::Env, EnvState* s) { delete s; }
+// Instance-data finalizer: runs when the napi_env is deleted, after the TSFN.
+void FreeEnvState(Napi::Env, EnvState* s) {
+  s->ctor.SuppressDestruct();  // reset in Teardown, or owned by the dying env
+  delete s;
+}
 
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
