@@ -1,0 +1,364 @@
+// Device logic against a fake native binding and a fake sysfs: argument
+// checks happen before any syscall, struct packing, the info size retry,
+// truncation, lifecycle. Real ioctl behaviour is the kernel suite's job.
+
+import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { Device, open, openSync, resolveDevicePath, setBindingForTesting, splitRdev, type RpcOptions } from '../../lib/device';
+import { FwctlError } from '../../lib/errors';
+import { Scope } from '../../lib/uapi/constants';
+import { asU8, HOST_LE } from '../../lib/uapi/layout';
+import { FakeBinding, FakeHandle, type IoctlCall, type Responder } from './helpers/fake-binding';
+import { FakeSys } from './helpers/fake-sysfs';
+
+const S_IFCHR = fs.constants.S_IFCHR;
+const MiB2 = 2 * 1024 * 1024;
+const { EPERM, ENODEV, EACCES, EBADF } = constants.errno;
+
+// /dev/null is a real character device (1:3) we may open; the fake sysfs
+// says which class 1:3 belongs to.
+const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
+
+const u32 = (b: Uint8Array, off: number) => new DataView(b.buffer, b.byteOffset).getUint32(off, HOST_LE);
+const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
+
+let sys: FakeSys;
+let fake: FakeBinding;
+let responder: Responder;
+
+function fwctlNodeSys(): FakeSys {
+  const s = new FakeSys();
+  s.addParent('faux/fwctl-mock0', { subsystem: 'faux' });
+  s.addFwctl('fwctl0', 'faux/fwctl-mock0', NULL_DEV.major, NULL_DEV.minor);
+  fs.symlinkSync('/dev/null', path.join(s.dev, 'fwctl', 'fwctl0'));
+  return s;
+}
+
+beforeEach(() => {
+  sys = fwctlNodeSys();
+  responder = () => 0;
+  fake = new FakeBinding(() => new FakeHandle((c) => responder(c), [S_IFCHR | 0o600, NULL_DEV.major, NULL_DEV.minor]));
+  setBindingForTesting(fake);
+});
+afterEach(() => {
+  setBindingForTesting(undefined);
+  sys.remove();
+});
+
+const openFake = () => openSync('fwctl0', sys.roots);
+const calls = () => fake.handles.flatMap((h) => h.calls);
+
+describe('resolveDevicePath', () => {
+  test('names go under <devRoot>/fwctl, paths stay as given', () => {
+    expect(resolveDevicePath('fwctl3', { devRoot: '/d' })).toBe('/d/fwctl/fwctl3');
+    expect(resolveDevicePath('/dev/fwctl/fwctl0')).toBe('/dev/fwctl/fwctl0');
+    expect(resolveDevicePath('./node')).toBe('./node');
+  });
+  test.each(['fwctl0/..', 'fwctl/fwctl0', '..', '.', 'a..b', ''])('%j is refused', (bad) => {
+    expect(() => resolveDevicePath(bad)).toThrow(TypeError);
+  });
+  test('non-strings and NUL bytes are TypeErrors', () => {
+    expect(() => resolveDevicePath(3 as unknown as string)).toThrow(TypeError);
+    expect(() => resolveDevicePath('/dev/x\0y')).toThrow(TypeError);
+  });
+});
+
+describe('open() refuses non-fwctl nodes without opening them', () => {
+  const cases: [string, (p: string) => void][] = [
+    ['a regular file', (p) => fs.writeFileSync(p, 'x')],
+    ['a directory', (p) => fs.mkdirSync(p)],
+    ['a FIFO', (p) => execFileSync('mkfifo', [p])],
+    ['a symlink to /dev/zero (a char device of another class)', (p) => fs.symlinkSync('/dev/zero', p)],
+  ];
+  test.each(cases)('%s', async (_what, make) => {
+    const p = path.join(sys.root, 'node');
+    make(p);
+    expect(() => openSync(p, sys.roots)).toThrow(FwctlError);
+    await expect(open(p, sys.roots)).rejects.toMatchObject({ code: 'ENOTTY', syscall: 'open', path: p });
+    expect(fake.opened).toEqual([]);
+  });
+
+  test('a char device whose class is not fwctl names the class', () => {
+    const s = new FakeSys();
+    try {
+      s.addParent('virtual/mem', {});
+      s.addClassDevice('mem', 'null', 'virtual/mem', NULL_DEV.major, NULL_DEV.minor);
+      expect(() => openSync('/dev/null', s.roots)).toThrow(/character device 1:3 of class 'mem'/);
+      expect(fake.opened).toEqual([]);
+    } finally {
+      s.remove();
+    }
+  });
+
+  test('a missing node is ENOENT from open', async () => {
+    await expect(open('fwctl77', sys.roots)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    expect(fake.opened).toEqual([]);
+  });
+
+  test('the opened fd must be the same char device (fstat), else it is closed and refused', () => {
+    fake.next = () => new FakeHandle(() => 0, [S_IFCHR | 0o600, NULL_DEV.major, NULL_DEV.minor + 1]);
+    expect(() => openFake()).toThrow(/changed between stat\(\) and open\(\)/);
+    expect(fake.handles[0].closeCount).toBe(1);
+    fake.next = () => new FakeHandle(() => 0, [fs.constants.S_IFREG | 0o600, NULL_DEV.major, NULL_DEV.minor]);
+    expect(() => openFake()).toThrow(FwctlError);
+    expect(fake.handles[1].closeCount).toBe(1);
+  });
+
+  test('open errno becomes a FwctlError with the remedy', async () => {
+    fake.next = -EACCES;
+    await expect(open('fwctl0', sys.roots)).rejects.toMatchObject({ code: 'EACCES', syscall: 'open', message: expect.stringMatching(/udev/) });
+  });
+
+  test('a fwctl node opens, and a symlink to it is followed', async () => {
+    const d = openFake();
+    expect(d).toBeInstanceOf(Device);
+    expect(d.path).toBe(path.join(sys.dev, 'fwctl', 'fwctl0'));
+    const link = path.join(sys.root, 'link');
+    fs.symlinkSync(d.path, link);
+    (await open(link, sys.roots)).closeSync();
+    expect(fake.opened).toEqual([d.path, link]);
+    d.closeSync();
+  });
+});
+
+describe('rpc() argument checks: before any syscall', () => {
+  const req = new Uint8Array(16);
+  const bad: [string, unknown, unknown, ErrorConstructor][] = [
+    ['request not bytes', 'abc', { scope: 0 }, TypeError],
+    ['request an ArrayBuffer', new ArrayBuffer(4), { scope: 0 }, TypeError],
+    ['no options', req, undefined, TypeError],
+    ['scope missing', req, {}, TypeError],
+    ['scope a string', req, { scope: 'DebugReadOnly' }, TypeError],
+    ['scope 4', req, { scope: 4 }, RangeError],
+    ['scope -1', req, { scope: -1 }, RangeError],
+    ['scope 1.5', req, { scope: 1.5 }, RangeError],
+    ['responseLength NaN', req, { scope: 0, responseLength: NaN }, RangeError],
+    ['responseLength -1', req, { scope: 0, responseLength: -1 }, RangeError],
+    ['responseLength 1.5', req, { scope: 0, responseLength: 1.5 }, RangeError],
+    ['responseLength "64"', req, { scope: 0, responseLength: '64' }, TypeError],
+    ['responseLength over 2 MiB', req, { scope: 0, responseLength: MiB2 + 1 }, RangeError],
+    ['request over 2 MiB', new Uint8Array(MiB2 + 1), { scope: 0 }, RangeError],
+    ['allowKernelTaint not boolean', req, { scope: 2, allowKernelTaint: 'yes' }, TypeError],
+  ];
+  test.each(bad)('%s', async (_what, request, options, type) => {
+    const d = openFake();
+    expect(() => d.rpcSync(request as Uint8Array, options as RpcOptions)).toThrow(type);
+    await expect(d.rpc(request as Uint8Array, options as RpcOptions)).rejects.toThrow(type);
+    expect(calls()).toEqual([]);
+  });
+
+  test.each([Scope.DebugWrite, Scope.DebugWriteFull])('scope %i without allowKernelTaint is refused, saying why', async (scope) => {
+    const d = openFake();
+    for (const opts of [{ scope }, { scope, allowKernelTaint: false }]) {
+      let err: FwctlError | undefined;
+      try {
+        d.rpcSync(req, opts);
+      } catch (e) {
+        err = e as FwctlError;
+      }
+      expect(err).toBeInstanceOf(FwctlError);
+      expect(err).toMatchObject({ code: 'EPERM', errno: EPERM, syscall: undefined });
+      expect(err!.message).toMatch(/taints the kernel.*TAINT_FWCTL.*allowKernelTaint/);
+      if (scope === Scope.DebugWriteFull) expect(err!.message).toMatch(/CAP_SYS_RAWIO/);
+      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: 'EPERM' });
+    }
+    expect(calls()).toEqual([]);
+    d.rpcSync(req, { scope, allowKernelTaint: true });
+    expect(calls()).toHaveLength(1);
+  });
+
+  test('exactly 2 MiB each way is allowed', () => {
+    const d = openFake();
+    d.rpcSync(new Uint8Array(MiB2), { scope: 0, responseLength: MiB2 });
+    expect(calls()).toHaveLength(1);
+  });
+});
+
+describe('rpc()', () => {
+  /** A driver: echoes the request into the response, reports `reported` bytes. */
+  const echo = (reported?: number): Responder => (c) => {
+    const [req, out] = c.buffers;
+    out.set(req.subarray(0, Math.min(req.length, out.length)));
+    setU32(c.arg, 12, reported ?? req.length);
+    return 0;
+  };
+
+  test('packs fwctl_rpc and the in/out patches; the sync path uses the caller\'s buffer', () => {
+    responder = echo();
+    const d = openFake();
+    const req = Buffer.from('hello');
+    const res = d.rpcSync(req, { scope: Scope.DebugReadOnly, responseLength: 64 });
+    const c = calls()[0];
+    expect(c.request).toBe(0x9a01);
+    expect(c.async).toBe(false);
+    expect(c.patches).toEqual([0, 16, 1, 0, 24, 2]);
+    expect([u32(c.arg, 0), u32(c.arg, 4), u32(c.arg, 8)]).toEqual([32, 1, 5]);
+    expect(c.buffers[0]).toBe(req);
+    expect(c.buffers[1].length).toBe(64);
+    expect(res).toEqual({ response: Buffer.from('hello'), length: 5, truncated: false });
+    expect(Buffer.isBuffer(res.response)).toBe(true);
+  });
+
+  test('the sync path reuses one 32-byte arg struct; the async path gets a fresh one and a copy of the request', async () => {
+    responder = echo();
+    const d = openFake();
+    d.rpcSync(new Uint8Array(4), { scope: 0 });
+    d.rpcSync(new Uint8Array(4), { scope: 0 });
+    const [a, b] = calls();
+    expect(a.arg).toBe(b.arg);
+    expect(a.arg.byteLength).toBe(32);
+    const req = Buffer.from([1, 2, 3]);
+    const p = d.rpc(req, { scope: 0 });
+    req.fill(9); // the caller changes its buffer while the call runs
+    const res = await p;
+    const c = calls()[2];
+    expect(c.async).toBe(true);
+    expect(c.arg).not.toBe(a.arg);
+    expect(c.buffers[0]).not.toBe(req);
+    expect([...res.response]).toEqual([1, 2, 3]);
+  });
+
+  test('truncation: response is what fits, length what the driver reported', async () => {
+    responder = echo(1000);
+    const d = openFake();
+    for (const res of [d.rpcSync(new Uint8Array(200).fill(7), { scope: 0, responseLength: 100 }),
+      await d.rpc(new Uint8Array(200).fill(7), { scope: 0, responseLength: 100 })]) {
+      expect(res.length).toBe(1000);
+      expect(res.truncated).toBe(true);
+      expect(res.response.length).toBe(100);
+    }
+  });
+
+  test('a short response is exactly the reported bytes; the rest is zeroed memory, never exposed', () => {
+    responder = (c) => {
+      c.buffers[1][0] = 0xab;
+      setU32(c.arg, 12, 1);
+      return 0;
+    };
+    const d = openFake();
+    const res = d.rpcSync(new Uint8Array(16), { scope: 0, responseLength: 4096 });
+    expect([...res.response]).toEqual([0xab]);
+    expect(res.truncated).toBe(false);
+    expect(calls()[0].buffers[1].every((b, i) => i === 0 || b === 0)).toBe(true);
+  });
+
+  test('default responseLength is 4096', () => {
+    const d = openFake();
+    d.rpcSync(new Uint8Array(1), { scope: 0 });
+    expect(u32(calls()[0].arg, 12)).toBe(4096); // out_len as sent (this fake writes nothing back)
+    expect(calls()[0].buffers[1].length).toBe(4096);
+  });
+
+  test('ioctl errors become FwctlErrors with the path, never retried', async () => {
+    responder = () => -ENODEV;
+    const d = openFake();
+    expect(() => d.rpcSync(new Uint8Array(1), { scope: 0 })).toThrow(expect.objectContaining({
+      code: 'ENODEV', errno: ENODEV, syscall: 'ioctl(FWCTL_RPC)', path: d.path,
+    }));
+    await expect(d.rpc(new Uint8Array(1), { scope: 0 })).rejects.toMatchObject({ code: 'ENODEV', message: expect.stringMatching(/unplugged/) });
+    expect(calls()).toHaveLength(2);
+  });
+});
+
+describe('info()', () => {
+  /** A driver with `data` as device_data and type `type`, as the fwctl core answers. */
+  const driver = (type: number, data: Uint8Array): Responder => (c: IoctlCall) => {
+    const out = c.buffers[0];
+    out.set(data.subarray(0, Math.min(out.length, data.length)));
+    setU32(c.arg, 8, type);
+    setU32(c.arg, 12, data.length);
+    return 0;
+  };
+
+  test('one call when the data fits; data is exactly the reported length', async () => {
+    const data = new Uint8Array(8);
+    setU32(data, 0, 3);
+    setU32(data, 4, 4);
+    responder = driver(1, data);
+    const d = openFake();
+    const info = d.infoSync();
+    expect(info).toMatchObject({ type: 'mlx5', typeId: 1, decoded: { uid: 3, uctxCaps: 4 } });
+    expect(info.data.length).toBe(8);
+    expect(await d.info()).toEqual(info);
+    const c = calls()[0];
+    expect(c.request).toBe(0x9a00);
+    expect(c.patches).toEqual([0, 16, 1]);
+    expect([u32(c.arg, 0), u32(c.arg, 4)]).toEqual([24, 0]);
+    expect(c.buffers[0].length).toBe(256); // device_data_len offered (the fake then wrote 8 back)
+    expect(calls()).toHaveLength(2);
+  });
+
+  test('larger data: a second call with the reported size', async () => {
+    const data = new Uint8Array(5000).map((_, i) => i & 0xff);
+    responder = driver(0xfff0, data);
+    const d = openFake();
+    const info = await d.info();
+    expect(info.type).toBe('unknown');
+    expect(Buffer.compare(asU8(info.data), data)).toBe(0);
+    expect(calls().map((c) => c.buffers[0].length)).toEqual([256, 5000]);
+  });
+
+  test('length 0 (pds in 7.x, CXL): empty data, no decoded', () => {
+    responder = driver(4, new Uint8Array(0));
+    const info = openFake().infoSync();
+    expect(info).toMatchObject({ type: 'pds', typeId: 4 });
+    expect(info.data.length).toBe(0);
+    expect(info.decoded).toBeUndefined();
+  });
+
+  test('a length that keeps growing stops after 3 calls', () => {
+    let n = 300;
+    responder = (c) => {
+      setU32(c.arg, 12, (n += 100));
+      return 0;
+    };
+    expect(() => openFake().infoSync()).toThrow(expect.objectContaining({ code: 'EAGAIN' }));
+    expect(calls()).toHaveLength(3);
+  });
+});
+
+describe('lifecycle', () => {
+  test('close is idempotent; later calls are EBADF without a syscall', async () => {
+    const d = openFake();
+    await d.close();
+    await d.close();
+    d.closeSync();
+    expect(d.closed).toBe(true);
+    expect(fake.handles[0].closeCount).toBe(1);
+    expect(() => d.infoSync()).toThrow(expect.objectContaining({ code: 'EBADF', errno: EBADF, message: expect.stringMatching(/device handle is closed/) }));
+    expect(() => d.rpcSync(new Uint8Array(1), { scope: 0 })).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    await expect(d.info()).rejects.toMatchObject({ code: 'EBADF' });
+    await expect(d.rpc(new Uint8Array(1), { scope: 0 })).rejects.toMatchObject({ code: 'EBADF' });
+    expect(calls()).toEqual([]);
+  });
+
+  test('close() resolves after in-flight calls settle', async () => {
+    const d = openFake();
+    let release!: () => void;
+    fake.handles[0].gate = new Promise((r) => (release = r));
+    const inflight = d.rpc(new Uint8Array(1), { scope: 0 });
+    let closed = false;
+    const closing = d.close().then(() => (closed = true));
+    await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    await expect(inflight).resolves.toMatchObject({ truncated: false });
+  });
+
+  test('using / await using close the handle', async () => {
+    {
+      using d = openFake();
+      expect(d.closed).toBe(false);
+    }
+    {
+      await using d = await open('fwctl0', sys.roots);
+      expect(d.closed).toBe(false);
+    }
+    expect(fake.handles.map((h) => h.closeCount)).toEqual([1, 1]);
+    expect(typeof Symbol.dispose).toBe('symbol');
+    expect(typeof Symbol.asyncDispose).toBe('symbol');
+  });
+});
