@@ -205,8 +205,8 @@ function matchesFilters(file) {
   return pathPatterns.length === 0 || pathPatterns.some((p) => new RegExp(p, 'i').test(file));
 }
 
-function boot(name, files, env, kbuild, ko) {
-  const dir = path.join(resultsDir, name.replace(/[^a-z0-9]+/gi, '-'));
+function boot(name, dirName, files, env, kbuild, ko) {
+  const dir = path.join(resultsDir, dirName);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const args = ['--kernel', kbuild, '--results', dir, '--timeout', process.env.FWCTL_VM_TIMEOUT || '1200'];
@@ -265,8 +265,8 @@ function kernel() {
     return;
   }
   const env = { FWCTL_PROBE: probe.path, FWCTL_MOCK_KO: ko };
-  if (main.length) boot('kernel', main, env, kbuild, ko);
-  if (taint.length) boot('kernel (tainting, second boot)', taint, env, kbuild, ko);
+  if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko);
+  if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko);
 }
 
 // ---- main ------------------------------------------------------------------
