@@ -133,5 +133,7 @@ touch "$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
+# Keep the five newest builds of this target (a running VM may still use one).
+ls -dt "$CACHE/module/$what"-* 2>/dev/null | tail -n +6 | while read -r old; do rm -rf "$old"; done
 log "$what: built $out/$product"
 echo "$out/$product"
