@@ -473,7 +473,7 @@ Napi::Value Handle::Ioctl(const Napi::CallbackInfo& info) {
   napi_deferred deferred;
   napi_value promise;
   if (napi_create_promise(env, &deferred, &promise) != napi_ok)
-    return Throw(env, false, "cannot create a promise");
+    return env.Undefined();  // the environment is stopping (worker.terminate)
   if (closed_) {
     napi_resolve_deferred(env, deferred, Napi::Number::New(env, -EBADF));
     return Napi::Value(env, promise);
