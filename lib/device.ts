@@ -11,7 +11,7 @@ import { decodeInfo, type DeviceInfo } from './decode';
 import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
 import { closedError, FwctlError } from './errors';
 import { FWCTL_INFO, FWCTL_RPC, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
-import { HOST_LE, type Bytes } from './uapi/layout';
+import { asU8, HOST_LE, type Bytes } from './uapi/layout';
 import { fwctlInfo, fwctlRpc } from './uapi/structs';
 
 export type { Bytes };
@@ -40,6 +40,12 @@ export interface RpcResult {
 const INFO_FIRST_LENGTH = 256;
 const INFO_ATTEMPTS = 3;
 const DEFAULT_RESPONSE_LENGTH = 4096;
+/**
+ * The sync path receives responses up to this size into a per-Device
+ * scratch buffer and copies out only the bytes the kernel wrote: zeroing a
+ * fresh 4 KiB buffer per call cost more than the rest of the call together.
+ */
+const SCRATCH_MAX = 64 * 1024;
 
 const INFO = fwctlInfo.fields;
 const RPC = fwctlRpc.fields;
@@ -61,8 +67,6 @@ function native(): NativeBinding {
   return bindingOverride ?? loadBinding();
 }
 
-// The binding is typed with Uint8Array; a Buffer is one at run time.
-const u8 = (b: Bytes): Uint8Array => b as Uint8Array;
 
 // ---- argument checks (all before any syscall) ----
 
@@ -216,6 +220,8 @@ export class Device {
   // thread until it returns, so no two calls can share it at once.
   readonly #rpcArg = new Uint8Array(fwctlRpc.size);
   readonly #rpcView = new DataView(this.#rpcArg.buffer);
+  /** Sync responses land here (zeroed once, grown on demand, never exposed past what the kernel wrote). */
+  #scratch: Buffer = Buffer.alloc(0);
 
   /** @internal Use open() or openSync(). */
   constructor(handle: NativeHandle, devicePath: string) {
@@ -234,7 +240,7 @@ export class Device {
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
       const call = infoCall(length);
-      const rc = await this.#track(this.#handle.ioctl(FWCTL_INFO, INFO_PATCHES, call.arg, u8(call.data)));
+      const rc = await this.#track(this.#handle.ioctl(FWCTL_INFO, INFO_PATCHES, call.arg, asU8(call.data)));
       const next = this.#infoResult(rc, call);
       if (typeof next !== 'number') return next;
       length = next;
@@ -247,7 +253,7 @@ export class Device {
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
       const call = infoCall(length);
-      const next = this.#infoResult(this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, call.arg, u8(call.data)), call);
+      const next = this.#infoResult(this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, call.arg, asU8(call.data)), call);
       if (typeof next !== 'number') return next;
       length = next;
     }
@@ -261,12 +267,12 @@ export class Device {
   async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult> {
     const { scope, responseLength } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
-    const req = new Uint8Array(u8(request)); // a copy owned by this call
+    const req = new Uint8Array(asU8(request)); // a copy owned by this call
     const response = Buffer.alloc(responseLength);
     const arg = new Uint8Array(fwctlRpc.size);
     const view = new DataView(arg.buffer);
     setRpcArg(view, scope, req.byteLength, responseLength);
-    const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, RPC_PATCHES, arg, req, u8(response)));
+    const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, RPC_PATCHES, arg, req, asU8(response)));
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
     return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
   }
@@ -275,12 +281,17 @@ export class Device {
   rpcSync(request: Bytes, options: RpcOptions): RpcResult {
     const { scope, responseLength } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
-    const response = Buffer.alloc(responseLength);
+    const target = responseLength <= SCRATCH_MAX ? this.#scratchOf(responseLength) : Buffer.alloc(responseLength);
     const view = this.#rpcView;
     setRpcArg(view, scope, request.byteLength, responseLength);
-    const rc = this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, u8(request), u8(response));
+    const rc = this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, asU8(request), asU8(target));
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
-    return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
+    const length = view.getUint32(RPC.out_len.offset, HOST_LE);
+    const written = Math.min(length, responseLength);
+    // Every byte of the copy was written by the kernel in this call (it copies exactly min(out_len, length)).
+    const response = Buffer.allocUnsafe(written);
+    target.copy(asU8(response), 0, 0, written);
+    return { response, length, truncated: length > responseLength };
   }
 
   /**
@@ -307,6 +318,15 @@ export class Device {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * A scratch buffer of at least `length` bytes. Passed whole (a subarray
+   * per call costs more than the copy): the kernel writes at most out_len.
+   */
+  #scratchOf(length: number): Buffer {
+    if (this.#scratch.length < length) this.#scratch = Buffer.alloc(Math.max(length, 4096));
+    return this.#scratch;
   }
 
   #checkOpen(): void {
