@@ -47,6 +47,9 @@ export type Values<F extends Fields> = {
  */
 export type Bytes = Uint8Array | Buffer;
 
+/** A Buffer is a Uint8Array at run time; this only tells the type checker so. */
+export const asU8 = (b: Bytes): Uint8Array => b as Uint8Array;
+
 /** True when the host stores integers little-endian (every Linux fwctl host today). */
 export const HOST_LE = endianness() === 'LE';
 
