@@ -9,7 +9,8 @@
 //
 // Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot;
 // *.taint.test.js files (tests that taint the kernel) run in a second boot on a
-// fresh kernel. Environment:
+// fresh kernel. Jest runs under node --expose-gc (tests may call gc()).
+// Environment:
 //   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite or an unbootable VM fails the
 //                           run (default: the kernel suite is skipped, loudly)
 //   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
@@ -165,9 +166,15 @@ function build() {
       say('native addon is up to date');
     }
   }
-  // tsc rewrites every output; dropping dist/test first keeps tests that were
-  // deleted or renamed from running from stale compiled files.
-  fs.rmSync(path.join(repo, 'dist/test'), { recursive: true, force: true });
+  // tsc never deletes outputs: drop compiled tests whose source is gone, so a
+  // deleted or renamed test does not keep running from a stale .js.
+  for (const js of walk(path.join(repo, 'dist/test'))) {
+    const ts = path.join(repo, path.relative(path.join(repo, 'dist'), js)).replace(/\.js$/, '.ts');
+    if (!fs.existsSync(ts)) {
+      say(`removing stale ${path.relative(repo, js)}`);
+      for (const f of [js, `${js}.map`, js.replace(/\.js$/, '.d.ts')]) fs.rmSync(f, { force: true });
+    }
+  }
   say('compiling TypeScript (tsc -p tsconfig.json)');
   if (timed('tsc', () => run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'])) !== 0) return 'TypeScript compile failed';
   const esm = path.join(repo, 'scripts/write-esm-wrapper.js');
@@ -182,7 +189,7 @@ function unit() {
   say('unit tests (jest project unit)');
   const status = timed('unit tests', () =>
     run(process.execPath, [
-      jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
+      '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
       '--json', '--outputFile', out, ...jestArgs,
     ]),
   );
@@ -213,7 +220,7 @@ function boot(name, dirName, files, env, kbuild, ko) {
   if (ko) args.push('--load-module', ko);
   for (const [k, v] of Object.entries(env)) if (v) args.push('--env', `${k}=${v}`);
   args.push(
-    '--', 'node', jestBin, '--config', 'jest.config.js', '--selectProjects', 'kernel', '--runInBand', '--ci',
+    '--', 'node', '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'kernel', '--runInBand', '--ci',
     '--json', '--outputFile', '/run/results/jest.json', ...jestOptions, '--runTestsByPath', ...files,
   );
   say(`${name}: booting the VM for ${files.length} file(s)`);

@@ -148,8 +148,10 @@ timing() {
   t=$(cat "$results/timings" 2>/dev/null || true)
   init=$(sed -n 's/^init=//p' <<<"$t"); mods=$(sed -n 's/^modules=//p' <<<"$t")
   cs=$(sed -n 's/^cmd_start=//p' <<<"$t"); ce=$(sed -n 's/^cmd_end=//p' <<<"$t")
-  local msg="vm: wall $(printf '%.1f' "$wall") s"
-  [ -n "$init" ] && msg+=", boot to init $(printf '%.1f' "$init") s"
+  # guest-clock figures: under TCG on a loaded host the guest clock can run
+  # slower than the wall clock
+  local msg="vm: wall $(printf '%.1f' "$wall") s; guest clock:"
+  [ -n "$init" ] && msg+=" boot to init $(printf '%.1f' "$init") s"
   [ -n "$mods" ] && msg+=", modules $(printf '%.1f' "$(echo "$mods - $init" | bc)") s"
   [ -n "$cs" ] && [ -n "$ce" ] && msg+=", command $(printf '%.1f' "$(echo "$ce - $cs" | bc)") s"
   local tainted; tainted=$(sed -n 's/^tainted=//p' <<<"$t")
