@@ -13,3 +13,5 @@ export {
 } from './uapi/constants';
 /** Struct layouts (lib/uapi) with pack/unpack, for building per-type requests. */
 export * as uapi from './uapi';
+/** CXL Features (Get Supported Features, Get Feature, Set Feature); also the subpath 'fwctl/cxl'. */
+export * as cxl from './cxl';
