@@ -49,6 +49,11 @@
 #include <linux/unaligned.h>
 
 #include <uapi/fwctl/fwctl.h>
+#include <uapi/fwctl/bnxt.h>
+#include <uapi/fwctl/mlx5.h>
+#include <uapi/fwctl/pds.h>
+
+#include "fwctl_mock_tables.h"
 
 #define MOCK_DEFAULT_TYPE	0xfff0
 #define MOCK_DEFAULT_DATALEN	16
@@ -62,6 +67,9 @@
 /* struct mock_req (little-endian), see PROTOCOL.md */
 #define MOCK_REQ_HDR_LEN	16
 
+/* MLX5_UCTX_OBJECT_CAP_TOOLS_RESOURCES (drivers/fwctl/mlx5/main.c) */
+#define MOCK_MLX5_UCTX_CAP_TOOLS_RESOURCES	0x4
+
 enum mock_op {
 	MOCK_OP_ECHO = 0,
 	MOCK_OP_TRANSFORM = 1,
@@ -72,16 +80,30 @@ enum mock_op {
 };
 
 /*
- * Emulation modes. Only "generic" exists today; per-type modes (mlx5, pds,
- * bnxt: their info struct and request validation) are meant to be added
- * here, selected with "add ... mode=<name>".
+ * Emulation modes, selected with "add ... mode=<name>". The per-type modes
+ * mirror the in-tree driver's device_data, validation and wire format
+ * (drivers/fwctl/{mlx5,pds,bnxt}/main.c) with canned firmware answers.
  */
 enum mock_mode {
 	MOCK_MODE_GENERIC = 0,
+	MOCK_MODE_MLX5,
+	MOCK_MODE_PDS,
+	MOCK_MODE_BNXT,
 };
 
 static const char *const mock_mode_names[] = {
 	[MOCK_MODE_GENERIC] = "generic",
+	[MOCK_MODE_MLX5] = "mlx5",
+	[MOCK_MODE_PDS] = "pds",
+	[MOCK_MODE_BNXT] = "bnxt",
+};
+
+/* The device type a mode reports unless "type=" is given. */
+static const u32 mock_mode_types[] = {
+	[MOCK_MODE_GENERIC] = 0,	/* the module parameter */
+	[MOCK_MODE_MLX5] = FWCTL_DEVICE_TYPE_MLX5,
+	[MOCK_MODE_PDS] = FWCTL_DEVICE_TYPE_PDS,
+	[MOCK_MODE_BNXT] = FWCTL_DEVICE_TYPE_BNXT,
 };
 
 static unsigned int ndevs = 1;
@@ -114,6 +136,7 @@ struct mock_uctx {
 	struct fwctl_uctx uctx;		/* must be first */
 	u32 id;
 	atomic_t rpc_count;
+	u32 uctx_caps;			/* mlx5, pds, bnxt modes */
 };
 
 static DEFINE_MUTEX(mock_lock);
@@ -135,8 +158,27 @@ static int mock_open_uctx(struct fwctl_uctx *uctx)
 {
 	struct mock_uctx *mu = to_mock_uctx(uctx);
 
-	mu->id = atomic_inc_return(&to_mock_dev(uctx)->next_uctx_id);
+	struct mock_dev *md = to_mock_dev(uctx);
+
+	mu->id = atomic_inc_return(&md->next_uctx_id);
 	atomic_set(&mu->rpc_count, 0);
+	switch (md->mode) {
+	case MOCK_MODE_MLX5:
+		/* mlx5ctl_open_uctx(): the FW reports TOOLS_RESOURCES */
+		mu->uctx_caps = MOCK_MLX5_UCTX_CAP_TOOLS_RESOURCES;
+		break;
+	case MOCK_MODE_PDS:
+		mu->uctx_caps = PDS_FWCTL_QUERY_CAP | PDS_FWCTL_SEND_CAP;
+		break;
+	case MOCK_MODE_BNXT:
+		mu->uctx_caps = BIT(FWCTL_BNXT_INLINE_COMMANDS) |
+				BIT(FWCTL_BNXT_QUERY_COMMANDS) |
+				BIT(FWCTL_BNXT_SEND_COMMANDS) |
+				BIT(FWCTL_BNXT_DMA_COMMANDS);
+		break;
+	default:
+		mu->uctx_caps = 0;
+	}
 	return 0;
 }
 
@@ -144,11 +186,16 @@ static void mock_close_uctx(struct fwctl_uctx *uctx)
 {
 }
 
+static void *mock_type_info(struct fwctl_uctx *uctx, size_t *length);
+
 static void *mock_info(struct fwctl_uctx *uctx, size_t *length)
 {
 	struct mock_dev *md = to_mock_dev(uctx);
 	u8 *data;
 	u32 i;
+
+	if (md->mode != MOCK_MODE_GENERIC)
+		return mock_type_info(uctx, length);
 
 	/* The core kfree()s the result; kfree(ZERO_SIZE_PTR) is fine. */
 	data = kmalloc(md->datalen, GFP_KERNEL_ACCOUNT);
@@ -175,6 +222,9 @@ static int mock_sleep(u32 ms)
 	return 0;
 }
 
+static void *mock_type_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
+			   void *rpc_in, size_t in_len, size_t *out_len);
+
 static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 			 void *rpc_in, size_t in_len, size_t *out_len)
 {
@@ -189,6 +239,8 @@ static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 	size_t i;
 	int ret;
 
+	if (md->mode != MOCK_MODE_GENERIC)
+		return mock_type_rpc(uctx, scope, rpc_in, in_len, out_len);
 	if (in_len < MOCK_REQ_HDR_LEN)
 		return ERR_PTR(-EINVAL);
 	op = get_unaligned_le32(rpc_in);
@@ -254,6 +306,8 @@ static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 		return ERR_PTR(-EINVAL);
 	}
 }
+
+#include "fwctl_mock_types.c"
 
 static const struct fwctl_ops mock_ops_template = {
 	.device_type = MOCK_DEFAULT_TYPE,
@@ -376,6 +430,7 @@ static int mock_ctl_add(char *args)
 	enum mock_mode mode = MOCK_MODE_GENERIC;
 	u32 datalen = mock_default_datalen;
 	u32 type = mock_default_type;
+	bool type_given = false;
 	char *tok, *val;
 	int ret;
 
@@ -388,6 +443,7 @@ static int mock_ctl_add(char *args)
 		*val++ = '\0';
 		if (!strcmp(tok, "type")) {
 			ret = kstrtou32(val, 0, &type);
+			type_given = true;
 		} else if (!strcmp(tok, "datalen")) {
 			ret = kstrtou32(val, 0, &datalen);
 		} else if (!strcmp(tok, "mode")) {
@@ -403,6 +459,8 @@ static int mock_ctl_add(char *args)
 		if (ret)
 			return -EINVAL;
 	}
+	if (mode != MOCK_MODE_GENERIC && !type_given)
+		type = mock_mode_types[mode];
 	return mock_dev_add(type, datalen, mode);
 }
 
