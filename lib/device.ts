@@ -25,7 +25,32 @@ export interface RpcOptions {
   responseLength?: number;
   /** Required for DebugWrite and DebugWriteFull, which taint the kernel (TAINT_FWCTL). */
   allowKernelTaint?: boolean;
+  /**
+   * Further user buffers the driver reads or writes during the call (pds:
+   * `fwctl_rpc_pds.in.payload` / `out.payload`). The address of each buffer is
+   * written as a host-endian u64 into the request at `at` (a private copy of
+   * the request: the caller's bytes are never modified). At most 6.
+   */
+  attach?: readonly RpcAttachment[];
 }
+
+/** A buffer whose address is patched into the request (see RpcOptions.attach). */
+export interface RpcAttachment {
+  /** Byte offset in the request of the u64 pointer field (at + 8 <= request length). */
+  at: number;
+  /**
+   * 'in': the kernel only reads it. 'out' / 'inout': the kernel writes it; the
+   * bytes land in this buffer when the call returns (async calls give the
+   * kernel a private copy and copy it back on success, so the caller's memory
+   * is never written while the call is in flight). A zero-length buffer is
+   * patched as address 0.
+   */
+  buffer: Bytes;
+  direction: 'in' | 'out' | 'inout';
+}
+
+/** Extra buffers one call can take besides the request and the response (the addon takes 8). */
+export const MAX_ATTACHMENTS = 6;
 
 export interface RpcResult {
   /** Exactly the bytes the kernel wrote: min(length, responseLength). */
@@ -84,6 +109,37 @@ export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
 interface CheckedRpc {
   scope: Scope;
   responseLength: number;
+  attach: readonly RpcAttachment[];
+}
+
+function checkAttach(value: unknown, requestLength: number): readonly RpcAttachment[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError('options.attach must be an array of { at, buffer, direction }');
+  if (value.length > MAX_ATTACHMENTS) throw new RangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${value.length}`);
+  const taken: number[] = [];
+  return value.map((a: unknown, i: number) => {
+    const x = (typeof a === 'object' && a !== null ? a : {}) as Partial<Record<keyof RpcAttachment, unknown>>;
+    if (!(x.buffer instanceof Uint8Array)) throw new TypeError(`options.attach[${i}].buffer must be a Uint8Array or Buffer`);
+    checkLength(x.buffer.byteLength, `options.attach[${i}].buffer length`);
+    if (x.direction !== 'in' && x.direction !== 'out' && x.direction !== 'inout') {
+      throw new TypeError(`options.attach[${i}].direction must be 'in', 'out' or 'inout'`);
+    }
+    const at = x.at;
+    if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
+      throw new RangeError(`options.attach[${i}].at must be an offset with at + 8 <= ${requestLength} (the request length), got ${String(at)}`);
+    }
+    if (taken.some((t) => Math.abs(t - at) < 8)) throw new RangeError(`options.attach[${i}].at ${at} overlaps another attachment's pointer field`);
+    taken.push(at);
+    return { at, buffer: x.buffer, direction: x.direction };
+  });
+}
+
+/** RPC_PATCHES plus request[at] <- buffer 3 + k for each attachment. */
+function attachPatches(attach: readonly RpcAttachment[]): Uint32Array {
+  const p = new Uint32Array(RPC_PATCHES.length + 3 * attach.length);
+  p.set(RPC_PATCHES);
+  attach.forEach((a, k) => p.set([1, a.at, 3 + k], RPC_PATCHES.length + 3 * k));
+  return p;
 }
 
 function checkLength(value: unknown, what: string): number {
@@ -109,6 +165,7 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
   if (o.allowKernelTaint !== undefined && typeof o.allowKernelTaint !== 'boolean') {
     throw new TypeError('options.allowKernelTaint must be a boolean');
   }
+  const attach = checkAttach(o.attach, request.byteLength);
   const scope = o.scope as Scope;
   if (scope >= Scope.DebugWrite && o.allowKernelTaint !== true) {
     const rawio = scope === Scope.DebugWriteFull ? ' It also needs CAP_SYS_RAWIO.' : '';
@@ -120,7 +177,7 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
         `pass allowKernelTaint: true to allow it.${rawio}`,
     });
   }
-  return { scope, responseLength };
+  return { scope, responseLength, attach };
 }
 
 // ---- what a node must be before we open it ----
@@ -265,26 +322,36 @@ export class Device {
    * buffer is free to change while the call runs. Never retried.
    */
   async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult> {
-    const { scope, responseLength } = checkRpcArgs(request, options, this.path);
+    const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
     const req = new Uint8Array(asU8(request)); // a copy owned by this call
     const response = Buffer.alloc(responseLength);
     const arg = new Uint8Array(fwctlRpc.size);
     const view = new DataView(arg.buffer);
     setRpcArg(view, scope, req.byteLength, responseLength);
-    const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, RPC_PATCHES, arg, req, asU8(response)));
+    // Copy-in: the kernel gets private copies; 'out' buffers start zeroed.
+    const extra = attach.map((a) => (a.direction === 'out' ? new Uint8Array(a.buffer.byteLength) : new Uint8Array(asU8(a.buffer))));
+    const patches = attach.length ? attachPatches(attach) : RPC_PATCHES;
+    const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, patches, arg, req, asU8(response), ...extra));
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
+    // Copy-out, only after the kernel is done with the private copies.
+    attach.forEach((a, k) => { if (a.direction !== 'in') asU8(a.buffer).set(extra[k]); });
     return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
   }
 
   /** Send one RPC on the calling thread; the kernel reads the caller's request buffer directly. */
   rpcSync(request: Bytes, options: RpcOptions): RpcResult {
-    const { scope, responseLength } = checkRpcArgs(request, options, this.path);
+    const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
     const target = responseLength <= SCRATCH_MAX ? this.#scratchOf(responseLength) : Buffer.alloc(responseLength);
     const view = this.#rpcView;
     setRpcArg(view, scope, request.byteLength, responseLength);
-    const rc = this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, asU8(request), asU8(target));
+    // With attachments the addresses are patched into a copy of the request;
+    // the attached buffers themselves are handed to the kernel directly (the thread is blocked).
+    const rc = attach.length === 0
+      ? this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, asU8(request), asU8(target))
+      : this.#handle.ioctlSync(FWCTL_RPC, attachPatches(attach), this.#rpcArg, new Uint8Array(asU8(request)), asU8(target),
+        ...attach.map((a) => asU8(a.buffer)));
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
     const length = view.getUint32(RPC.out_len.offset, HOST_LE);
     const written = Math.min(length, responseLength);
