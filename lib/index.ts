@@ -3,7 +3,7 @@
 export { list, listSync, find, findSync } from './discovery';
 export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './discovery';
 export { open, openSync, Device } from './device';
-export type { Bytes, OpenOptions, RpcOptions, RpcResult } from './device';
+export type { Bytes, OpenOptions, RpcOptions, RpcResult, RpcAttachment } from './device';
 export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
 export { FwctlError } from './errors';
 export type { FwctlSyscall } from './errors';
@@ -15,3 +15,8 @@ export {
 export * as uapi from './uapi';
 /** CXL Features (Get Supported Features, Get Feature, Set Feature); also the subpath 'fwctl/cxl'. */
 export * as cxl from './cxl';
+/** Typed per-type layers; also the subpaths 'fwctl/mlx5', 'fwctl/pds', 'fwctl/bnxt'. */
+export * as mlx5 from './mlx5';
+export * as pds from './pds';
+export * as bnxt from './bnxt';
+export { FwctlDecodeError } from './wire';
