@@ -17,7 +17,16 @@
 # Exit status: CMD's, or 124 on timeout, 125 when the VM did not report one
 # (kernel panic, insmod failure, QEMU error).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+# Bash reads a script as it runs it: editing this file during a (long) VM run
+# would break that run. So run from a private copy, unlinked once open.
+if [ -z "${_RUN_VM_HERE:-}" ]; then
+  _RUN_VM_HERE=$(cd "$(dirname "$0")" && pwd)
+  self=$(mktemp "${TMPDIR:-/tmp}/run-vm.XXXXXX")
+  cp "$0" "$self"
+  _RUN_VM_HERE=$_RUN_VM_HERE _RUN_VM_SELF=$self exec bash "$self" "$@"
+fi
+rm -f "${_RUN_VM_SELF:-}"
+here=$_RUN_VM_HERE
 . "$here/common.sh"
 
 profile=base kbuild= timeout=${FWCTL_VM_TIMEOUT:-600} mem=${FWCTL_VM_MEM:-1536} smp=2
