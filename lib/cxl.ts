@@ -10,7 +10,7 @@
 import type { Device, RpcResult } from './device';
 import { FwctlError } from './errors';
 import { CxlOpcode, SCOPE_NAMES, Scope } from './uapi/constants';
-import { asU8, pack, read, type Bytes } from './uapi/layout';
+import { asU8, pack, read, write, type Bytes } from './uapi/layout';
 import {
   cxlFeatEntry, cxlGetFeatIn, cxlGetSupFeatsIn, cxlGetSupFeatsOut, cxlSetFeatIn, fwctlRpcCxl, fwctlRpcCxlOut,
 } from './uapi/structs';
@@ -338,8 +338,10 @@ const SET_HDR = cxlSetFeatIn.fields.feat_data.offset; // 32
 const U16_MAX = 0xffff;
 
 function rpcRequest(opcode: number, payload: Uint8Array): Uint8Array {
+  // Only the 16-byte header is sent before the payload (the union is as long as the payload, not sizeof).
   const req = new Uint8Array(HDR + payload.byteLength);
-  pack(fwctlRpcCxl, { opcode, op_size: payload.byteLength }, req);
+  write(req, fwctlRpcCxl.fields.opcode, opcode);
+  write(req, fwctlRpcCxl.fields.op_size, payload.byteLength);
   req.set(payload, HDR);
   return req;
 }

@@ -13,12 +13,14 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   list: () => (require('./commands/list') as typeof import('./commands/list')).command,
   info: () => (require('./commands/info') as typeof import('./commands/info')).command,
   rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,
+  cxl: () => (require('./commands/cxl') as typeof import('./commands/cxl')).command,
 };
 
 const SUMMARIES: Readonly<Record<string, string>> = {
   list: 'list fwctl devices and what they belong to (sysfs only; no privileges)',
   info: 'show a device\'s type and device data (FWCTL_INFO)',
   rpc: 'send one raw RPC to the device firmware (FWCTL_RPC)',
+  cxl: 'CXL Features: list, get and set (fwctl cxl features|get-feature|set-feature)',
 };
 
 export const HELP = `usage: fwctl <command> [options]
