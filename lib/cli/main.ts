@@ -14,6 +14,9 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   info: () => (require('./commands/info') as typeof import('./commands/info')).command,
   rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,
   cxl: () => (require('./commands/cxl') as typeof import('./commands/cxl')).command,
+  mlx5: () => (require('./commands/mlx5') as typeof import('./commands/mlx5')).command,
+  pds: () => (require('./commands/pds') as typeof import('./commands/pds')).command,
+  bnxt: () => (require('./commands/bnxt') as typeof import('./commands/bnxt')).command,
 };
 
 const SUMMARIES: Readonly<Record<string, string>> = {
@@ -21,6 +24,9 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   info: 'show a device\'s type and device data (FWCTL_INFO)',
   rpc: 'send one raw RPC to the device firmware (FWCTL_RPC)',
   cxl: 'CXL Features: list, get and set (fwctl cxl features|get-feature|set-feature)',
+  mlx5: 'mlx5 PRM commands (fwctl mlx5 query-hca-cap|query-adapter)',
+  pds: 'pds endpoint and operation lists (fwctl pds endpoints|operations)',
+  bnxt: 'bnxt HWRM commands (fwctl bnxt ver-get)',
 };
 
 export const HELP = `usage: fwctl <command> [options]

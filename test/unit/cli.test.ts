@@ -136,7 +136,7 @@ describe('fwctl info', () => {
     expect(io.out).toMatch(/^device +\S+fwctl0$/m);
     expect(io.out).toMatch(/^type +mlx5 \(1\)$/m);
     expect(io.out).toMatch(/^uid +5$/m);
-    expect(io.out).toMatch(/^uctxCaps +0x4$/m);
+    expect(io.out).toMatch(/^uctxCaps +0x4 \(TOOLS_RESOURCES\)$/m);
     expect(io.out).toMatch(/^00000000  /m);
     expect(fake.handles[0].closeCount).toBe(1);
   });

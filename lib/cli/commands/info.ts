@@ -2,6 +2,7 @@
 
 import type { DeviceInfo } from '../../decode';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
+import { BnxtCap, MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../../uapi/constants';
 import { fields, hexdump, toHex } from '../format';
 import { openDevice } from './open';
 
@@ -15,10 +16,18 @@ export function infoText(path: string, info: DeviceInfo): string {
     ['type', `${info.type} (${info.typeId})`],
     ['data', `${info.data.length} bytes`],
   ];
-  if (info.decoded) {
-    for (const [k, v] of Object.entries(info.decoded)) {
-      pairs.push([k, k === 'uid' ? String(v) : `0x${(v as number).toString(16)}`]);
-    }
+  if (info.type === 'mlx5' && info.decoded) {
+    const c = info.decoded.uctxCaps;
+    pairs.push(['uid', String(info.decoded.uid)]);
+    pairs.push(['uctxCaps', `0x${c.toString(16)}${c & MLX5_UCTX_CAP_TOOLS_RESOURCES ? ' (TOOLS_RESOURCES)' : ''}`]);
+  } else if (info.type === 'bnxt' && info.decoded) {
+    const c = info.decoded.uctxCaps;
+    const names = Object.entries(BnxtCap).filter(([, bit]) => c & (1 << bit)).map(([n]) => n.toUpperCase());
+    pairs.push(['uctxCaps', `0x${c.toString(16)}${names.length ? ` (${names.join(', ')})` : ''}`]);
+  } else if (info.type === 'pds' && info.decoded) {
+    pairs.push(['uctxCaps', `0x${info.decoded.uctxCaps.toString(16)}`]);
+  } else if (info.type === 'pds') {
+    pairs.push(['uctxCaps', 'not reported (the pds driver returns no device_data)']);
   }
   return fields(pairs) + (info.data.length > 0 ? hexdump(info.data) : '');
 }

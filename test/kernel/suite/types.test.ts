@@ -1,6 +1,7 @@
 // The typed mlx5, pds and bnxt layers against the mock driver's per-type
 // modes (PROTOCOL.md), through the real fwctl core: user -> core -> driver -> user.
 import * as fwctl from '../../../lib';
+import { main } from '../../../lib/cli/main';
 import * as mock from '../mock/protocol';
 
 const { Scope } = fwctl;
@@ -180,5 +181,40 @@ describe('bnxt mode', () => {
     const err = await bnxt.exec(d, bnxt.HwrmReqType.FUNC_QCAPS).catch((e) => e);
     expect(err).toBeInstanceOf(bnxt.BnxtFirmwareError);
     expect(err).toMatchObject({ kind: 'firmware', errorCode: 0xffff });
+  });
+});
+
+describe('CLI (in-process): fwctl info and the per-type commands', () => {
+  const run = async (...argv: string[]) => {
+    const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; },
+      stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
+    const code = await main(argv, io);
+    return { code, out: io.out, err: io.err };
+  };
+  const devs: mock.MockDevice[] = [];
+  afterAll(() => devs.forEach((d) => mock.del(d.name)));
+
+  test('mlx5: info, query-hca-cap --json, query-adapter', async () => {
+    const d = mock.add({ mode: 'mlx5' });
+    devs.push(d);
+    expect((await run('info', d.name)).out).toMatch(/^uctxCaps +0x4 \(TOOLS_RESOURCES\)$/m);
+    const cap = await run('mlx5', 'query-hca-cap', d.name, '--json');
+    expect(cap.code).toBe(0);
+    expect(JSON.parse(cap.out)).toMatchObject({ status: 0, ok: true });
+    expect((await run('mlx5', 'query-adapter', d.name)).out).toMatch(/^psid +MOCK0000000001$/m);
+  });
+
+  test('bnxt ver-get, pds endpoints/operations, and a type mismatch is a usage error', async () => {
+    const b = mock.add({ mode: 'bnxt' });
+    const p = mock.add({ mode: 'pds' });
+    devs.push(b, p);
+    expect((await run('info', b.name)).out).toMatch(/^uctxCaps +0xf \(INLINE, QUERY, SEND, DMA\)$/m);
+    expect(JSON.parse((await run('bnxt', 'ver-get', b.name, '--json')).out)).toMatchObject({ firmwareName: 'mock-hwrm', chipNum: 0x1750 });
+    expect((await run('info', p.name)).out).toMatch(/^uctxCaps +not reported/m);
+    expect(JSON.parse((await run('pds', 'endpoints', p.name, '--json')).out).entries).toEqual([{ id: 0 }, { id: 1 }]);
+    expect((await run('pds', 'operations', p.name, '1')).out).toMatch(/^0x00010001 +0x0001 +1 +0x00 +Configuration$/m);
+    const wrong = await run('bnxt', 'ver-get', p.name);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/is a pds device/);
   });
 });

@@ -1,0 +1,46 @@
+// fwctl pds endpoints|operations <device> [ep]
+
+import * as pds from '../../pds';
+import { UsageError, type Values } from '../command';
+import { table } from '../format';
+import { jsonSafe, typedCommand, u } from './typed';
+import { SCOPE_NAMES } from '../../uapi/constants';
+
+function route(values: Values): pds.QueryRoute {
+  const num = (k: string, d: number) => {
+    const v = values[k];
+    if (v === undefined) return d;
+    if (typeof v !== 'string' || !/^(0x[0-9a-f]+|\d+)$/i.test(v)) throw new UsageError(`--${k} must be a number, got '${String(v)}'`);
+    return Number(v);
+  };
+  return { ep: num('query-ep', pds.MOCK_QUERY_ROUTE.ep), op: num('query-op', pds.MOCK_QUERY_ROUTE.op) };
+}
+
+export const command = typedCommand('pds', {
+  endpoints: {
+    args: ' [--query-ep N --query-op N]',
+    summary: 'the firmware\'s RPC endpoints',
+    run(dev, _extra, values) {
+      const r = pds.endpointsSync(dev, route(values));
+      return { json: jsonSafe(r), text: table(['ENDPOINT'], r.entries.map((e) => [String(e.id)])) };
+    },
+  },
+  operations: {
+    args: ' <ep> [--query-ep N --query-op N]',
+    summary: 'the operations of endpoint <ep>, with the scope the driver requires for each',
+    extra: 1,
+    run(dev, [ep], values) {
+      if (!/^\d+$/.test(ep)) throw new UsageError(`<ep> must be a number, got '${ep}'`);
+      const r = pds.operationsSync(dev, Number(ep), route(values));
+      return {
+        json: jsonSafe(r),
+        text: table(['OP', 'COMMAND', 'VERSION', 'ATTR', 'SCOPE'],
+          r.entries.map((o) => [u(o.id, 8), u(o.command, 4), String(o.version), u(o.attr, 2), SCOPE_NAMES[o.scope]])),
+      };
+    },
+  },
+}, { 'query-ep': { type: 'string' }, 'query-op': { type: 'string' } },
+`The in-tree pds driver keeps its endpoint/operation lists internal; these
+commands ask the firmware over RPC, at --query-ep/--query-op (default ep 0,
+op 1: the project's mock firmware). A non-zero firmware retval is an error.
+`);

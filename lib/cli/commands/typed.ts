@@ -1,0 +1,56 @@
+// Shared plumbing for the per-type commands (fwctl mlx5|pds|bnxt <sub> <device>).
+
+import type { Device } from '../../device';
+import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Options, type Values } from '../command';
+import { openDevice } from './open';
+
+export interface Sub {
+  /** ' <device> [--max]' etc., for the usage line. */
+  readonly args: string;
+  readonly summary: string;
+  /** Extra positionals after <device>. */
+  readonly extra?: number;
+  run(dev: Device, extra: string[], values: Values): { json: unknown; text: string };
+}
+
+/** One `fwctl <type>` command with subcommands; the device's type is checked first. */
+export function typedCommand(type: 'mlx5' | 'pds' | 'bnxt', subs: Readonly<Record<string, Sub>>, options: Options,
+  notes: string): Command {
+  const lines = Object.entries(subs).map(([n, s]) => `  fwctl ${type} ${n} <device>${s.args} [--json]\n      ${s.summary}`);
+  return {
+    name: type,
+    summary: `${type} typed commands: ${Object.keys(subs).join(', ')}`,
+    help: `usage:\n${lines.join('\n')}\n\n<device> is fwctlN, a path, or a PCI address / parent / net or InfiniBand name.\n${notes}`,
+    options: { ...COMMON_OPTIONS, ...options },
+    async run(positionals: string[], values: Values, io: Io) {
+      const [name, device, ...extra] = positionals;
+      const sub = name === undefined ? undefined : Object.hasOwn(subs, name) ? subs[name] : undefined;
+      if (!sub) throw new UsageError(`${type}: give one of ${Object.keys(subs).join(', ')}`);
+      if (device === undefined || extra.length !== (sub.extra ?? 0)) throw new UsageError(`usage: fwctl ${type} ${name} <device>${sub.args}`);
+      const dev = openDevice(device);
+      try {
+        const info = dev.infoSync();
+        if (info.type !== type) {
+          throw new UsageError(`${dev.path} is a ${info.type} device (type ${info.typeId}), not ${type}`);
+        }
+        const out = sub.run(dev, extra, values);
+        io.stdout(values.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
+      } finally {
+        dev.closeSync();
+      }
+      return Exit.Ok;
+    },
+  };
+}
+
+/** Buffers as hex in JSON. */
+export function jsonSafe(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v) => {
+    if (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)) return Buffer.from(v.data).toString('hex');
+    return v;
+  }));
+}
+
+export function u(n: number, digits = 0): string {
+  return `0x${n.toString(16).padStart(digits, '0')}`;
+}
