@@ -24,6 +24,8 @@ module.exports = {
   collectCoverage: false,
   projects: [
     { ...common, displayName: 'unit', roots: existing('dist/test/unit') },
-    { ...common, displayName: 'kernel', roots: existing('dist/test/kernel/suite') },
+    // In the VM everything is several times slower (TCG emulation when there
+    // is no usable KVM): a larger default per-test timeout.
+    { ...common, displayName: 'kernel', roots: existing('dist/test/kernel/suite'), testTimeout: 30000 },
   ],
 };
