@@ -192,6 +192,9 @@ export function uuidBytes(uuid: string | Bytes): Uint8Array {
 
 /** The canonical lower-case string of 16 UUID bytes. */
 export function uuidString(bytes: Bytes): string {
+  // Checked first: a shorter view must not read the bytes after it in its ArrayBuffer.
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('uuid bytes must be a Uint8Array or Buffer');
+  if (bytes.byteLength < 16) throw new RangeError(`a UUID is 16 bytes, got ${bytes.byteLength}`);
   const h = Buffer.from(asU8(bytes).buffer, asU8(bytes).byteOffset, 16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
