@@ -120,6 +120,7 @@ function checkAttach(value: unknown, requestLength: number): readonly RpcAttachm
   return value.map((a: unknown, i: number) => {
     const x = (typeof a === 'object' && a !== null ? a : {}) as Partial<Record<keyof RpcAttachment, unknown>>;
     if (!(x.buffer instanceof Uint8Array)) throw new TypeError(`options.attach[${i}].buffer must be a Uint8Array or Buffer`);
+    if (isDetached(x.buffer)) throw new TypeError(`options.attach[${i}].buffer is detached (its ArrayBuffer was transferred)`);
     checkLength(x.buffer.byteLength, `options.attach[${i}].buffer length`);
     if (x.direction !== 'in' && x.direction !== 'out' && x.direction !== 'inout') {
       throw new TypeError(`options.attach[${i}].direction must be 'in', 'out' or 'inout'`);
@@ -142,6 +143,20 @@ function attachPatches(attach: readonly RpcAttachment[]): Uint32Array {
   return p;
 }
 
+/** A view whose ArrayBuffer was transferred (detached): it has no memory to hand the kernel. */
+function isDetached(view: Uint8Array): boolean {
+  const b = view.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof b.detached === 'boolean') return b.detached;
+  // Node 20 lacks ArrayBuffer.prototype.detached: a detached buffer reads as 0 bytes and cannot be sliced.
+  if (b.byteLength !== 0) return false;
+  try {
+    b.slice(0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function checkLength(value: unknown, what: string): number {
   if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
   if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
@@ -151,6 +166,7 @@ function checkLength(value: unknown, what: string): number {
 
 export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
   if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
+  if (isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
   checkLength(request.byteLength, 'request length');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
@@ -335,7 +351,13 @@ export class Device {
     const rc = await this.#track(this.#handle.ioctl(FWCTL_RPC, patches, arg, req, asU8(response), ...extra));
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
     // Copy-out, only after the kernel is done with the private copies.
-    attach.forEach((a, k) => { if (a.direction !== 'in') asU8(a.buffer).set(extra[k]); });
+    attach.forEach((a, k) => {
+      if (a.direction === 'in') return;
+      if (isDetached(asU8(a.buffer))) {
+        throw new TypeError(`options.attach[${k}].buffer was detached while the call was in flight: its output is lost`);
+      }
+      asU8(a.buffer).set(extra[k]);
+    });
     return rpcResult(response, view.getUint32(RPC.out_len.offset, HOST_LE), responseLength);
   }
 
