@@ -90,3 +90,17 @@ export function del(name: string): void {
 export function inVm(): boolean {
   return process.env.FWCTL_IN_VM === '1';
 }
+
+/** How many of this process's fds are open on /dev/fwctl/<name>. */
+export function openFdsTo(name: string): number {
+  const target = `/dev/fwctl/${name}`;
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === target) n++;
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return n;
+}

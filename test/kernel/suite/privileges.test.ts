@@ -1,5 +1,5 @@
 // Privileges and the kernel's taint state, in the test VM (run as root; the
-// unprivileged cases run in a child with setpriv).
+// unprivileged cases run in a child, under setpriv or after setuid).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fwctl from '../../../lib';
@@ -9,23 +9,40 @@ const TAINT_FWCTL = 1 << 19;
 const tainted = () => Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8'));
 const libPath = require.resolve('../../../lib');
 const protocolPath = require.resolve('../mock/protocol');
+const bindingPath = require.resolve('../../../lib/binding');
 
-/** Run a script in a child node under setpriv; returns its JSON line. */
-function asChild(setprivArgs: string[], script: string, env: Record<string, string>): Record<string, unknown> {
+/**
+ * Run a script in a child node (under setpriv when given its arguments);
+ * returns its JSON line. With `asUser` the child loads the package as root
+ * and then drops to that uid/gid before the script runs, so it can do so
+ * even when the checkout itself is not readable by that user (/root).
+ */
+function asChild(
+  setprivArgs: string[],
+  script: string,
+  env: Record<string, string>,
+  asUser?: number,
+): Record<string, unknown> {
+  // The addon is loaded lazily: load it while the checkout is still readable.
+  const drop = asUser === undefined ? '' :
+    `require(${JSON.stringify(bindingPath)}).binding(); process.setgroups([]); process.setgid(${asUser}); process.setuid(${asUser});`;
   const code = `
     const fwctl = require(${JSON.stringify(libPath)});
     const mock = require(${JSON.stringify(protocolPath)});
+    ${drop}
     (async () => { ${script} })().then(
       (r) => console.log(JSON.stringify({ ok: r })),
       (e) => console.log(JSON.stringify({ name: e.name, code: e.code, errno: e.errno, message: e.message })));
   `;
-  const r = spawnSync('setpriv', [...setprivArgs, '--', process.execPath, '-e', code], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
+  const [cmd, args] = setprivArgs.length
+    ? ['setpriv', [...setprivArgs, '--', process.execPath, '-e', code]]
+    : [process.execPath, ['-e', code]];
+  const r = spawnSync(cmd, args as string[], { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
+
+const NOBODY = 65534;
 
 let dev: mock.MockDevice;
 beforeAll(() => {
@@ -62,16 +79,12 @@ test('DebugWriteFull without CAP_SYS_RAWIO: EPERM naming the capability, kernel 
 });
 
 test('opening a root-only node as another user: EACCES pointing at permissions', () => {
-  const res = asChild(
-    ['--reuid=65534', '--regid=65534', '--clear-groups'],
-    `await fwctl.open(process.env.DEV); return 'opened';`,
-    { DEV: dev.name },
-  );
+  const res = asChild([], `await fwctl.open(process.env.DEV); return 'opened';`, { DEV: dev.name }, NOBODY);
   expect(res).toMatchObject({ name: 'FwctlError', code: 'EACCES' });
   expect(String(res.message)).toMatch(/udev|permission/i);
 });
 
 test('list() needs no privileges', () => {
-  const res = asChild(['--reuid=65534', '--regid=65534', '--clear-groups'], `return (await fwctl.list()).map((d) => d.name);`, {});
+  const res = asChild([], `return (await fwctl.list()).map((d) => d.name);`, {}, NOBODY);
   expect(res.ok).toContain(dev.name);
 });
