@@ -335,6 +335,13 @@ export function decodeFeatureEntry(buf: Bytes, base = 0): CxlFeature {
 
 const HDR = 16; // sizeof(struct fwctl_rpc_cxl_hdr)
 const OUT_HDR = fwctlRpcCxlOut.fields.payload.offset; // 8: sizeof(struct fwctl_rpc_cxl_out_hdr)
+/**
+ * drivers/cxl reports every answer's length as sizeof(struct fwctl_rpc_cxl_out)
+ * (16: the union counts as the 8-byte get_sup_feats_out header) + size, 8 more
+ * than it writes. Reserving those 8 bytes keeps the answer from looking
+ * truncated (and cxlctl_get_feature allocates what the caller reserves).
+ */
+const OUT_SLACK = fwctlRpcCxlOut.size - OUT_HDR; // 8
 const SUP_HDR = cxlGetSupFeatsOut.fields.ents.offset; // 8
 const ENTRY = cxlFeatEntry.size; // 48
 const SET_HDR = cxlSetFeatIn.fields.feat_data.offset; // 32
@@ -374,19 +381,23 @@ interface Out {
   payload: Buffer;
 }
 
-/** Check an RPC result's framing and retval; returns the payload. */
+/**
+ * Check an RPC result's framing and retval; returns the payload. `size` is
+ * authoritative: the length the driver reports is not (see OUT_SLACK), so a
+ * "truncated" answer is fine as long as all `size` bytes arrived.
+ */
 export function decodeOut(res: RpcResult, opcode: number, path?: string, what?: string): Out {
-  if (res.truncated) {
-    throw new CxlResponseError(opcode, `the driver answered ${res.length} bytes, more than the ${res.response.length} reserved`, path);
-  }
   const r = res.response;
-  if (r.length < OUT_HDR) throw new CxlResponseError(opcode, `${r.length} bytes, shorter than the 8-byte fwctl_rpc_cxl_out header`, path);
+  const cut = res.truncated ? ` (the driver reported ${res.length} bytes, ${r.length} were reserved)` : '';
+  if (r.length < OUT_HDR) {
+    throw new CxlResponseError(opcode, `${r.length} bytes, shorter than the 8-byte fwctl_rpc_cxl_out header${cut}`, path);
+  }
   const retval = read(r, fwctlRpcCxlOut.fields.retval);
   if (retval !== 0) throw new CxlMailboxError(retval, opcode, path, what);
   const size = read(r, fwctlRpcCxlOut.fields.size);
   const payload = r.subarray(OUT_HDR);
   if (size > payload.length) {
-    throw new CxlResponseError(opcode, `size says ${size} payload bytes, only ${payload.length} arrived`, path);
+    throw new CxlResponseError(opcode, `size says ${size} payload bytes, only ${payload.length} arrived${cut}`, path);
   }
   return { size, payload: payload.subarray(0, size) };
 }
@@ -441,7 +452,7 @@ function* getSupportedOp(path: string, options: GetSupportedOptions = {}): Op<Cx
   }
   // 1. the count: a header-only answer carries supported_feats.
   const first = decodeGetSupportedFeatures(yield {
-    request: encodeGetSupportedFeatures(0, 0), scope: Scope.Configuration, responseLength: OUT_HDR + SUP_HDR,
+    request: encodeGetSupportedFeatures(0, 0), scope: Scope.Configuration, responseLength: OUT_HDR + SUP_HDR + OUT_SLACK,
   }, 0, path);
   const total = first.total;
   // 2. the entries, a page at a time; a short page continues where it ended.
@@ -450,7 +461,7 @@ function* getSupportedOp(path: string, options: GetSupportedOptions = {}): Op<Cx
     const ask = Math.min(page, total - out.length);
     const res = decodeGetSupportedFeatures(yield {
       request: encodeGetSupportedFeatures(out.length, ask), scope: Scope.Configuration,
-      responseLength: OUT_HDR + SUP_HDR + ask * ENTRY,
+      responseLength: OUT_HDR + SUP_HDR + ask * ENTRY + OUT_SLACK,
     }, ask, path);
     if (res.entries.length === 0) {
       throw new CxlResponseError(op, `no entries from index ${out.length} although supported_feats is ${total}`, path);
@@ -526,7 +537,7 @@ function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatur
   // The driver wants room for all of `count` after the 8-byte header (else EINVAL).
   const out = decodeOut(yield {
     request: encodeGetFeature(uuidBytes(uuid), selection, offset, length),
-    scope: Scope.Configuration, responseLength: OUT_HDR + length,
+    scope: Scope.Configuration, responseLength: OUT_HDR + length + OUT_SLACK,
   }, op, path, uuid);
   if (out.size === 0) {
     // cxlctl_get_feature reports a failed transfer as size 0; retval 0 means the driver lost the cause.
@@ -615,7 +626,7 @@ function* setFeatureOp(path: string, uuidIn: string | Bytes, data: Bytes, option
   try {
     res = yield {
       request: encodeSetFeature(uuidBytes(uuid), data as Uint8Array, flags, offset, version),
-      scope, responseLength: OUT_HDR, allowKernelTaint: o.allowKernelTaint as boolean | undefined,
+      scope, responseLength: OUT_HDR + OUT_SLACK, allowKernelTaint: o.allowKernelTaint as boolean | undefined,
     };
   } catch (e) {
     throw explainSetError(e, uuid, scope, feature);

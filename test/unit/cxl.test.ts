@@ -75,8 +75,10 @@ class FakeCxl {
     const scope = v.getUint32(4, HOST_LE);
     const outLen = v.getUint32(12, HOST_LE);
     const [req, out] = c.buffers;
-    const answer = this.rpc(Buffer.from(req), scope, outLen);
-    if (typeof answer === 'number') return answer;
+    const result = this.rpc(Buffer.from(req), scope, outLen);
+    if (typeof result === 'number') return result;
+    // drivers/cxl reports sizeof(struct fwctl_rpc_cxl_out) + size: 8 bytes more than it writes
+    const answer = this.override ? result : Buffer.concat([result, Buffer.alloc(8)]);
     Buffer.from(out.buffer, out.byteOffset, out.byteLength).fill(0);
     answer.copy(Buffer.from(out.buffer, out.byteOffset, out.byteLength), 0, 0, Math.min(answer.length, outLen));
     v.setUint32(12, answer.length, HOST_LE);
@@ -321,7 +323,8 @@ describe('answers: framing, retval, malformed', () => {
 
   test('short, truncated or oversized answers are CxlResponseError', () => {
     expect(() => cxl.decodeOut(res([1, 2, 3]), 0x501)).toThrow(CxlResponseError);
-    expect(() => cxl.decodeOut(res(out(4, 0, Buffer.alloc(4)), 20, 12), 0x501)).toThrow(/answered 20 bytes/);
+    expect(cxl.decodeOut(res(out(4, 0, Buffer.alloc(4)), 20, 12), 0x501).size).toBe(4); // size, not the length, is authoritative
+    expect(() => cxl.decodeOut(res(out(8, 0, Buffer.alloc(8)), 20, 12), 0x501)).toThrow(/size says 8 payload bytes, only 4 arrived \(the driver reported 20 bytes, 12 were reserved\)/);
     expect(() => cxl.decodeOut(res(out(9, 0, Buffer.alloc(4))), 0x501)).toThrow(/size says 9 payload bytes, only 4/);
   });
 
@@ -366,7 +369,7 @@ describe('getSupportedFeatures', () => {
     expect(fakeCxl.calls.map((c) => [c.start, c.count])).toEqual([[0, 8], [0, 8 + 48 * 128], [128, 8 + 48 * 128], [256, 8 + 48 * 44]]);
     expect(fakeCxl.calls.every((c) => c.scope === Scope.Configuration)).toBe(true);
     // the response buffer reserved matches the page exactly
-    expect(rpcCalls().map((c) => c.buffers[1].byteLength)).toEqual([16, 16 + 48 * 128, 16 + 48 * 128, 16 + 48 * 44]);
+    expect(rpcCalls().map((c) => c.buffers[1].byteLength)).toEqual([24, 24 + 48 * 128, 24 + 48 * 128, 24 + 48 * 44]);
     fakeCxl.calls = [];
     expect(cxl.getSupportedFeaturesSync(dev, { pageSize: 128 })).toEqual(feats);
     expect(handle.calls.filter((c) => c.request === 0x9a00)).toHaveLength(1); // the type is checked once per handle
