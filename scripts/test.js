@@ -9,12 +9,16 @@
 //
 // Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot;
 // *.taint.test.js files (tests that taint the kernel) run in a second boot on a
-// fresh kernel. Jest runs under node --expose-gc (tests may call gc()).
+// fresh kernel; *.cxl.test.js files run in a third boot, on the cxl-profile
+// kernel with the kernel's CXL test driver (cxl_test, built by
+// build-cxl-test.sh and loaded by test/kernel/guest/cxl-setup.sh), 2 NUMA
+// nodes and 2 GiB. Jest runs under node --expose-gc (tests may call gc()).
 // Environment:
 //   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite or an unbootable VM fails the
 //                           run (default: the kernel suite is skipped, loudly)
 //   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
 //   FWCTL_VM_ACCEL          kvm|tcg, overrides detection (see run-vm.sh)
+//   FWCTL_VM_CXL_MEM        MB for the cxl boot (default 2048)
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
@@ -212,15 +216,17 @@ function matchesFilters(file) {
   return pathPatterns.length === 0 || pathPatterns.some((p) => new RegExp(p, 'i').test(file));
 }
 
-function boot(name, dirName, files, env, kbuild, ko) {
+// vm: extra run-vm.sh options (args) and a command to run the test command through (prefix).
+function boot(name, dirName, files, env, kbuild, ko, vm = { args: [], prefix: [] }) {
   const dir = path.join(resultsDir, dirName);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const args = ['--kernel', kbuild, '--results', dir, '--timeout', process.env.FWCTL_VM_TIMEOUT || '1200'];
   if (ko) args.push('--load-module', ko);
   for (const [k, v] of Object.entries(env)) if (v) args.push('--env', `${k}=${v}`);
+  args.push(...vm.args);
   args.push(
-    '--', 'node', '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'kernel', '--runInBand', '--ci',
+    '--', ...vm.prefix, 'node', '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'kernel', '--runInBand', '--ci',
     '--json', '--outputFile', '/run/results/jest.json', ...jestOptions, '--runTestsByPath', ...files,
   );
   say(`${name}: booting the VM for ${files.length} file(s)`);
@@ -265,8 +271,9 @@ function kernel() {
   if (probe.error) record('probe build', { passed: 0, failed: 1, skipped: 0 }, ` (${probe.error})`);
 
   const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
+  const cxl = all.filter((f) => f.endsWith('.cxl.test.js'));
   const taint = all.filter((f) => f.endsWith('.taint.test.js'));
-  const main = all.filter((f) => !f.endsWith('.taint.test.js'));
+  const main = all.filter((f) => !f.endsWith('.taint.test.js') && !f.endsWith('.cxl.test.js'));
   if (all.length === 0) {
     say('no kernel test files (after filters): nothing to boot');
     return;
@@ -274,6 +281,22 @@ function kernel() {
   const env = { FWCTL_PROBE: probe.path, FWCTL_MOCK_KO: ko };
   if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko);
   if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko);
+  if (cxl.length) cxlBoot(cxl);
+}
+
+// The CXL suite: the real drivers/cxl fwctl code against cxl_test's mock memdevs.
+function cxlBoot(files) {
+  const name = 'kernel (cxl, third boot)';
+  const kb = timed('cxl kernel build/cache', () => capture('bash', [path.join(scripts, 'build-kernel.sh'), 'cxl']));
+  if (kb.status !== 0 || !fs.existsSync(kb.last)) return harnessProblem(name, 'the cxl-profile kernel could not be fetched or built');
+  const ct = timed('cxl_test modules', () => capture('bash', [path.join(scripts, 'build-cxl-test.sh'), kb.last]));
+  if (ct.status !== 0 || !fs.existsSync(path.join(ct.last, 'modprobe'))) {
+    return harnessProblem(name, `the kernel's CXL test modules could not be built (build-cxl-test.sh exit ${ct.status})`);
+  }
+  boot(name, 'kernel-cxl', files, {}, kb.last, null, {
+    args: ['--numa', '2', '--mem', process.env.FWCTL_VM_CXL_MEM || '2048'],
+    prefix: ['bash', path.join(repo, 'test/kernel/guest/cxl-setup.sh'), ct.last, '--'],
+  });
 }
 
 // ---- main ------------------------------------------------------------------

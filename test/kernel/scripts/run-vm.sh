@@ -2,7 +2,7 @@
 # Run one command inside the fwctl test VM and exit with its status.
 #
 #   run-vm.sh [--profile NAME] [--kernel BUILD_DIR] [--timeout SECS] [--mem MB]
-#             [--smp N] [--load-module "KO [param=value ...]"]... [--env NAME=VALUE]...
+#             [--smp N] [--numa N] [--load-module "KO [param=value ...]"]... [--env NAME=VALUE]...
 #             [--results DIR] -- CMD ARGS...
 #
 # The guest's root is this machine's / shared read-only over 9p, so CMD runs the
@@ -11,6 +11,9 @@
 # /dev/shm and the results share (/run/results in the guest, DIR on the host).
 # FWCTL_* variables of the caller (and CI) are passed through; the guest also
 # gets FWCTL_IN_VM=1, FWCTL_RESULTS_DIR=/run/results and FWCTL_KERNEL_RELEASE.
+#
+# --numa N splits the memory (and the CPUs, one per node while they last)
+# into N NUMA nodes (cxl_test needs at least 2).
 #
 # Environment: FWCTL_VM_ACCEL=kvm|tcg overrides the accelerator detection,
 # FWCTL_VM_TIMEOUT the default timeout (600 s), FWCTL_VM_MEM the memory (1536 MB).
@@ -30,7 +33,7 @@ here=$_RUN_VM_HERE
 . "$here/common.sh"
 
 profile=base kbuild= timeout=${FWCTL_VM_TIMEOUT:-600} mem=${FWCTL_VM_MEM:-1536} smp=2
-results= modules=() envs=()
+results= modules=() envs=() numa=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$2; shift 2 ;;
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
+    --numa) numa=$2; shift 2 ;;
     --load-module) modules+=("$2"); shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
@@ -112,6 +116,18 @@ for m in ${modules[@]+"${modules[@]}"}; do
   echo "$(cd "$(dirname "$ko")" && pwd)/$(basename "$ko") $args" >>"$results/modules"
 done
 
+numa_args=()
+if [ "$numa" -gt 0 ]; then
+  per=$(( mem / numa )); mem=$(( per * numa ))
+  for ((i = 0; i < numa; i++)); do
+    numa_args+=(-object "memory-backend-ram,id=nm$i,size=${per}M")
+    if [ "$i" -lt "$smp" ]; then numa_args+=(-numa "node,nodeid=$i,cpus=$i,memdev=nm$i")
+    else numa_args+=(-numa "node,nodeid=$i,memdev=nm$i"); fi
+  done
+  # CPUs beyond the node count go to the last node.
+  if [ "$smp" -gt "$numa" ]; then numa_args[-1]+=",cpus=$numa-$((smp - 1))"; fi
+fi
+
 cmdline="console=ttyS0 root=hostroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$REPO/test/kernel/guest/init.sh oops=panic panic=-1 loglevel=${FWCTL_VM_LOGLEVEL:-6}"
@@ -124,12 +140,12 @@ mkfifo "$fifo.in" "$fifo.out"
 cat "$fifo.out" | tee "$results/output.log" &
 reader=$!
 
-log "vm: kernel $release ($kbuild), accel $accel ($why), ${mem} MB, $smp cpus, timeout ${timeout}s"
+log "vm: kernel $release ($kbuild), accel $accel ($why), ${mem} MB, $smp cpus$([ "$numa" -gt 0 ] && echo ", $numa NUMA nodes"), timeout ${timeout}s"
 log "vm: results and console log in $results"
 start=$(date +%s.%N)
 set +e
 timeout -k 10 "$timeout" "$qemu" -nodefaults -no-user-config -display none -no-reboot \
-  "${accel_args[@]}" -m "$mem" -smp "$smp" \
+  "${accel_args[@]}" -m "$mem" -smp "$smp" ${numa_args[@]+"${numa_args[@]}"} \
   -kernel "$kernel" -append "$cmdline" \
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
   -virtfs "local,path=$results,mount_tag=results,security_model=none" \
