@@ -112,15 +112,18 @@ interface CheckedRpc {
   attach: readonly RpcAttachment[];
 }
 
+/** The `attach` of every call without attachments (shared, frozen: no per-call array). */
+const NO_ATTACH: readonly RpcAttachment[] = Object.freeze([]);
+
 function checkAttach(value: unknown, requestLength: number): readonly RpcAttachment[] {
-  if (value === undefined) return [];
+  if (value === undefined) return NO_ATTACH;
   if (!Array.isArray(value)) throw new TypeError('options.attach must be an array of { at, buffer, direction }');
   if (value.length > MAX_ATTACHMENTS) throw new RangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${value.length}`);
   const taken: number[] = [];
   return value.map((a: unknown, i: number) => {
     const x = (typeof a === 'object' && a !== null ? a : {}) as Partial<Record<keyof RpcAttachment, unknown>>;
     if (!(x.buffer instanceof Uint8Array)) throw new TypeError(`options.attach[${i}].buffer must be a Uint8Array or Buffer`);
-    if (isDetached(x.buffer)) throw new TypeError(`options.attach[${i}].buffer is detached (its ArrayBuffer was transferred)`);
+    if (x.buffer.byteLength === 0 && isDetached(x.buffer)) throw new TypeError(`options.attach[${i}].buffer is detached (its ArrayBuffer was transferred)`);
     checkLength(x.buffer.byteLength, `options.attach[${i}].buffer length`);
     if (x.direction !== 'in' && x.direction !== 'out' && x.direction !== 'inout') {
       throw new TypeError(`options.attach[${i}].direction must be 'in', 'out' or 'inout'`);
@@ -143,7 +146,11 @@ function attachPatches(attach: readonly RpcAttachment[]): Uint32Array {
   return p;
 }
 
-/** A view whose ArrayBuffer was transferred (detached): it has no memory to hand the kernel. */
+/**
+ * A view whose ArrayBuffer was transferred (detached): it has no memory to
+ * hand the kernel. A detached view reads as byteLength 0, so callers test
+ * that first (reading `.buffer` of a small on-heap view costs more than the rest of the check).
+ */
 function isDetached(view: Uint8Array): boolean {
   const b = view.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof b.detached === 'boolean') return b.detached;
@@ -166,7 +173,7 @@ function checkLength(value: unknown, what: string): number {
 
 export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
   if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
-  if (isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
+  if (request.byteLength === 0 && isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
   checkLength(request.byteLength, 'request length');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
@@ -353,7 +360,7 @@ export class Device {
     // Copy-out, only after the kernel is done with the private copies.
     attach.forEach((a, k) => {
       if (a.direction === 'in') return;
-      if (isDetached(asU8(a.buffer))) {
+      if (a.buffer.byteLength === 0 && isDetached(asU8(a.buffer))) {
         throw new TypeError(`options.attach[${k}].buffer was detached while the call was in flight: its output is lost`);
       }
       asU8(a.buffer).set(extra[k]);
@@ -377,9 +384,12 @@ export class Device {
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
     const length = view.getUint32(RPC.out_len.offset, HOST_LE);
     const written = Math.min(length, responseLength);
-    // Every byte of the copy was written by the kernel in this call (it copies exactly min(out_len, length)).
-    const response = Buffer.allocUnsafe(written);
-    target.copy(asU8(response), 0, 0, written);
+    // Every byte of the copy was written by the kernel in this call (it copies
+    // exactly min(out_len, length)). allocUnsafeSlow: a backing store of its
+    // own (allocUnsafe would slice Node's shared pool, whose other, stale
+    // bytes `response.buffer` would then expose).
+    const response = Buffer.allocUnsafeSlow(written);
+    response.set(new Uint8Array(target.buffer, target.byteOffset, written));
     return { response, length, truncated: length > responseLength };
   }
 
