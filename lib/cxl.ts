@@ -307,8 +307,11 @@ export function setRequirement(uuid: string, flags: number, effects: number):
   return { scope: null, reason: 'its effects name neither an immediate nor a reset change (the driver treats that as a device bug)' };
 }
 
-/** Decode one 48-byte cxl_feat_entry at `base` of buf (the caller checks the length). */
+/** Decode one 48-byte cxl_feat_entry at `base` of buf (RangeError when buf is too short). */
 export function decodeFeatureEntry(buf: Bytes, base = 0): CxlFeature {
+  if (!Number.isInteger(base) || base < 0 || asU8(buf).byteLength < base + cxlFeatEntry.size) {
+    throw new RangeError(`cxl_feat_entry needs ${cxlFeatEntry.size} bytes at offset ${base}, the buffer has ${asU8(buf).byteLength}`);
+  }
   const F = cxlFeatEntry.fields;
   const uuid = uuidString(read(buf, F.uuid, base));
   const flags = read(buf, F.flags, base);
