@@ -4,7 +4,18 @@
 
 import { DeviceType, deviceTypeOf } from './uapi/constants';
 import { fwctlInfoBnxt, fwctlInfoMlx5, fwctlInfoPds } from './uapi/structs';
-import { unpack } from './uapi/layout';
+import { HOST_LE, type Field } from './uapi/layout';
+
+/**
+ * A host-endian u32 field of `data` (a Buffer's own readers: no DataView and
+ * no object per field, unlike unpack(); callers checked the length).
+ */
+const u32 = (data: Buffer, f: Field<'u32'>): number =>
+  (HOST_LE ? data.readUInt32LE(f.offset) : data.readUInt32BE(f.offset));
+
+const MLX5 = fwctlInfoMlx5.fields;
+const PDS = fwctlInfoPds.fields;
+const BNXT = fwctlInfoBnxt.fields;
 
 /** struct fwctl_info_mlx5: the firmware user context bound to this open handle. */
 export interface Mlx5DeviceData {
@@ -49,16 +60,15 @@ export function decodeInfo(typeId: number, data: Buffer): DeviceInfo {
   switch (type) {
     case DeviceType.Mlx5: {
       if (data.length < fwctlInfoMlx5.size) return { type, typeId, data };
-      const v = unpack(fwctlInfoMlx5, data);
-      return { type, typeId, data, decoded: { uid: v.uid, uctxCaps: v.uctx_caps } };
+      return { type, typeId, data, decoded: { uid: u32(data, MLX5.uid), uctxCaps: u32(data, MLX5.uctx_caps) } };
     }
     case DeviceType.Pds: {
       if (data.length < fwctlInfoPds.size) return { type, typeId, data };
-      return { type, typeId, data, decoded: { uctxCaps: unpack(fwctlInfoPds, data).uctx_caps } };
+      return { type, typeId, data, decoded: { uctxCaps: u32(data, PDS.uctx_caps) } };
     }
     case DeviceType.Bnxt: {
       if (data.length < fwctlInfoBnxt.size) return { type, typeId, data };
-      return { type, typeId, data, decoded: { uctxCaps: unpack(fwctlInfoBnxt, data).uctx_caps } };
+      return { type, typeId, data, decoded: { uctxCaps: u32(data, BNXT.uctx_caps) } };
     }
     default:
       return { type, typeId, data };

@@ -302,6 +302,11 @@ export class Device {
   readonly #rpcView = new DataView(this.#rpcArg.buffer);
   /** Sync responses land here (zeroed once, grown on demand, never exposed past what the kernel wrote). */
   #scratch: Buffer = Buffer.alloc(0);
+  // infoSync() likewise: one argument struct and a 256-byte device_data
+  // scratch (zeroed once), created on first use; the result is a copy.
+  #infoArg: Uint8Array | undefined;
+  #infoView: DataView | undefined;
+  #infoData: Buffer | undefined;
 
   /** @internal Use open() or openSync(). */
   constructor(handle: NativeHandle, devicePath: string) {
@@ -321,21 +326,45 @@ export class Device {
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
       const call = infoCall(length);
       const rc = await this.#track(this.#handle.ioctl(FWCTL_INFO, INFO_PATCHES, call.arg, asU8(call.data)));
-      const next = this.#infoResult(rc, call);
-      if (typeof next !== 'number') return next;
-      length = next;
+      const view = new DataView(call.arg.buffer);
+      const next = this.#infoResult(rc, view, call.data);
+      if (typeof next === 'number') {
+        length = next;
+        continue;
+      }
+      return decodeInfo(view.getUint32(INFO.out_device_type.offset, HOST_LE), call.data.subarray(0, next.length));
     }
     throw this.#infoUnstable();
   }
 
   infoSync(): DeviceInfo {
     this.#checkOpen();
+    if (this.#infoArg === undefined) {
+      this.#infoArg = new Uint8Array(fwctlInfo.size);
+      this.#infoView = new DataView(this.#infoArg.buffer);
+      this.#infoData = Buffer.alloc(INFO_FIRST_LENGTH);
+    }
+    const arg = this.#infoArg;
+    const view = this.#infoView as DataView;
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
-      const call = infoCall(length);
-      const next = this.#infoResult(this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, call.arg, asU8(call.data)), call);
-      if (typeof next !== 'number') return next;
-      length = next;
+      // Larger device_data (no known driver): a fresh zeroed buffer, returned as is.
+      const data = length === INFO_FIRST_LENGTH ? this.#infoData as Buffer : Buffer.alloc(length);
+      setInfoArg(view, length);
+      const rc = this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, arg, asU8(data));
+      const next = this.#infoResult(rc, view, data);
+      if (typeof next === 'number') {
+        length = next;
+        continue;
+      }
+      const typeId = view.getUint32(INFO.out_device_type.offset, HOST_LE);
+      if (data !== this.#infoData) return decodeInfo(typeId, data.subarray(0, next.length));
+      // Copy out exactly the bytes the kernel wrote in this call (it copies
+      // min(device_data_len, driver's length) and reports the latter), into
+      // a backing store of the result's own.
+      const copy = Buffer.allocUnsafeSlow(next.length);
+      copy.set(new Uint8Array(data.buffer, data.byteOffset, next.length));
+      return decodeInfo(typeId, copy);
     }
     throw this.#infoUnstable();
   }
@@ -439,13 +468,11 @@ export class Device {
     return call;
   }
 
-  /** The info, or the length to retry with. */
-  #infoResult(rc: number, call: InfoCall): DeviceInfo | number {
+  /** { length } of device_data when it fit in `data`, or the length to retry with. */
+  #infoResult(rc: number, view: DataView, data: Buffer): { length: number } | number {
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_INFO)', this.path);
-    const view = new DataView(call.arg.buffer);
     const length = view.getUint32(INFO.device_data_len.offset, HOST_LE);
-    const typeId = view.getUint32(INFO.out_device_type.offset, HOST_LE);
-    if (length <= call.data.byteLength) return decodeInfo(typeId, call.data.subarray(0, length));
+    if (length <= data.byteLength) return { length };
     if (length > MAX_RPC_LEN) {
       throw new FwctlError({ code: 'EMSGSIZE', syscall: 'ioctl(FWCTL_INFO)', path: this.path,
         detail: `the driver reports ${length} bytes of device_data, more than this package accepts (2 MiB)` });
@@ -468,12 +495,17 @@ interface InfoCall {
 
 function infoCall(length: number): InfoCall {
   const arg = new Uint8Array(fwctlInfo.size);
-  const view = new DataView(arg.buffer);
-  view.setUint32(INFO.size.offset, fwctlInfo.size, HOST_LE);
-  view.setUint32(INFO.device_data_len.offset, length, HOST_LE);
+  setInfoArg(new DataView(arg.buffer), length);
   // The kernel zero-fills past the driver's data; allocating zeroed keeps that true if it ever does not.
   const data = Buffer.alloc(length);
   return { arg, data };
+}
+
+/** size, flags = 0, device_data_len (the outputs are overwritten by the kernel). */
+function setInfoArg(view: DataView, length: number): void {
+  view.setUint32(INFO.size.offset, fwctlInfo.size, HOST_LE);
+  view.setUint32(INFO.flags.offset, 0, HOST_LE);
+  view.setUint32(INFO.device_data_len.offset, length, HOST_LE);
 }
 
 function setRpcArg(view: DataView, scope: number, inLen: number, outLen: number): void {
