@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: build, unit tests on the host, the kernel suite in the test VM.
+// `npm test`: install and build (scripts/build.js), the kernel prerequisites
+// (provision, cached kernel build, mock module, probe, layout.c), unit tests
+// on the host (the layout test compares against the kernel's headers), the
+// packed tarball installed as a user would (scripts/pack-test.sh), then the
+// kernel suite in the test VM.
 //
 //   node scripts/test.js [--unit-only | --kernel-only] [--no-build] [jest args...]
 //
@@ -26,6 +30,7 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const shared = require('./build');
 
 const repo = path.resolve(__dirname, '..');
 const scripts = path.join(repo, 'test/kernel/scripts');
@@ -95,19 +100,6 @@ function capture(cmd, args) {
   const lines = (r.stdout || '').trim().split('\n');
   return { status: r.error ? 127 : r.status === null ? 128 : r.status, last: lines[lines.length - 1] || '' };
 }
-function newest(paths) {
-  let m = 0;
-  for (const p of paths) {
-    try {
-      const st = fs.statSync(p);
-      if (st.isDirectory()) m = Math.max(m, newest(fs.readdirSync(p).map((e) => path.join(p, e))));
-      else m = Math.max(m, st.mtimeMs);
-    } catch {
-      /* missing: ignore */
-    }
-  }
-  return m;
-}
 function walk(dir, out = []) {
   let entries;
   try {
@@ -156,20 +148,10 @@ function harnessProblem(name, msg) {
 
 // ---- 1. build ---------------------------------------------------------------
 function build() {
-  const addon = path.join(repo, 'build/Release/fwctl.node');
-  const gyp = path.join(repo, 'binding.gyp');
-  if (!fs.existsSync(gyp)) {
-    say('no binding.gyp yet: skipping the native build');
-  } else {
-    const src = newest([path.join(repo, 'native'), gyp]);
-    const built = fs.existsSync(addon) ? fs.statSync(addon).mtimeMs : 0;
-    if (built < src) {
-      say('building the native addon (node-gyp rebuild)');
-      if (timed('native build', () => run('npx', ['--no-install', 'node-gyp', 'rebuild'])) !== 0) return 'native addon build failed';
-    } else {
-      say('native addon is up to date');
-    }
-  }
+  const installError = timed('npm install (when missing)', shared.ensureInstalled);
+  if (installError) return installError;
+  const nativeError = timed('native build', shared.buildNative);
+  if (nativeError) return nativeError;
   // tsc never deletes outputs: drop compiled tests whose source is gone, so a
   // deleted or renamed test does not keep running from a stale .js.
   for (const js of walk(path.join(repo, 'dist/test'))) {
@@ -179,15 +161,13 @@ function build() {
       for (const f of [js, `${js}.map`, js.replace(/\.js$/, '.d.ts')]) fs.rmSync(f, { force: true });
     }
   }
-  say('compiling TypeScript (tsc -p tsconfig.json)');
-  if (timed('tsc', () => run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json'])) !== 0) return 'TypeScript compile failed';
-  const esm = path.join(repo, 'scripts/write-esm-wrapper.js');
-  if (fs.existsSync(esm) && run(process.execPath, [esm]) !== 0) return 'scripts/write-esm-wrapper.js failed';
-  return null;
+  return timed('tsc', shared.buildTs);
 }
 
 // ---- 2. unit tests on the host ---------------------------------------------
-function unit() {
+// layoutJson: what test/kernel/layout/layout.c printed against the test
+// kernel's UAPI headers, for the layout test (null when the kernel is not built).
+function unit(layoutJson) {
   const out = path.join(resultsDir, 'unit.json');
   fs.rmSync(out, { force: true });
   say('unit tests (jest project unit)');
@@ -195,7 +175,7 @@ function unit() {
     run(process.execPath, [
       '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
       '--json', '--outputFile', out, ...jestArgs,
-    ]),
+    ], layoutJson ? { env: { ...process.env, FWCTL_LAYOUT_JSON: layoutJson } } : {}),
   );
   const c = jestCounts(out);
   if (!c) return record('unit', { passed: 0, failed: 1, skipped: 0 }, ` (jest exited ${status} without results)`);
@@ -246,15 +226,25 @@ function boot(name, dirName, files, env, kbuild, ko, vm = { args: [], prefix: []
   record(name, { passed: 0, failed: 1, skipped: 0 }, ` (no jest results; run-vm.sh exit ${status}${status === 124 ? ', timeout' : ''})`);
 }
 
-function kernel() {
+// Everything the boots need, built (or taken from the cache) before the unit
+// tests so that the layout test can compare against the kernel's headers.
+// Returns null when the kernel suite cannot run (already reported).
+function prepareKernel() {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return harnessProblem('kernel', `the VM harness needs an x86_64 Linux host (this is ${process.platform}/${process.arch})`);
+    harnessProblem('kernel', `the VM harness needs an x86_64 Linux host (this is ${process.platform}/${process.arch})`);
+    return null;
   }
   const prov = timed('provision', () => run('bash', [path.join(scripts, 'provision.sh')]));
-  if (prov !== 0) return harnessProblem('kernel', 'prerequisites missing (see provision.sh output above)');
+  if (prov !== 0) {
+    harnessProblem('kernel', 'prerequisites missing (see provision.sh output above)');
+    return null;
+  }
 
   const kb = timed('kernel build/cache', () => capture('bash', [path.join(scripts, 'build-kernel.sh'), 'base']));
-  if (kb.status !== 0 || !fs.existsSync(kb.last)) return harnessProblem('kernel', 'the test kernel could not be fetched or built');
+  if (kb.status !== 0 || !fs.existsSync(kb.last)) {
+    harnessProblem('kernel', 'the test kernel could not be fetched or built');
+    return null;
+  }
   const kbuild = kb.last;
 
   let ko = null;
@@ -270,6 +260,13 @@ function kernel() {
   const probe = fs.existsSync(buildModule) ? timed('probe', () => buildProbe(kbuild)) : { path: null };
   if (probe.error) record('probe build', { passed: 0, failed: 1, skipped: 0 }, ` (${probe.error})`);
 
+  const lj = timed('layout', () => capture('bash', [buildModule, kbuild, 'layout']));
+  const layout = lj.status === 0 && lj.last.endsWith('.json') && fs.existsSync(lj.last) ? lj.last : null;
+  if (!layout) record('layout.c build', { passed: 0, failed: 1, skipped: 0 }, ` (build-module.sh layout exit ${lj.status})`);
+  return { kbuild, ko, probe: probe.path, layout };
+}
+
+function kernel({ kbuild, ko, probe }) {
   const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
   const cxl = all.filter((f) => f.endsWith('.cxl.test.js'));
   const taint = all.filter((f) => f.endsWith('.taint.test.js'));
@@ -278,7 +275,7 @@ function kernel() {
     say('no kernel test files (after filters): nothing to boot');
     return;
   }
-  const env = { FWCTL_PROBE: probe.path, FWCTL_MOCK_KO: ko };
+  const env = { FWCTL_PROBE: probe, FWCTL_MOCK_KO: ko };
   if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko);
   if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko);
   if (cxl.length) cxlBoot(cxl);
@@ -299,6 +296,20 @@ function cxlBoot(files) {
   });
 }
 
+// ---- 4. the packed tarball, installed as a user would ------------------------
+function pack() {
+  say('packaging: npm pack, install into a scratch project (scripts/pack-test.sh)');
+  const r = timed('pack test', () =>
+    spawnSync('bash', [path.join(repo, 'scripts/pack-test.sh')], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }),
+  );
+  process.stderr.write(r.stdout || '');
+  const m = /^pack: (\d+) passed, (\d+) failed$/m.exec(r.stdout || '');
+  if (!m) return record('pack', { passed: 0, failed: 1, skipped: 0 }, ` (pack-test.sh exit ${r.status} without a result line)`);
+  const c = { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 };
+  if (r.status !== 0 && c.failed === 0) c.failed = 1;
+  record('pack', c);
+}
+
 // ---- main ------------------------------------------------------------------
 const t0 = Date.now();
 fs.mkdirSync(resultsDir, { recursive: true });
@@ -307,8 +318,13 @@ if (buildError) {
   loud(buildError);
   record('build', { passed: 0, failed: 1, skipped: 0 }, ` (${buildError})`);
 } else {
-  if (mode !== 'kernel') unit();
-  if (mode !== 'unit') kernel();
+  const k = mode !== 'unit' ? prepareKernel() : null;
+  if (mode !== 'kernel') {
+    unit(k && k.layout);
+    // The package as a user installs it (not when filtering tests).
+    if (jestArgs.length === 0) pack();
+  }
+  if (k) kernel(k);
 }
 
 process.stdout.write('\n');

@@ -100,6 +100,12 @@ const c = loadC();
 const describeC = c ? describe : describe.skip;
 if (!c) {
   console.log('layout.test: FWCTL_LAYOUT_JSON not set; skipping the comparison with the C headers (the kernel harness provides it)');
+  if (process.env.FWCTL_REQUIRE_KERNEL === '1') {
+    // CI: the comparison with the real headers must run, never skip.
+    test('the C layout JSON is provided (FWCTL_REQUIRE_KERNEL=1)', () => {
+      expect(process.env.FWCTL_LAYOUT_JSON).toBeDefined();
+    });
+  }
 }
 
 describeC('layouts match the C headers (FWCTL_LAYOUT_JSON)', () => {
