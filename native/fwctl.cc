@@ -266,8 +266,8 @@ size_t ElementSize(napi_typedarray_type t) {
 // napi_get_arraybuffer_info would reject, so it is never used). Getting the
 // data pointer also moves small on-heap typed arrays off the V8 heap, so the
 // address stays valid while the view is referenced.
-bool GetView(napi_env env, napi_value v, uint8_t** data, size_t* len,
-             napi_typedarray_type* type) {
+bool GetTypedView(napi_env env, napi_value v, uint8_t** data, size_t* len,
+                  napi_typedarray_type* type) {
   bool is = false;
   void* p = nullptr;
   if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
@@ -284,6 +284,19 @@ bool GetView(napi_env env, napi_value v, uint8_t** data, size_t* len,
   } else {
     return false;
   }
+  *data = static_cast<uint8_t*>(p);
+  return true;
+}
+
+// The bytes of any ArrayBufferView (TypedArray of any type, Buffer, DataView)
+// in one N-API call: napi_get_buffer_info accepts every ArrayBufferView
+// (node::Buffer::HasInstance is IsArrayBufferView) and gives its byte length
+// and data address, SAB-backed views included (the same backing-store lookup
+// as napi_get_typedarray_info, without probing the element type). Anything
+// else (an ArrayBuffer, a plain object) is napi_invalid_arg.
+bool GetBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  void* p = nullptr;
+  if (napi_get_buffer_info(env, v, &p, len) != napi_ok) return false;
   *data = static_cast<uint8_t*>(p);
   return true;
 }
@@ -324,9 +337,8 @@ bool Parse(const Napi::CallbackInfo& info, Call* c) {
   if (info.Length() - 3 > kMaxBuffers) return Throw(env, true, "at most 8 extra buffers"), false;
   c->nviews = info.Length() - 2;
   for (size_t i = 0; i < c->nviews; i++) {
-    napi_typedarray_type t;
     c->views[i] = info[i + 2];
-    if (!GetView(env, c->views[i], &c->data[i], &c->len[i], &t))
+    if (!GetBytes(env, c->views[i], &c->data[i], &c->len[i]))
       return Throw(env, false, i == 0 ? "arg must be a TypedArray or DataView"
                                       : "buffers must be TypedArrays or DataViews"), false;
   }
@@ -339,7 +351,7 @@ bool Parse(const Napi::CallbackInfo& info, Call* c) {
   uint8_t* pdata = nullptr;
   size_t plen = 0;
   napi_typedarray_type ptype;
-  if (!GetView(env, info[1], &pdata, &plen, &ptype) || ptype != napi_uint32_array)
+  if (!GetTypedView(env, info[1], &pdata, &plen, &ptype) || ptype != napi_uint32_array)
     return Throw(env, false, "patches must be a Uint32Array"), false;
   if (plen % 12 != 0) return Throw(env, true, "patches must hold (target, offset, source) triples"), false;
   if (plen / 12 > kMaxPatches) return Throw(env, true, "too many patches"), false;
