@@ -377,7 +377,9 @@ export class Device {
     const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
     const req = new Uint8Array(asU8(request)); // a copy owned by this call
-    const response = Buffer.alloc(responseLength);
+    // Owned by this call until it completes; not zeroed: rpcResult() zeroes
+    // what the kernel did not write before anything can reach it.
+    const response = Buffer.allocUnsafeSlow(responseLength);
     const arg = new Uint8Array(fwctlRpc.size);
     const view = new DataView(arg.buffer);
     setRpcArg(view, scope, req.byteLength, responseLength);
@@ -401,7 +403,11 @@ export class Device {
   rpcSync(request: Bytes, options: RpcOptions): RpcResult {
     const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
-    const target = responseLength <= SCRATCH_MAX ? this.#scratchOf(responseLength) : Buffer.alloc(responseLength);
+    // Above SCRATCH_MAX the kernel writes straight into the result: a
+    // backing store of its own, not zeroed (no 2 MiB memset), its unwritten
+    // tail zeroed below before it is returned (no copy).
+    const direct = responseLength > SCRATCH_MAX;
+    const target = direct ? Buffer.allocUnsafeSlow(responseLength) : this.#scratchOf(responseLength);
     const view = this.#rpcView;
     setRpcArg(view, scope, request.byteLength, responseLength);
     // With attachments the addresses are patched into a copy of the request;
@@ -413,6 +419,7 @@ export class Device {
     if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
     const length = view.getUint32(RPC.out_len.offset, HOST_LE);
     const written = Math.min(length, responseLength);
+    if (direct) return rpcResult(target, length, responseLength);
     // Every byte of the copy was written by the kernel in this call (it copies
     // exactly min(out_len, length)). allocUnsafeSlow: a backing store of its
     // own (allocUnsafe would slice Node's shared pool, whose other, stale
@@ -515,7 +522,15 @@ function setRpcArg(view: DataView, scope: number, inLen: number, outLen: number)
   view.setUint32(RPC.out_len.offset, outLen, HOST_LE);
 }
 
+/**
+ * The result of a call whose response buffer (allocUnsafeSlow, responseLength
+ * bytes, a backing store of its own) the kernel wrote into: it copies exactly
+ * min(out_len, responseLength) bytes from the start and reports out_len. The
+ * rest is zeroed here, before the buffer is reachable from JavaScript, so no
+ * uninitialised byte is exposed, through `response.buffer` either.
+ */
 function rpcResult(response: Buffer, length: number, responseLength: number): RpcResult {
   const written = Math.min(length, responseLength);
-  return { response: response.subarray(0, written), length, truncated: length > responseLength };
+  if (written < responseLength) response.fill(0, written);
+  return { response: written === responseLength ? response : response.subarray(0, written), length, truncated: length > responseLength };
 }
