@@ -81,7 +81,7 @@ async function child(argv: string[]): Promise<void> {
     if (selected && !selected.some((s) => c.name.includes(s))) continue;
     const big = c.name.includes('MiB') || c.name.includes('KiB');
     const w = big ? Math.max(20, Math.floor(warm / 50)) : warm;
-    const calls = big ? Math.max(5, Math.floor(n / 20)) : n;
+    const calls = big ? Math.max(5, Math.floor(n / 100)) : n;
     if (c.sync) {
       for (let i = 0; i < w; i++) c.fn();
       for (const k of [0, calls]) {
@@ -106,7 +106,7 @@ function main(): void {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : dflt;
   };
-  const n = Number(opt('--n', '500'));
+  const n = Number(opt('--n', '2000'));
   const warm = Number(opt('--warm', '20000'));
   const only = opt('--only', '');
   const label = opt('--label', '');
@@ -117,7 +117,10 @@ function main(): void {
   execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', so, path.join(ROOT, 'bench/cgctl.c')]);
   const r = spawnSync('valgrind', [
     '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${path.join(dir, 'node.%p.out')}`,
-    process.execPath, __filename, '--child', so, shim, String(warm), String(n), only,
+    // Synchronous TurboFan compiles: under valgrind the background compiler
+    // thread may not finish within the warm-up, and the windows would then
+    // count baseline code (what the VM run's callgrind section saw).
+    process.execPath, '--no-concurrent-recompilation', __filename, '--child', so, shim, String(warm), String(n), only,
   ], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: shim }, stdio: ['ignore', 'inherit', 'pipe'] });
   // node under valgrind sometimes aborts in a thread's exit (glibc tcache
   // check) after the last window was dumped: only missing windows matter.
@@ -140,7 +143,7 @@ function main(): void {
     const zero = c['0'] !== undefined && c['0'] < 2 ** 62 ? c['0'] : 0;
     if (k !== undefined) perCall[name] = Math.round((c[String(k)] - zero) / k);
   }
-  console.log(`host callgrind (LD_PRELOAD shim, node ${process.version}, warm-up ${warm}, N ${n}; KiB/MiB cases: N/20)${label ? `: ${label}` : ''}`);
+  console.log(`host callgrind (LD_PRELOAD shim, node ${process.version}, warm-up ${warm}, N ${n}; KiB/MiB cases: N/100)${label ? `: ${label}` : ''}`);
   for (const [name, v] of Object.entries(perCall)) console.log(`${name.padEnd(18)} ${String(v).padStart(10)} instructions/call`);
   const out = path.join(ROOT, '.results/bench');
   fs.mkdirSync(out, { recursive: true });
