@@ -29,6 +29,10 @@ pkgs=(
   "g++:/usr/bin/g++"
   "make:/usr/bin/make"
   "python3:/usr/bin/python3"
+  # npm run test:asan: gcc's sanitizer runtimes and valgrind
+  "libasan8:/usr/lib/x86_64-linux-gnu/libasan.so.8"
+  "libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
+  "valgrind:/usr/bin/valgrind"
 )
 
 installed() {
