@@ -10,7 +10,7 @@
 // available for anything else.
 
 import type { Device, RpcOptions, RpcResult } from './device';
-import { Scope } from './uapi/constants';
+import { MAX_RPC_LEN, Scope } from './uapi/constants';
 import type { Bytes } from './uapi/layout';
 import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from './uapi/mlx5-opcodes';
 import { cstring, need, view } from './wire';
@@ -84,7 +84,12 @@ export function encodeIn(opcode: number, options: { opMod?: number; body?: Bytes
     if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${n} must be a u16, got ${v}`);
   }
   const body = options.body ?? new Uint8Array(0);
-  const length = Math.max(options.length ?? 0, HEADER_LENGTH + body.byteLength);
+  const want = options.length;
+  if (want !== undefined && (!Number.isInteger(want) || want < 0 || want > MAX_RPC_LEN)) {
+    throw new RangeError(`length must be an integer from 0 to ${MAX_RPC_LEN} (the kernel's RPC limit), got ${want}`);
+  }
+  const length = Math.max(want ?? 0, HEADER_LENGTH + body.byteLength);
+  if (length > MAX_RPC_LEN) throw new RangeError(`an mlx5 request of ${length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
   const buf = Buffer.alloc(length);
   buf.writeUInt16BE(opcode, 0);
   buf.writeUInt16BE(opMod, 6);

@@ -50,6 +50,10 @@ describe('mlx5', () => {
     expect([b.readUInt16BE(0), b.readUInt16BE(2), b.readUInt16BE(6), b[16], b[17]]).toEqual([0x100, 0, 0x203, 9, 8]);
     expect(mlx5.encodeIn(1, { length: 64 }).length).toBe(64);
     expect(() => mlx5.encodeIn(0x10000)).toThrow(RangeError);
+    // Lengths are checked here, not left to Buffer.alloc (whose error names no fwctl limit).
+    for (const length of [2 ** 32 + 1, -1, 1.5, NaN, 2 * 1024 * 1024 + 1]) {
+      expect(() => mlx5.encodeIn(1, { length })).toThrow(/length must be an integer from 0 to 2097152/);
+    }
   });
 
   test('validate mirrors the driver: EMSGSIZE, then EBADMSG', () => {
