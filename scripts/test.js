@@ -23,6 +23,8 @@
 //   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
 //   FWCTL_VM_ACCEL          kvm|tcg, overrides detection (see run-vm.sh)
 //   FWCTL_VM_CXL_MEM        MB for the cxl boot (default 2048)
+//   FWCTL_ASAN=1            also run npm run test:asan (a fourth boot, several
+//                           minutes under TCG); .ci/run sets it
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
@@ -310,6 +312,20 @@ function pack() {
   record('pack', c);
 }
 
+// ---- 5. the sanitizers (FWCTL_ASAN=1; .ci/run sets it) ----------------------
+// The main suite again, with the addon built under ASan+UBSan, then the sync
+// paths under valgrind memcheck, in one more boot (test/kernel/scripts/test-asan.sh).
+function asan() {
+  const name = 'kernel (ASan+UBSan, valgrind; fourth boot)';
+  say(`${name}: npm run test:asan`);
+  const status = timed(name, () => run('bash', [path.join(scripts, 'test-asan.sh')]));
+  const c = jestCounts(path.join(resultsDir, 'asan/jest.json'));
+  if (!c) return record(name, { passed: 0, failed: 1, skipped: 0 }, ` (test-asan.sh exit ${status} without jest results)`);
+  // A sanitizer report or a valgrind error fails the run with every test green.
+  if (status !== 0 && c.failed === 0) return record(name, { ...c, failed: 1 }, ' (sanitizer or valgrind reports: see .results/asan/)');
+  record(name, c);
+}
+
 // ---- main ------------------------------------------------------------------
 const t0 = Date.now();
 fs.mkdirSync(resultsDir, { recursive: true });
@@ -325,6 +341,7 @@ if (buildError) {
     if (jestArgs.length === 0) pack();
   }
   if (k) kernel(k);
+  if (k && process.env.FWCTL_ASAN === '1' && jestArgs.length === 0) asan();
 }
 
 process.stdout.write('\n');
