@@ -20,3 +20,5 @@ export * as mlx5 from './mlx5';
 export * as pds from './pds';
 export * as bnxt from './bnxt';
 export { FwctlDecodeError } from './wire';
+export { inventory, toPrometheus } from './inventory';
+export type { InventoryRecord } from './inventory';

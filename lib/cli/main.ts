@@ -12,6 +12,7 @@ import { Exit, UsageError, type Command, type Io } from './command';
 export const COMMANDS: Readonly<Record<string, () => Command>> = {
   list: () => (require('./commands/list') as typeof import('./commands/list')).command,
   info: () => (require('./commands/info') as typeof import('./commands/info')).command,
+  inventory: () => (require('./commands/inventory') as typeof import('./commands/inventory')).command,
   rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,
   cxl: () => (require('./commands/cxl') as typeof import('./commands/cxl')).command,
   mlx5: () => (require('./commands/mlx5') as typeof import('./commands/mlx5')).command,
@@ -22,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
 const SUMMARIES: Readonly<Record<string, string>> = {
   list: 'list fwctl devices and what they belong to (sysfs only; no privileges)',
   info: 'show a device\'s type and device data (FWCTL_INFO)',
+  inventory: 'every device with its firmware facts (--json, --prometheus)',
   rpc: 'send one raw RPC to the device firmware (FWCTL_RPC)',
   cxl: 'CXL Features: list, get and set (fwctl cxl features|get-feature|set-feature)',
   mlx5: 'mlx5 PRM commands (fwctl mlx5 query-hca-cap|query-adapter)',
@@ -32,7 +34,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
 export const HELP = `usage: fwctl <command> [options]
 
 commands:
-${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(6)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
+${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(9)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
 
 Run 'fwctl <command> --help' for its options. Every command takes --json.
 

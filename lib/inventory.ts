@@ -1,0 +1,149 @@
+// fwctl.inventory(): one record per fwctl device with the firmware facts its
+// type gives at the least-privileged scope, and a Prometheus textfile
+// formatter. Read-only: no query here can taint the kernel. A device that
+// refuses (EACCES, EPERM, ENODEV, a firmware or decode error) gets `error` in
+// its record; only listing itself can make inventory() reject.
+
+import * as bnxt from './bnxt';
+import * as cxl from './cxl';
+import { open, type Device } from './device';
+import { list, type FwctlDeviceEntry, type Roots } from './discovery';
+import * as mlx5 from './mlx5';
+
+export interface InventoryRecord {
+  name: string;
+  path: string;
+  parent: { name: string; subsystem: string | null; pciAddress: string | null } | null;
+  driver: string | null;
+  /** null when FWCTL_INFO was not reached (see error). */
+  type: { name: string; id: number } | null;
+  /** bnxt HWRM_VER_GET (scope DebugReadOnly). */
+  bnxt?: {
+    interfaceVersion: string; firmwareVersion: string; firmwareName: string; managementVersion: string;
+    netctrlVersion: string; roceVersion: string; activePackage: string; chipNum: number; chipRev: number;
+  };
+  /** mlx5 QUERY_ADAPTER (scope Configuration). */
+  mlx5?: { ieeeVendorId: number; vsdVendorId: number; vsd: string; psid: string };
+  /** CXL Get Supported Features (scope Configuration). */
+  cxl?: { featureCount: number; features: { uuid: string; name: string | null }[] };
+  /** Why there are no firmware facts for this type (pds, unknown types). */
+  note?: string;
+  error: { code: string; message: string } | null;
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown };
+  return { code: typeof err?.code === 'string' ? err.code : 'ERROR', message: typeof err?.message === 'string' ? err.message : String(e) };
+}
+
+async function facts(dev: Device, rec: InventoryRecord): Promise<void> {
+  const info = await dev.info();
+  rec.type = { name: info.type, id: info.typeId };
+  switch (info.type) {
+    case 'bnxt': {
+      const v = await bnxt.verGet(dev);
+      const s = (x: number[]) => x.join('.');
+      rec.bnxt = {
+        interfaceVersion: s(v.interfaceVersion), firmwareVersion: s(v.firmwareVersion), firmwareName: v.firmwareName,
+        managementVersion: s(v.managementVersion), netctrlVersion: s(v.netctrlVersion), roceVersion: s(v.roceVersion),
+        activePackage: v.activePackage, chipNum: v.chipNum, chipRev: v.chipRev,
+      };
+      break;
+    }
+    case 'mlx5': {
+      const a = await mlx5.queryAdapter(dev);
+      rec.mlx5 = { ieeeVendorId: a.ieeeVendorId, vsdVendorId: a.vsdVendorId, vsd: a.vsd, psid: a.psid };
+      break;
+    }
+    case 'cxl': {
+      const f = await cxl.getSupportedFeatures(dev);
+      rec.cxl = { featureCount: f.length, features: f.map((x) => ({ uuid: x.uuid, name: x.name ?? null })) };
+      break;
+    }
+    case 'pds':
+      rec.note = 'pds: no firmware facts beyond FWCTL_INFO (its queries need a device-specific route)';
+      break;
+    default:
+      rec.note = `type ${info.typeId} is not known to this package: FWCTL_INFO only`;
+  }
+}
+
+async function record(e: FwctlDeviceEntry, roots?: Roots): Promise<InventoryRecord> {
+  const p = e.parent;
+  const rec: InventoryRecord = {
+    name: e.name, path: e.path,
+    parent: p ? { name: p.name, subsystem: p.subsystem, pciAddress: p.pciAddress } : null,
+    driver: p?.driver ?? null, type: null, error: null,
+  };
+  let dev: Device | undefined;
+  try {
+    dev = await open(e.name, roots);
+    await facts(dev, rec);
+  } catch (err) {
+    rec.error = errorOf(err);
+  } finally {
+    await dev?.close().catch(() => undefined);
+  }
+  return rec;
+}
+
+/**
+ * One record per fwctl device, in list() order. Per-device failures are in
+ * `record.error`; the promise rejects only if listing fails.
+ */
+export async function inventory(roots?: Roots): Promise<InventoryRecord[]> {
+  const out: InventoryRecord[] = [];
+  for (const e of await list(roots)) out.push(await record(e, roots));
+  return out;
+}
+
+// ---- Prometheus (node_exporter textfile collector) ----
+
+/** A label value escaped per the exposition format: \\, \" and \n. */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+const HELP: Readonly<Record<string, string>> = {
+  fwctl_device_info: 'A fwctl device: its type, parent and driver.',
+  fwctl_firmware_version_info: 'A firmware version a fwctl device reported.',
+  fwctl_mlx5_adapter_info: 'mlx5 QUERY_ADAPTER identity: PSID, VSD and vendor ids.',
+  fwctl_cxl_features: 'CXL features the device supports (Get Supported Features).',
+  fwctl_query_error: 'A fwctl device that refused a query (open, FWCTL_INFO or the firmware query).',
+};
+
+/** The records as Prometheus text: each metric's # HELP and # TYPE once, then its samples. */
+export function toPrometheus(records: readonly InventoryRecord[]): string {
+  const samples = new Map<string, string[]>(Object.keys(HELP).map((k) => [k, []]));
+  const add = (metric: string, labels: Record<string, string>, value: number) => {
+    const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+    samples.get(metric)!.push(`${metric}{${l}} ${value}`);
+  };
+  for (const r of records) {
+    const device = r.name;
+    add('fwctl_device_info', {
+      device, type: r.type?.name ?? 'unknown', parent: r.parent?.name ?? '', driver: r.driver ?? '',
+    }, 1);
+    if (r.bnxt) {
+      const b = r.bnxt;
+      for (const [component, version, name] of [
+        ['interface', b.interfaceVersion, ''], ['firmware', b.firmwareVersion, b.firmwareName],
+        ['management', b.managementVersion, ''], ['netctrl', b.netctrlVersion, ''], ['roce', b.roceVersion, ''],
+      ]) add('fwctl_firmware_version_info', { device, component, version, name }, 1);
+    }
+    if (r.mlx5) {
+      const hex = (n: number, d: number) => `0x${n.toString(16).padStart(d, '0')}`;
+      add('fwctl_mlx5_adapter_info', {
+        device, psid: r.mlx5.psid, vsd: r.mlx5.vsd, ieee_vendor_id: hex(r.mlx5.ieeeVendorId, 6), vsd_vendor_id: hex(r.mlx5.vsdVendorId, 4),
+      }, 1);
+    }
+    if (r.cxl) add('fwctl_cxl_features', { device }, r.cxl.featureCount);
+    if (r.error) add('fwctl_query_error', { device, code: r.error.code }, 1);
+  }
+  let out = '';
+  for (const [metric, lines] of samples) {
+    if (lines.length === 0) continue;
+    out += `# HELP ${metric} ${HELP[metric]}\n# TYPE ${metric} gauge\n${lines.join('\n')}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+// fwctl.inventory(): record building against a fake sysfs and binding, the
+// Prometheus formatter, and `fwctl inventory`.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Io } from '../../lib/cli/command';
+import { main } from '../../lib/cli/main';
+import { setBindingForTesting, splitRdev } from '../../lib/device';
+import { escapeLabel, inventory, toPrometheus, type InventoryRecord } from '../../lib/inventory';
+import { HOST_LE } from '../../lib/uapi/layout';
+import { FakeBinding, FakeHandle, type Responder } from './helpers/fake-binding';
+import { FakeSys } from './helpers/fake-sysfs';
+
+const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
+const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
+
+let sys: FakeSys;
+let fake: FakeBinding;
+let responder: Responder;
+
+/** fwctl0: an mlx5 device answering FWCTL_INFO and QUERY_ADAPTER. */
+const mlx5Responder: Responder = (c) => {
+  if (c.request === fake.FWCTL_INFO) {
+    setU32(c.buffers[0], 0, 5);
+    setU32(c.buffers[0], 4, 1);
+    setU32(c.arg, 8, 1); // mlx5
+    setU32(c.arg, 12, 8);
+    return 0;
+  }
+  const out = c.buffers[1];
+  out.fill(0);
+  const p = Buffer.from(out.buffer, out.byteOffset + 16, 256);
+  p.writeUInt32BE(0x0002c9, 0x18);
+  p.writeUInt16BE(0x15b3, 0x1e);
+  p.write('MT_0000000001', 0xf0);
+  p.write('vsd "x"', 0x20);
+  setU32(c.arg, 12, out.length);
+  return 0;
+};
+
+beforeEach(() => {
+  sys = new FakeSys();
+  sys.addParent('pci0000:00/0000:01:00.0', { subsystem: 'pci', driver: 'mlx5_core' });
+  sys.addFwctl('fwctl0', 'pci0000:00/0000:01:00.0', NULL_DEV.major, NULL_DEV.minor);
+  fs.symlinkSync('/dev/null', path.join(sys.dev, 'fwctl', 'fwctl0'));
+  sys.addParent('faux/fwctl-mock7', { subsystem: 'faux' });
+  sys.addFwctl('fwctl12', 'faux/fwctl-mock7', 240, 12); // no device node: open fails
+  process.env.FWCTL_SYSFS_ROOT = sys.sys;
+  process.env.FWCTL_DEV_ROOT = sys.dev;
+  responder = mlx5Responder;
+  fake = new FakeBinding(() => new FakeHandle((c) => responder(c), [fs.constants.S_IFCHR, NULL_DEV.major, NULL_DEV.minor]));
+  setBindingForTesting(fake);
+});
+afterEach(() => {
+  setBindingForTesting(undefined);
+  delete process.env.FWCTL_SYSFS_ROOT;
+  delete process.env.FWCTL_DEV_ROOT;
+  sys.remove();
+});
+
+describe('inventory()', () => {
+  test('one record per device in list() order; a failing device gets error, not a rejection', async () => {
+    const recs = await inventory(sys.roots);
+    expect(recs.map((r) => r.name)).toEqual(['fwctl0', 'fwctl12']);
+    expect(recs[0]).toEqual({
+      name: 'fwctl0', path: path.join(sys.dev, 'fwctl', 'fwctl0'),
+      parent: { name: '0000:01:00.0', subsystem: 'pci', pciAddress: '0000:01:00.0' }, driver: 'mlx5_core',
+      type: { name: 'mlx5', id: 1 },
+      mlx5: { ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'vsd "x"', psid: 'MT_0000000001' },
+      error: null,
+    });
+    expect(recs[1]).toMatchObject({ name: 'fwctl12', type: null, parent: { name: 'fwctl-mock7', subsystem: 'faux' }, error: { code: 'ENOENT' } });
+    // QUERY_ADAPTER at Configuration (scope 0), the handle closed afterwards
+    const rpc = fake.handles[0].calls.find((c) => c.request === fake.FWCTL_RPC)!;
+    expect(new DataView(rpc.arg.buffer).getUint32(4, HOST_LE)).toBe(0);
+    expect(fake.handles[0].closeCount).toBe(1);
+  });
+
+  test('EACCES on open and a firmware error are per-device errors', async () => {
+    fake.next = -13;
+    expect((await inventory(sys.roots))[0].error).toMatchObject({ code: 'EACCES' });
+    fake.next = () => new FakeHandle((c) => {
+      if (c.request === fake.FWCTL_INFO) return mlx5Responder(c);
+      c.buffers[1][0] = 3; // status BAD_PARAM
+      setU32(c.arg, 12, c.buffers[1].length);
+      return 0;
+    }, [fs.constants.S_IFCHR, NULL_DEV.major, NULL_DEV.minor]);
+    const r = (await inventory(sys.roots))[0];
+    expect(r).toMatchObject({ type: { name: 'mlx5', id: 1 }, error: { code: 'ERR_MLX5_STATUS' } });
+    expect(r.mlx5).toBeUndefined();
+  });
+
+  test('an unknown type: info only, with a note', async () => {
+    responder = (c) => {
+      setU32(c.arg, 8, 0xfff0);
+      setU32(c.arg, 12, 0);
+      return 0;
+    };
+    const r = (await inventory(sys.roots))[0];
+    expect(r).toMatchObject({ type: { name: 'unknown', id: 0xfff0 }, error: null, note: expect.stringMatching(/not known/) });
+    expect(fake.handles[0].calls.every((c) => c.request === fake.FWCTL_INFO)).toBe(true);
+  });
+});
+
+describe('toPrometheus()', () => {
+  const rec = (over: Partial<InventoryRecord>): InventoryRecord => ({
+    name: 'fwctl0', path: '/dev/fwctl/fwctl0', parent: { name: '0000:3b:00.0', subsystem: 'pci', pciAddress: '0000:3b:00.0' },
+    driver: 'bnxt_en', type: { name: 'bnxt', id: 3 }, error: null, ...over,
+  });
+
+  test('escapes backslash, double quote and newline in label values', () => {
+    expect(escapeLabel('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+    const text = toPrometheus([rec({ mlx5: { ieeeVendorId: 1, vsdVendorId: 2, vsd: 'x"y\\z\nw', psid: 'P' } })]);
+    expect(text).toContain('vsd="x\\"y\\\\z\\nw"');
+    expect(text.split('\n').filter((l) => l.startsWith('fwctl_mlx5_adapter_info{'))).toHaveLength(1);
+  });
+
+  test('HELP and TYPE once per metric, before its samples; empty metrics left out', () => {
+    const v = { interfaceVersion: '1.10.3.0', firmwareVersion: '230.0.150.0', firmwareName: 'fw', managementVersion: '1.2.3.4',
+      netctrlVersion: '0.0.0.0', roceVersion: '0.0.0.0', activePackage: '', chipNum: 0x1750, chipRev: 1 };
+    const text = toPrometheus([
+      rec({ bnxt: v }),
+      rec({ name: 'fwctl1', bnxt: v }),
+      rec({ name: 'fwctl2', type: { name: 'cxl', id: 2 }, parent: { name: 'mem0', subsystem: 'cxl', pciAddress: null }, driver: null,
+        cxl: { featureCount: 3, features: [] } }),
+      rec({ name: 'fwctl3', type: null, error: { code: 'EACCES', message: 'no' } }),
+    ]);
+    for (const m of ['fwctl_device_info', 'fwctl_firmware_version_info', 'fwctl_cxl_features', 'fwctl_query_error']) {
+      const help = text.split('\n').filter((l) => l.startsWith(`# HELP ${m} `));
+      const type = text.split('\n').filter((l) => l === `# TYPE ${m} gauge`);
+      expect([help.length, type.length]).toEqual([1, 1]);
+      const lines = text.split('\n');
+      expect(lines.indexOf(type[0])).toBeLessThan(lines.findIndex((l) => l.startsWith(`${m}{`)));
+    }
+    expect(text).not.toContain('fwctl_mlx5_adapter_info');
+    expect(text).toContain('fwctl_device_info{device="fwctl0",type="bnxt",parent="0000:3b:00.0",driver="bnxt_en"} 1\n');
+    expect(text).toContain('fwctl_device_info{device="fwctl2",type="cxl",parent="mem0",driver=""} 1\n');
+    expect(text).toContain('fwctl_firmware_version_info{device="fwctl1",component="firmware",version="230.0.150.0",name="fw"} 1\n');
+    expect(text).toContain('fwctl_cxl_features{device="fwctl2"} 3\n');
+    expect(text).toContain('fwctl_device_info{device="fwctl3",type="unknown",');
+    expect(text).toContain('fwctl_query_error{device="fwctl3",code="EACCES"} 1\n');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(toPrometheus([])).toBe('');
+  });
+});
+
+describe('fwctl inventory', () => {
+  class CaptureIo implements Io {
+    out = '';
+    err = '';
+    stdout = (t: string) => void (this.out += t);
+    stderr = (t: string) => void (this.err += t);
+    stdoutBytes = () => undefined;
+    readStdin = async () => Buffer.alloc(0);
+  }
+  const run = async (...argv: string[]) => {
+    const io = new CaptureIo();
+    return { code: await main(argv, io), io };
+  };
+
+  test('table, --json, --prometheus; exit 0 with a failing device', async () => {
+    const t = await run('inventory');
+    expect(t.code).toBe(0);
+    const lines = t.io.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME +TYPE +PARENT +SUBSYSTEM +DRIVER +FIRMWARE$/);
+    expect(lines[1]).toMatch(/^fwctl0 +mlx5\(1\) +0000:01:00.0 +pci +mlx5_core +psid MT_0000000001, vsd vsd "x", vendor 0x0002c9$/);
+    expect(lines[2]).toMatch(/^fwctl12 +- +fwctl-mock7 +faux +- +error ENOENT: /);
+    expect(lines[0].indexOf('FIRMWARE')).toBe(lines[1].indexOf('psid'));
+    const j = await run('inventory', '--json');
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.io.out)).toEqual(JSON.parse(JSON.stringify(await inventory())));
+    const p = await run('inventory', '--prometheus');
+    expect(p.code).toBe(0);
+    expect(p.io.out).toBe(toPrometheus(await inventory()));
+  });
+
+  test('--json with --prometheus, or an argument: usage error', async () => {
+    expect((await run('inventory', '--json', '--prometheus')).code).toBe(2);
+    expect((await run('inventory', 'fwctl0')).code).toBe(2);
+  });
+});
