@@ -236,4 +236,19 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
     expect(run('get-feature', memdev, TEST_UUID, '--selection', 'current', '--length', '4', '--json')).toContain('01020304');
     run('set-feature', memdev, TEST_UUID, '--hex', 'efbeadde', '--allow-kernel-taint');
   });
+
+  test('inventory() reports each CXL memdev with its supported feature count', async () => {
+    const before = tainted();
+    const recs = (await fwctl.inventory()).filter((r) => r.parent?.subsystem === 'cxl');
+    expect(recs.map((r) => r.name).sort()).toEqual(entries.map((e) => e.name).sort());
+    for (const r of recs) {
+      using d = fwctl.openSync(r.name);
+      const feats = cxl.getSupportedFeaturesSync(d);
+      expect(r).toMatchObject({ type: { name: 'cxl', id: 2 }, error: null, parent: { name: expect.stringMatching(/^mem\d+$/) } });
+      expect(r.cxl).toEqual({ featureCount: feats.length, features: feats.map((f) => ({ uuid: f.uuid, name: f.name ?? null })) });
+    }
+    expect(recs.find((r) => r.name === entries[0].name)!.cxl!.features.map((f) => f.uuid)).toContain(TEST_UUID);
+    expect(fwctl.toPrometheus(recs)).toContain(`fwctl_cxl_features{device="${entries[0].name}"} `);
+    expect(tainted()).toBe(before);
+  });
 });
