@@ -91,16 +91,20 @@ export function inVm(): boolean {
   return process.env.FWCTL_IN_VM === '1';
 }
 
-/** How many of this process's fds are open on /dev/fwctl/<name>. */
-export function openFdsTo(name: string): number {
-  const target = `/dev/fwctl/${name}`;
+/** How many of this process's fds are open on `target` (a path, e.g. /dev/null). */
+export function fdsTo(target: string): number {
   let n = 0;
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
       if (fs.readlinkSync(`/proc/self/fd/${fd}`) === target) n++;
     } catch {
-      // closed between readdir and readlink
+      // closed between readdir and readlink (e.g. the fd readdir itself used)
     }
   }
   return n;
+}
+
+/** How many of this process's fds are open on /dev/fwctl/<name>. */
+export function openFdsTo(name: string): number {
+  return fdsTo(`/dev/fwctl/${name}`);
 }

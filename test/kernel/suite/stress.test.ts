@@ -46,18 +46,6 @@ const protocolPath = require.resolve('../mock/protocol');
 function fdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
-/** fds of this process that point at a path (e.g. one mock device node). */
-function fdsTo(target: string): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === target) n++;
-    } catch {
-      /* the fd readdir itself used */
-    }
-  }
-  return n;
-}
 function rssBytes(): number {
   const m = fs.readFileSync('/proc/self/status', 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
   return Number(m![1]) * 1024;
@@ -112,7 +100,7 @@ describe('load: fds and RSS return to baseline', () => {
     collect();
     const fdBase = fdCount();
     const rssBase = rssBytes();
-    expect(fdsTo(target)).toBe(0);
+    expect(mock.fdsTo(target)).toBe(0);
 
     // Open/close: mostly sync, every tenth cycle async, every hundredth with an RPC in between.
     const tc = Date.now();
@@ -190,7 +178,7 @@ describe('load: fds and RSS return to baseline', () => {
       loadTotalMs: Date.now() - t0,
     });
     expect(fdAfter).toBe(fdBase);
-    expect(fdsTo(target)).toBe(0);
+    expect(mock.fdsTo(target)).toBe(0);
     if (!SANITIZED) {
       expect(rssAfter - rssBase).toBeLessThan(RSS_TOLERANCE);
       // The second half repeats the first: a leak of 250 bytes per call would add 12 MiB here.
@@ -358,7 +346,7 @@ describe('hot-unplug during a large async batch', () => {
     // ...and the calls that came after it are refused.
     expect(enodev).toBeGreaterThan(0);
     await Promise.all(handles.map((h) => h.close()));
-    expect(fdsTo(target)).toBe(0);
+    expect(mock.fdsTo(target)).toBe(0);
     figures.unplugBatch = { calls: N, inDriverAtUnplug: A, fulfilled: ok, enodev };
   }, 120_000);
 });
@@ -561,14 +549,14 @@ describe('a node swapped between stat() and open()', () => {
       return scopeOf(d).readUInt32LE(4);
     })();
     const fdBefore = fdCount();
-    const nodesBefore = fdsTo('/dev/null') + fdsTo(`/dev/fwctl/${a.name}`) + fdsTo(`/dev/fwctl/${b.name}`);
+    const nodesBefore = mock.fdsTo('/dev/null') + mock.fdsTo(`/dev/fwctl/${a.name}`) + mock.fdsTo(`/dev/fwctl/${b.name}`);
     const err = await racedOpen(link, to, sync as boolean);
     expect(err).toBeInstanceOf(fwctl.FwctlError);
     expect(err).toMatchObject({ code: 'ENOTTY', syscall: 'open' });
     expect(String((err as Error).message)).toMatch(/changed between stat\(\) and open\(\)/);
     // The fd the racing open() got is closed again: nothing is left to ioctl on.
     expect(fdCount()).toBe(fdBefore);
-    expect(fdsTo('/dev/null') + fdsTo(`/dev/fwctl/${a.name}`) + fdsTo(`/dev/fwctl/${b.name}`)).toBe(nodesBefore);
+    expect(mock.fdsTo('/dev/null') + mock.fdsTo(`/dev/fwctl/${a.name}`) + mock.fdsTo(`/dev/fwctl/${b.name}`)).toBe(nodesBefore);
     using d = fwctl.openSync(b.name);
     const after = scopeOf(d);
     // b's driver saw exactly one open in between when the link went to b (none for /dev/null),
