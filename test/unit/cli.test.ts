@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
-import type { Io } from '../../lib/cli/command';
+import { CaptureIo } from './helpers/capture-io';
 import { fields, hexdump, parseHex, table } from '../../lib/cli/format';
 import { parseLength, parseScope } from '../../lib/cli/commands/rpc';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
@@ -17,16 +17,6 @@ import { FakeSys } from './helpers/fake-sysfs';
 const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
 const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
 
-class CaptureIo implements Io {
-  out = '';
-  err = '';
-  bytes: Uint8Array[] = [];
-  stdin = Buffer.alloc(0);
-  stdout = (t: string) => void (this.out += t);
-  stderr = (t: string) => void (this.err += t);
-  stdoutBytes = (b: Uint8Array) => void this.bytes.push(Uint8Array.from(b));
-  readStdin = async () => this.stdin;
-}
 
 let sys: FakeSys;
 let fake: FakeBinding;

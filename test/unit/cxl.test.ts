@@ -12,7 +12,7 @@ import { CxlMailboxError, CxlResponseError } from '../../lib/cxl';
 import { Device, setBindingForTesting, splitRdev, type RpcResult } from '../../lib/device';
 import { FwctlError } from '../../lib/errors';
 import { main } from '../../lib/cli/main';
-import type { Io } from '../../lib/cli/command';
+import { CaptureIo } from './helpers/capture-io';
 import { Scope } from '../../lib/uapi/constants';
 import { HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type IoctlCall } from './helpers/fake-binding';
@@ -536,14 +536,6 @@ describe('setFeature', () => {
 // ---- the CLI ----
 
 describe('fwctl cxl', () => {
-  class CaptureIo implements Io {
-    out = '';
-    err = '';
-    stdout = (t: string) => void (this.out += t);
-    stderr = (t: string) => void (this.err += t);
-    stdoutBytes = () => undefined;
-    readStdin = async () => Buffer.from([0xaa, 0xbb, 0xcc, 0xdd]);
-  }
   let sys: FakeSys;
   const saved = { ...process.env };
   beforeEach(() => {
@@ -564,7 +556,7 @@ describe('fwctl cxl', () => {
     sys.remove();
   });
   const run = async (...argv: string[]) => {
-    const io = new CaptureIo();
+    const io = new CaptureIo(Buffer.from([0xaa, 0xbb, 0xcc, 0xdd]));
     const code = await main(argv, io);
     return { code, io };
   };

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Io } from '../../lib/cli/command';
+import { CaptureIo } from './helpers/capture-io';
 import { main } from '../../lib/cli/main';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { escapeLabel, inventory, toPrometheus, type InventoryRecord } from '../../lib/inventory';
@@ -145,14 +145,6 @@ describe('toPrometheus()', () => {
 });
 
 describe('fwctl inventory', () => {
-  class CaptureIo implements Io {
-    out = '';
-    err = '';
-    stdout = (t: string) => void (this.out += t);
-    stderr = (t: string) => void (this.err += t);
-    stdoutBytes = () => undefined;
-    readStdin = async () => Buffer.alloc(0);
-  }
   const run = async (...argv: string[]) => {
     const io = new CaptureIo();
     return { code: await main(argv, io), io };
