@@ -33,6 +33,9 @@ pkgs=(
   "libasan8:/usr/lib/x86_64-linux-gnu/libasan.so.8"
   "libubsan1:/usr/lib/x86_64-linux-gnu/libubsan.so.1"
   "valgrind:/usr/bin/valgrind"
+  # the linux-arm64 prebuild (scripts/build-arm64.sh), checked under user-mode emulation
+  "g++-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-g++"
+  "qemu-user:/usr/bin/qemu-aarch64"
 )
 
 installed() {
@@ -64,7 +67,27 @@ fi
 
 log "provision: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >&2 || die "apt-get update failed"
-apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-  die "apt-get install ${missing[*]} failed"
+# Another apt/dpkg (unattended-upgrades, a second provision.sh) may hold the
+# locks: wait for them, up to FWCTL_APT_LOCK_TIMEOUT seconds (default 600),
+# instead of failing at once. apt-get install waits by itself (DPkg::Lock::Timeout);
+# apt-get update does not on every apt release, so it is retried too.
+lock_deadline=$((SECONDS + ${FWCTL_APT_LOCK_TIMEOUT:-600}))
+apt_wait() { # apt_wait ARGS...: apt-get ARGS, retried while a lock is held
+  local out rc left
+  out=$(mktemp)
+  while :; do
+    left=$((lock_deadline - SECONDS)); [ "$left" -gt 0 ] || left=1
+    apt-get -o DPkg::Lock::Timeout="$left" "$@" 2>&1 | tee "$out" >&2
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" != 0 ] && grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg' "$out" &&
+       [ "$SECONDS" -lt "$lock_deadline" ]; then
+      log "provision: another apt/dpkg process holds the lock; waiting (up to $((lock_deadline - SECONDS)) s more)"
+      sleep 5; continue
+    fi
+    rm -f "$out"; return "$rc"
+  done
+}
+apt_wait update -q || die "apt-get update failed (a held lock is waited for up to FWCTL_APT_LOCK_TIMEOUT=${FWCTL_APT_LOCK_TIMEOUT:-600} s)"
+apt_wait install -y -q --no-install-recommends "${missing[@]}" ||
+  die "apt-get install ${missing[*]} failed (a held lock is waited for up to FWCTL_APT_LOCK_TIMEOUT=${FWCTL_APT_LOCK_TIMEOUT:-600} s)"
 log "provision: done"
