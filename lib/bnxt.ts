@@ -14,10 +14,10 @@ import type { Device, RpcOptions, RpcResult } from './device';
 import { errnoName } from './errors';
 import { Scope } from './uapi/constants';
 import type { Bytes } from './uapi/layout';
-import { BNXT_COMMAND_TABLE, type BnxtCommandEntry } from './uapi/bnxt-commands';
+import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField } from './uapi/bnxt-commands';
 import { cstring, need, view } from './wire';
 
-export { BNXT_COMMAND_TABLE, type BnxtCommandEntry };
+export { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField };
 export { FwctlDecodeError } from './wire';
 
 /** sizeof(struct input): the smallest request. */
