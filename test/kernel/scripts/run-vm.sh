@@ -3,6 +3,7 @@
 #
 #   run-vm.sh [--profile NAME] [--kernel BUILD_DIR] [--timeout SECS] [--mem MB]
 #             [--smp N] [--numa N] [--load-module "KO [param=value ...]"]... [--env NAME=VALUE]...
+#             [--emu DIR] [--append "KERNEL ARGS"]... [--qemu-arg ARG]...
 #             [--results DIR] -- CMD ARGS...
 #
 # The guest's root is this machine's / shared read-only over 9p, so CMD runs the
@@ -14,6 +15,16 @@
 #
 # --numa N splits the memory (and the CPUs, one per node while they last)
 # into N NUMA nodes (cxl_test needs at least 2).
+#
+# --emu DIR (DIR from build-drivers.sh) gives the guest the kernel's own mlx5,
+# bnxt and pds fwctl drivers over the emulated firmware: three QEMU "edu" PCI
+# functions (0000:00:10.0 mlx5, 0000:00:11.0 bnxt, 0000:00:12.0 pds; see
+# test/kernel/emu/) and, before the --load-module modules, the three
+# emulators (bdf= each function) and the three drivers. The guest gets
+# FWCTL_EMU_PCI_{MLX5,BNXT,PDS} with those addresses.
+# --append adds kernel command-line arguments; --qemu-arg passes one more
+# argument to QEMU (repeat for each).
+# The guest has --smp CPUs (default 2; the kernel finds them through ACPI).
 #
 # Environment: FWCTL_VM_ACCEL=kvm|tcg overrides the accelerator detection,
 # FWCTL_VM_TIMEOUT the default timeout (600 s), FWCTL_VM_MEM the memory (1536 MB).
@@ -33,7 +44,7 @@ here=$_RUN_VM_HERE
 . "$here/common.sh"
 
 profile=base kbuild= timeout=${FWCTL_VM_TIMEOUT:-600} mem=${FWCTL_VM_MEM:-1536} smp=2
-results= modules=() envs=() numa=0
+results= modules=() envs=() numa=0 emu= appends=() qemu_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$2; shift 2 ;;
@@ -45,6 +56,9 @@ while [ $# -gt 0 ]; do
     --load-module) modules+=("$2"); shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
+    --emu) emu=$2; shift 2 ;;
+    --append) appends+=("$2"); shift 2 ;;
+    --qemu-arg) qemu_extra+=("$2"); shift 2 ;;
     --) shift; break ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (the command goes after --)" ;;
@@ -93,6 +107,21 @@ mkdir -p "$results"
 results=$(cd "$results" && pwd)
 rm -f "$results"/{status,timings,init-error,insmod.err,console.log,output.log,qemu.log,cmd,modules,out.in,out.out}
 
+# The emulated firmware and the kernel's drivers (build-drivers.sh): PCI
+# functions at fixed addresses, the emulators bound to them by bdf=, then the
+# drivers, ahead of the caller's modules.
+emu_mods=()
+if [ -n "$emu" ]; then
+  emu=$(cd "$emu" 2>/dev/null && pwd) || die "--emu: no such dir"
+  for v in mlx5:10 bnxt:11 pds:12; do
+    qemu_extra+=(-device "edu,addr=0x${v#*:}")
+    emu_mods+=("$emu/fwctl_emu_${v%%:*}.ko bdf=0000:00:${v#*:}.0")
+    envs+=("FWCTL_EMU_PCI_$(echo "${v%%:*}" | tr a-z A-Z)=0000:00:${v#*:}.0")
+  done
+  emu_mods+=("$emu/mlx5_fwctl.ko" "$emu/bnxt_fwctl.ko" "$emu/pds_fwctl.ko")
+  modules=(${emu_mods[@]+"${emu_mods[@]}"} ${modules[@]+"${modules[@]}"})
+fi
+
 # The command file: environment, cwd, command. Run by bash in the guest.
 {
   echo '#!/bin/bash'
@@ -131,6 +160,7 @@ fi
 cmdline="console=ttyS0 root=hostroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 cmdline+=" init=$REPO/test/kernel/guest/init.sh oops=panic panic=-1 loglevel=${FWCTL_VM_LOGLEVEL:-6}"
+for a in ${appends[@]+"${appends[@]}"}; do cmdline+=" $a"; done
 
 # The command's output arrives on a FIFO (guest ttyS1): stream it and keep a
 # copy. QEMU's pipe chardev reads PATH.in and writes PATH.out; with a single
@@ -150,6 +180,7 @@ timeout -k 10 "$timeout" "$qemu" -nodefaults -no-user-config -display none -no-r
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
   -virtfs "local,path=$results,mount_tag=results,security_model=none" \
   -serial "file:$results/console.log" -serial "pipe:$fifo" \
+  ${qemu_extra[@]+"${qemu_extra[@]}"} \
   </dev/null >"$results/qemu.log" 2>&1
 qrc=$?
 set -e

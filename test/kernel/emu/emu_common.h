@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the fwctl firmware emulators (fwctl_emu_{mlx5,bnxt,pds}.c): the
+ * PCI function each one binds (an emulated QEMU test device picked by its
+ * address), the knobs, and DMA address -> kernel pointer for the "firmware".
+ *
+ * Each emulator is a PCI driver for QEMU's "edu" test device (1234:11e8).
+ * Several edu functions exist in the VM; module parameter `bdf` names the one
+ * this emulator takes (probe answers -ENODEV for the others, so the next
+ * emulator's driver gets them). The auxiliary device the in-tree fwctl driver
+ * binds is a child of that PCI function, so /sys/class/fwctl/fwctlN/device is
+ * the PCI function, and DMA is mapped against it, as on a real host.
+ *
+ * Knobs (module parameters, writable at run time in
+ * /sys/module/fwctl_emu_<vendor>/parameters/):
+ *   latency_ms   each firmware command takes this long (default 0)
+ *   fault_errno  non-zero: the core-driver call (mlx5_cmd_do, bnxt_send_msg,
+ *                pds_client_adminq_cmd) fails with -fault_errno before the
+ *                firmware sees the command, like a dead command channel
+ *   fault_count  how many calls fault_errno fails (-1: all, the default;
+ *                counts down to 0, then calls succeed again)
+ *   commands     read-only: commands the firmware has executed
+ */
+#ifndef FWCTL_EMU_COMMON_H
+#define FWCTL_EMU_COMMON_H
+
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/dma-direct.h>
+#include <linux/io.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+#include <linux/string.h>
+
+#define EMU_PCI_VENDOR	0x1234	/* QEMU "edu" educational device */
+#define EMU_PCI_DEVICE	0x11e8
+
+static char *bdf = "";
+module_param(bdf, charp, 0444);
+MODULE_PARM_DESC(bdf, "PCI address (e.g. 0000:00:0a.0) of the edu function to emulate on");
+
+static unsigned int latency_ms;
+module_param(latency_ms, uint, 0644);
+MODULE_PARM_DESC(latency_ms, "milliseconds each firmware command takes");
+
+static int fault_errno;
+module_param(fault_errno, int, 0644);
+MODULE_PARM_DESC(fault_errno, "non-zero: the command channel fails with -fault_errno");
+
+static int fault_count = -1;
+module_param(fault_count, int, 0644);
+MODULE_PARM_DESC(fault_count, "calls fault_errno fails (-1: all)");
+
+static atomic_t emu_commands = ATOMIC_INIT(0);
+static int emu_get_commands(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&emu_commands));
+}
+static const struct kernel_param_ops emu_commands_ops = { .get = emu_get_commands };
+module_param_cb(commands, &emu_commands_ops, NULL, 0444);
+MODULE_PARM_DESC(commands, "firmware commands executed");
+
+static DEFINE_SPINLOCK(emu_fault_lock);
+
+/* The injected channel failure for this call (0: none). */
+static int emu_channel_fault(void)
+{
+	int err = 0;
+
+	spin_lock(&emu_fault_lock);
+	if (fault_errno && fault_count != 0) {
+		err = -abs(fault_errno);
+		if (fault_count > 0)
+			fault_count--;
+	}
+	spin_unlock(&emu_fault_lock);
+	return err;
+}
+
+/* Called once per command the firmware executes. */
+static void emu_firmware_step(void)
+{
+	unsigned int ms = READ_ONCE(latency_ms);
+
+	atomic_inc(&emu_commands);
+	if (ms)
+		msleep(ms);
+}
+
+static bool emu_is_our_function(struct pci_dev *pdev)
+{
+	return bdf && *bdf && !strcmp(pci_name(pdev), bdf);
+}
+
+/*
+ * The firmware's view of host memory: a bus address the driver handed it
+ * (dma_alloc_coherent or dma_map_single against the PCI function; without an
+ * IOMMU that is the physical address, or a swiotlb bounce slot) as a pointer.
+ */
+static inline void *emu_dma_ptr(struct pci_dev *pdev, u64 addr)
+{
+	return phys_to_virt(dma_to_phys(&pdev->dev, (dma_addr_t)addr));
+}
+
+static int emu_pci_setup(struct pci_dev *pdev)
+{
+	int err = pcim_enable_device(pdev);
+
+	if (err)
+		return err;
+	pci_set_master(pdev);
+	return dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+}
+
+static const struct pci_device_id emu_pci_ids[] = {
+	{ PCI_DEVICE(EMU_PCI_VENDOR, EMU_PCI_DEVICE) },
+	{ }
+};
+
+#endif
