@@ -11,7 +11,9 @@
 // unit files (by jest) and the kernel files (here, same regex semantics), -t
 // filters test names, and so on.
 //
-// Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot;
+// Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot, with the
+// kernel's own mlx5, bnxt and pds fwctl drivers over the emulated firmware
+// (test/kernel/emu, built by build-drivers.sh; run-vm.sh --emu);
 // *.taint.test.js files (tests that taint the kernel) run in a second boot on a
 // fresh kernel; *.cxl.test.js files run in a third boot, on the cxl-profile
 // kernel with the kernel's CXL test driver (cxl_test, built by
@@ -262,13 +264,18 @@ function prepareKernel() {
   const probe = fs.existsSync(buildModule) ? timed('probe', () => buildProbe(kbuild)) : { path: null };
   if (probe.error) record('probe build', { passed: 0, failed: 1, skipped: 0 }, ` (${probe.error})`);
 
+  // The kernel's mlx5/bnxt/pds fwctl drivers (unmodified) and the emulated firmware under them.
+  const dr = timed('fwctl drivers + emulators', () => capture('bash', [path.join(scripts, 'build-drivers.sh'), kbuild]));
+  const emu = dr.status === 0 && fs.existsSync(path.join(dr.last, 'mlx5_fwctl.ko')) ? dr.last : null;
+  if (!emu) record('fwctl drivers/emulators build', { passed: 0, failed: 1, skipped: 0 }, ` (build-drivers.sh exit ${dr.status})`);
+
   const lj = timed('layout', () => capture('bash', [buildModule, kbuild, 'layout']));
   const layout = lj.status === 0 && lj.last.endsWith('.json') && fs.existsSync(lj.last) ? lj.last : null;
   if (!layout) record('layout.c build', { passed: 0, failed: 1, skipped: 0 }, ` (build-module.sh layout exit ${lj.status})`);
-  return { kbuild, ko, probe: probe.path, layout };
+  return { kbuild, ko, probe: probe.path, layout, emu };
 }
 
-function kernel({ kbuild, ko, probe }) {
+function kernel({ kbuild, ko, probe, emu }) {
   const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
   const cxl = all.filter((f) => f.endsWith('.cxl.test.js'));
   const taint = all.filter((f) => f.endsWith('.taint.test.js'));
@@ -278,8 +285,9 @@ function kernel({ kbuild, ko, probe }) {
     return;
   }
   const env = { FWCTL_PROBE: probe, FWCTL_MOCK_KO: ko };
-  if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko);
-  if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko);
+  const vm = { args: emu ? ['--emu', emu] : [], prefix: [] };
+  if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko, vm);
+  if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko, vm);
   if (cxl.length) cxlBoot(cxl);
 }
 

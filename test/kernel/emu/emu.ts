@@ -1,0 +1,75 @@
+// The emulated firmware under the kernel's own mlx5, bnxt and pds fwctl
+// drivers in the test VM (run-vm.sh --emu; the C side is fwctl_emu_*.c here):
+// where each device is, and the emulators' knobs. For the kernel suite.
+import * as fs from 'node:fs';
+import * as fwctl from '../../../lib';
+
+export type EmuKind = 'mlx5' | 'bnxt' | 'pds';
+export const KINDS: readonly EmuKind[] = ['mlx5', 'bnxt', 'pds'];
+
+/** The kernel module of each kind's fwctl driver (drivers/fwctl/<kind>/main.c, unmodified). */
+export const DRIVER_MODULE: Readonly<Record<EmuKind, string>> = { mlx5: 'mlx5_fwctl', bnxt: 'bnxt_fwctl', pds: 'pds_fwctl' };
+/** The fwctl device type of each kind. */
+export const TYPE_ID: Readonly<Record<EmuKind, number>> = { mlx5: 1, bnxt: 3, pds: 4 };
+
+/** The PCI function the emulator of `kind` is bound to (run-vm.sh passes FWCTL_EMU_PCI_<KIND>). */
+export function pciOf(kind: EmuKind): string {
+  const v = process.env[`FWCTL_EMU_PCI_${kind.toUpperCase()}`];
+  if (!v) throw new Error(`FWCTL_EMU_PCI_${kind.toUpperCase()} is not set: the VM was booted without run-vm.sh --emu`);
+  return v;
+}
+
+/** The fwctl device the kernel's `kind` driver registered over the emulator. */
+export function device(kind: EmuKind): fwctl.FwctlDeviceEntry {
+  const pci = pciOf(kind);
+  const e = fwctl.findSync({ pci });
+  if (!e) throw new Error(`no fwctl device under PCI ${pci} (${kind}): did ${DRIVER_MODULE[kind]} bind?`);
+  return e;
+}
+
+const paramPath = (kind: EmuKind, name: string) => `/sys/module/fwctl_emu_${kind}/parameters/${name}`;
+
+export function param(kind: EmuKind, name: string): string {
+  return fs.readFileSync(paramPath(kind, name), 'utf8').trim();
+}
+
+export function setParam(kind: EmuKind, name: 'latency_ms' | 'fault_errno' | 'fault_count', value: number): void {
+  fs.writeFileSync(paramPath(kind, name), `${value}\n`);
+}
+
+/** Firmware commands the emulator has executed so far. */
+export function commands(kind: EmuKind): number {
+  return Number(param(kind, 'commands'));
+}
+
+/** Run fn with a knob set, then put the default back (latency 0, no fault, fault_count -1). */
+export async function withKnobs<T>(kind: EmuKind, knobs: { latency_ms?: number; fault_errno?: number; fault_count?: number }, fn: () => Promise<T> | T): Promise<T> {
+  for (const [k, v] of Object.entries(knobs)) setParam(kind, k as 'latency_ms', v as number);
+  try {
+    return await fn();
+  } finally {
+    setParam(kind, 'fault_errno', 0);
+    setParam(kind, 'fault_count', -1);
+    setParam(kind, 'latency_ms', 0);
+  }
+}
+
+// The emulated firmware's fixed content (fwctl_emu_*.c's header comments).
+export const MLX5 = Object.freeze({
+  UCTX_CAP: 0x7,
+  PSID: 'MT_0000000EMU',
+  VSD: 'fwctl emulated ConnectX',
+  /** EMU_SYNDROME(opcode, status) */
+  syndrome: (opcode: number, status: number) => (0x454d0000 | (status << 8) | (opcode & 0xff)) >>> 0,
+  REG_MTMP: 0x900a,
+  REG_PMTU: 0x5003,
+});
+export const BNXT = Object.freeze({
+  NVM_ITEMS: 4,
+  NVM_ENTRY_LEN: 24,
+  NVM_ITEM_LEN: 4096,
+  SEGMENTS: 3,
+  SEG_LEN: 10000,
+  nvmByte: (item: number, i: number) => (item * 31 + i * 7) & 0xff,
+  segByte: (seg: number, i: number) => ((seg - 1) * 17 + i) & 0xff,
+});
