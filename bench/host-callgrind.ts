@@ -28,9 +28,9 @@ function clients(shim: string): Client[] {
   const { binding } = require('../lib/binding') as typeof import('../lib/binding');
   const fwctl = require('../lib/index') as typeof import('../lib/index');
   const koffi = require('koffi');
-  const h = binding().open('/dev/null');
-  if (typeof h === 'number') throw new Error(`open /dev/null: ${h}`);
-  const d = new fwctl.Device(h, '/dev/null');
+  const opened = binding().open('/dev/null');
+  if (typeof opened === 'number') throw new Error(`open /dev/null: ${opened}`);
+  const d = new fwctl.Device(opened[0], '/dev/null');
   const reqOf = (size: number) => Buffer.alloc(size, 0x5a);
   const opts = (size: number) => ({ scope: fwctl.Scope.Configuration, responseLength: size - MOCK_HDR });
   const r64 = reqOf(64), o64 = opts(64);

@@ -1,50 +1,77 @@
 // Loading and typing the native addon (native/fwctl.cc).
 //
-// The addon knows two ioctl numbers and nothing about fwctl struct layouts.
-// It opens device nodes, patches buffer addresses into argument buffers, and
-// issues the ioctl synchronously or on its own thread pool (never libuv's).
+// The addon owns memory safety: it knows struct fwctl_info and struct
+// fwctl_rpc and builds them itself, takes every length the kernel uses from
+// the native view of the buffer it describes, pairs every pointer it writes
+// into a request with that buffer's length field, and refuses raw pointers in
+// the request fields a driver dereferences (the guard table, registered
+// once at load from lib/guards.ts). Async calls only ever hand the kernel
+// memory the addon owns.
+
+import { pointerGuardTable } from './guards';
 
 /**
- * Pointer patches for one ioctl call: a flat list of triples
- * (target, offset, source). Index 0 is the argument struct, index k >= 1 the
- * k-th extra buffer. Before the call the native layer writes the user address
- * of buffer `source` as a host-endian u64 into buffer `target` at `offset`
- * (a zero-length source yields address 0). The native layer checks the
- * indices and that offset + 8 fits in the target.
+ * Attachments of one RPC, six u32 per buffer (buffer k is the k-th extra
+ * argument): [ptrOffset, lenOffset, lenFlags, unit, fixedLength, direction].
+ * lenFlags: width of the length field (0: none, 2, 4, 8) | LEN_BE | PTR_LE,
+ * or LEN_FROM_TABLE (lib/binding-flags.ts). direction: DIR_IN, DIR_OUT or both.
  */
-export type Patches = Uint32Array;
+export type AttachSpec = Uint32Array;
 
-/** A native device handle: owns one O_RDWR|O_CLOEXEC fd. */
+export { DIR_IN, DIR_OUT, LEN_BE, LEN_FROM_TABLE, PTR_LE, SPEC_WORDS } from './binding-flags';
+
+/** A native device handle: owns one O_RDWR|O_CLOEXEC fd (shared with its calls in flight). */
 export interface NativeHandle {
   /** The fd number, or -1 once closed. For diagnostics and tests only. */
   readonly fd: number;
-  /** Number of async ioctls submitted and not yet completed on this handle. */
+  /** Async calls submitted on this handle and not yet delivered. */
   readonly inFlight: number;
+  /** The device type number, asked of the kernel at open (FWCTL_INFO). */
+  readonly type: number;
   /** fstat() of the open fd: [st_mode, major(st_rdev), minor(st_rdev)] or a negative errno. */
   fstat(): [number, number, number] | number;
   /**
-   * Issue ioctl(fd, request, arg) on the calling thread.
-   * Returns 0 or a negative errno. -EBADF once the handle is closed.
+   * FWCTL_RPC on the calling thread. in_len and out_len are the native
+   * lengths of `request` and `response`. Returns the driver's response
+   * length (the kernel copied min(it, response length)) or a negative errno.
+   * -EBADF once closed. Throws TypeError/RangeError for bad arguments.
    */
-  ioctlSync(request: number, patches: Patches, arg: Uint8Array, ...buffers: Uint8Array[]): number;
+  rpcSync(scope: number, request: Uint8Array, response: Uint8Array, spec?: AttachSpec, ...buffers: Uint8Array[]): number;
   /**
-   * Same as ioctlSync on a thread of the addon's own pool. Every buffer is
-   * kept alive until the kernel is done with it. Resolves to 0 or a negative
-   * errno; never rejects for an ioctl failure.
+   * FWCTL_RPC on the addon's pool, over copies the addon owns. Resolves
+   * [driver's length, the bytes the kernel wrote, index of the first 'out'
+   * attachment that could not be copied back (detached or shrunk), or -1],
+   * or a negative errno. `id` (non-zero) makes it abandonable.
    */
-  ioctl(request: number, patches: Patches, arg: Uint8Array, ...buffers: Uint8Array[]): Promise<number>;
+  rpc(id: number, scope: number, request: Uint8Array, responseLength: number, spec?: AttachSpec,
+    ...buffers: Uint8Array[]): Promise<[number, Buffer, number] | number>;
+  /** FWCTL_INFO on the calling thread into `data` (its native length). The driver's length or -errno. */
+  infoSync(data: Uint8Array): number;
+  /** FWCTL_INFO on the pool: [driver's length, Buffer of min(length, it)] or -errno. */
+  info(id: number, length: number): Promise<[number, Buffer] | number>;
   /**
-   * Close the fd. With async ioctls in flight the fd number stays open until
-   * the last one completes (so it can never be reused under them); later
-   * ioctls on this handle return -EBADF. Returns 0 or a negative errno.
+   * Drop the handle's fd reference on this thread: returns close()'s result,
+   * or 0 when calls in flight keep the fd open until the last one returns.
+   * -EBADF once closed.
    */
   close(): number;
+  /** The same on the addon's pool (the driver may run a firmware command at close). */
+  closeAsync(): Promise<number>;
 }
 
+/** [handle, [st_mode, major, minor] of the opened fd] or a negative errno. */
+export type OpenResult = [NativeHandle, [number, number, number]] | number;
+
 export interface NativeBinding {
-  /** Open path O_RDWR|O_CLOEXEC|O_NOCTTY. Returns a handle or a negative errno. */
-  open(path: string): NativeHandle | number;
-  /** The two ioctl numbers the addon accepts (FWCTL_INFO, FWCTL_RPC). */
+  /** open(path, O_RDWR|O_CLOEXEC|O_NOCTTY), fstat and the type query on the calling thread. */
+  open(path: string): OpenResult;
+  /** The same on the addon's pool. -ECANCELED if abandoned (the fd is then closed by the addon). */
+  openAsync(id: number, path: string): Promise<OpenResult>;
+  /** Abandon the async call submitted with `id`: it no longer keeps the process alive. */
+  abandon(id: number): boolean;
+  /** The pointer-guard table (8 u32 per entry); once per process, done at load. */
+  setPointerGuards(table: Uint32Array): void;
+  /** The two ioctl numbers the addon issues. */
   readonly FWCTL_INFO: number;
   readonly FWCTL_RPC: number;
   /** Pool statistics: threads alive, threads idle, jobs queued. */
@@ -59,7 +86,16 @@ export function binding(): NativeBinding {
     // node-gyp-build picks prebuilds/<platform>-<arch>/ or build/Release.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-    cached = load(packageRoot());
+    const b = load(packageRoot());
+    // The addon is process-wide (one guard table for every environment);
+    // a second copy of this module (another worker) finds it set.
+    try {
+      b.setPointerGuards(pointerGuardTable());
+    } catch (e) {
+      // (The addon's errors come from its own realm: compare the message.)
+      if (!/set once/.test(String((e as Error)?.message))) throw e;
+    }
+    cached = b;
   }
   return cached;
 }

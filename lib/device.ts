@@ -1,24 +1,40 @@
-// Device: open/info/rpc/close, sync and async. Struct bytes are packed here
-// from the layouts in lib/uapi; the native layer only patches buffer
-// addresses in and issues the ioctl.
+// Device: open/info/rpc/close, sync and async, with AbortSignal support.
+// Arguments are checked here for the API's sake (types, scope, taint
+// opt-in); the addon checks every length and pointer the kernel will use
+// against the real buffers and builds the ioctl structs itself (see
+// native/fwctl.cc), so nothing here stands alone between the kernel and
+// the heap.
 
-import './dispose';
+import { asyncDisposeSymbol, disposeSymbol } from './dispose';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import { binding as loadBinding, type NativeBinding, type NativeHandle } from './binding';
+import { binding as loadBinding, type NativeBinding, type NativeHandle, type OpenResult } from './binding';
+import { DIR_IN, DIR_OUT, LEN_BE, LEN_FROM_TABLE, SPEC_WORDS } from './binding-flags';
 import { decodeInfo, type DeviceInfo } from './decode';
 import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
 import { closedError, FwctlError } from './errors';
-import { FWCTL_INFO, FWCTL_RPC, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
+import { MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
 import { asU8, HOST_LE, type Bytes } from './uapi/layout';
-import { fwctlInfo, fwctlRpc } from './uapi/structs';
 
 export type { Bytes };
 
-export type OpenOptions = Roots;
+export interface OpenOptions extends Roots {
+  /** Abort the open: the promise rejects with the signal's reason; an fd opened meanwhile is closed. */
+  signal?: AbortSignal;
+}
 
-export interface RpcOptions {
+export interface CallOptions {
+  /**
+   * Give up waiting: the promise rejects at once with the signal's reason
+   * (AbortSignal.timeout(ms) gives a TimeoutError). The kernel call cannot be
+   * interrupted: it finishes in the background on the addon's memory, and an
+   * aborted call no longer keeps the process alive.
+   */
+  signal?: AbortSignal;
+}
+
+export interface RpcOptions extends CallOptions {
   /** The access the RPC needs: Scope.Configuration, DebugReadOnly, DebugWrite or DebugWriteFull. */
   scope: Scope;
   /** Bytes to reserve for the response (default 4096, at most 2 MiB). A longer answer is truncated. */
@@ -26,30 +42,51 @@ export interface RpcOptions {
   /** Required for DebugWrite and DebugWriteFull, which taint the kernel (TAINT_FWCTL). */
   allowKernelTaint?: boolean;
   /**
-   * Further user buffers the driver reads or writes during the call (pds:
-   * `fwctl_rpc_pds.in.payload` / `out.payload`). The address of each buffer is
-   * written as a host-endian u64 into the request at `at` (a private copy of
-   * the request: the caller's bytes are never modified). At most 6.
+   * Further user buffers the driver reads or writes during the call (pds
+   * payloads, bnxt DMA fields). The addon writes each buffer's address into
+   * the request at `at` and its length into the request's length field for
+   * it, from the buffer's real size (a private copy of the request: the
+   * caller's bytes are never modified). At most 6.
    */
   attach?: readonly RpcAttachment[];
 }
 
-/** A buffer whose address is patched into the request (see RpcOptions.attach). */
+/** Where the driver reads an attached buffer's length in the request. */
+export interface LengthField {
+  /** Byte offset of the length field in the request. */
+  at: number;
+  /** Its width in bytes. */
+  width: 2 | 4 | 8;
+  /** Bytes per unit (default 1; e.g. 4 for a count of 32-bit words). The buffer length must be a multiple. */
+  unit?: number;
+  /** Byte order (default 'host'). */
+  endian?: 'le' | 'be' | 'host';
+}
+
+/** A buffer whose address is written into the request (see RpcOptions.attach). */
 export interface RpcAttachment {
   /** Byte offset in the request of the u64 pointer field (at + 8 <= request length). */
   at: number;
   /**
-   * 'in': the kernel only reads it. 'out' / 'inout': the kernel writes it; the
-   * bytes land in this buffer when the call returns (async calls give the
-   * kernel a private copy and copy it back on success, so the caller's memory
-   * is never written while the call is in flight). A zero-length buffer is
-   * patched as address 0.
+   * 'in': the kernel only reads it. 'out' / 'inout': the kernel writes it;
+   * the bytes land in this buffer when the call returns (async calls give
+   * the kernel a private copy and copy it back at completion, so the
+   * caller's memory is never written while the call is in flight). A
+   * zero-length buffer is written as address 0, length 0.
    */
   buffer: Bytes;
   direction: 'in' | 'out' | 'inout';
+  /**
+   * The request field the driver reads this buffer's length from; the addon
+   * writes buffer.byteLength / unit into it. Omit it on pds and bnxt devices:
+   * the driver's own table (generated from the kernel source) says where.
+   */
+  length?: LengthField;
+  /** A driver that always transfers this many bytes (no length field): the buffer must hold them. */
+  fixedLength?: number;
 }
 
-/** Extra buffers one call can take besides the request and the response (the addon takes 8). */
+/** Extra buffers one call can take besides the request and the response. */
 export const MAX_ATTACHMENTS = 6;
 
 export interface RpcResult {
@@ -67,23 +104,16 @@ const INFO_ATTEMPTS = 3;
 const DEFAULT_RESPONSE_LENGTH = 4096;
 /**
  * The sync path receives responses up to this size into a per-Device
- * scratch buffer and copies out only the bytes the kernel wrote: zeroing a
- * fresh 4 KiB buffer per call cost more than the rest of the call together.
+ * scratch buffer and copies out only the bytes the kernel wrote (see
+ * docs/benchmarks.md for the measurement behind it).
  */
 const SCRATCH_MAX = 64 * 1024;
-
-const INFO = fwctlInfo.fields;
-const RPC = fwctlRpc.fields;
-/** Patch triples (target, offset, source): arg.out_device_data <- buffer 1. */
-const INFO_PATCHES = Uint32Array.of(0, INFO.out_device_data.offset, 1);
-/** arg.in <- buffer 1 (request), arg.out <- buffer 2 (response). */
-const RPC_PATCHES = Uint32Array.of(0, RPC.in.offset, 1, 0, RPC.out.offset, 2);
 
 // ---- the native binding, replaceable by unit tests ----
 
 let bindingOverride: NativeBinding | undefined;
 
-/** For unit tests: use a fake binding (undefined restores the addon). Not part of the public API. */
+/** @internal For unit tests: use a fake binding (undefined restores the addon). */
 export function setBindingForTesting(fake: NativeBinding | undefined): void {
   bindingOverride = fake;
 }
@@ -92,8 +122,49 @@ function native(): NativeBinding {
   return bindingOverride ?? loadBinding();
 }
 
+// ---- abort ----
 
-// ---- argument checks (all before any syscall) ----
+let lastJobId = 0;
+/** A non-zero id for an abortable async call (0: no signal, not abortable). */
+function jobId(signal: AbortSignal | undefined): number {
+  if (signal === undefined) return 0;
+  lastJobId = lastJobId >= 0xfffffffe ? 1 : lastJobId + 1;
+  return lastJobId;
+}
+
+function checkSignal(value: unknown, what: string): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw new TypeError(`${what}.signal must be an AbortSignal`);
+  return value;
+}
+
+/**
+ * The native call's promise, raced against the signal. On abort the call is
+ * abandoned in the addon (it stops holding the event loop) and `late`
+ * disposes of a result that arrives afterwards.
+ */
+function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined, id: number, late?: (v: T) => void): Promise<T> {
+  if (signal === undefined) return call;
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      native().abandon(id);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      if (aborted) late?.(v);
+      else resolve(v);
+    }, (e) => {
+      signal.removeEventListener('abort', onAbort);
+      if (!aborted) reject(e);
+    });
+  });
+}
+
+// ---- argument checks (all before any syscall; each option read once) ----
 
 /** A device name ('fwctl0') or a path ('/dev/fwctl/fwctl0', './node'). */
 export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
@@ -106,50 +177,73 @@ export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
   return path.join(devRootOf(roots), 'fwctl', nameOrPath);
 }
 
-interface CheckedRpc {
+/** An RPC's arguments as checked: plain values, read once from the caller's options. */
+export interface CheckedRpc {
   scope: Scope;
   responseLength: number;
-  attach: readonly RpcAttachment[];
+  /** Undefined without attachments; else SPEC_WORDS u32 per entry of `buffers`. */
+  spec: Uint32Array | undefined;
+  buffers: readonly Uint8Array[];
+  signal: AbortSignal | undefined;
 }
 
-/** The `attach` of every call without attachments (shared, frozen: no per-call array). */
-const NO_ATTACH: readonly RpcAttachment[] = Object.freeze([]);
+const NO_BUFFERS: readonly Uint8Array[] = Object.freeze([]);
 
-function checkAttach(value: unknown, requestLength: number): readonly RpcAttachment[] {
-  if (value === undefined) return NO_ATTACH;
-  if (!Array.isArray(value)) throw new TypeError('options.attach must be an array of { at, buffer, direction }');
-  if (value.length > MAX_ATTACHMENTS) throw new RangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${value.length}`);
-  const taken: number[] = [];
-  return value.map((a: unknown, i: number) => {
-    const x = (typeof a === 'object' && a !== null ? a : {}) as Partial<Record<keyof RpcAttachment, unknown>>;
-    if (!(x.buffer instanceof Uint8Array)) throw new TypeError(`options.attach[${i}].buffer must be a Uint8Array or Buffer`);
-    if (x.buffer.byteLength === 0 && isDetached(x.buffer)) throw new TypeError(`options.attach[${i}].buffer is detached (its ArrayBuffer was transferred)`);
-    checkLength(x.buffer.byteLength, `options.attach[${i}].buffer length`);
-    if (x.direction !== 'in' && x.direction !== 'out' && x.direction !== 'inout') {
-      throw new TypeError(`options.attach[${i}].direction must be 'in', 'out' or 'inout'`);
+/** Shape of one attachment (bounds and lengths are the addon's to check, against the real buffers). */
+function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uint32Array): Uint8Array {
+  const what = `options.attach[${i}]`;
+  if (typeof a !== 'object' || a === null) throw new TypeError(`${what} must be { at, buffer, direction[, length | fixedLength] }`);
+  const x = a as Partial<Record<keyof RpcAttachment, unknown>>;
+  const buffer = x.buffer, direction = x.direction, at = x.at, length = x.length, fixedLength = x.fixedLength;
+  if (!(buffer instanceof Uint8Array)) throw new TypeError(`${what}.buffer must be a Uint8Array or Buffer`);
+  if (buffer.byteLength === 0 && isDetached(buffer)) throw new TypeError(`${what}.buffer is detached (its ArrayBuffer was transferred)`);
+  const dir = direction === 'in' ? DIR_IN : direction === 'out' ? DIR_OUT : direction === 'inout' ? DIR_IN | DIR_OUT : 0;
+  if (dir === 0) throw new TypeError(`${what}.direction must be 'in', 'out' or 'inout'`);
+  if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
+    throw new RangeError(`${what}.at must be an offset with at + 8 <= ${requestLength} (the request length), got ${String(at)}`);
+  }
+  let lenOffset = 0, lenFlags = 0, unit = 1, fixed = 0;
+  if (length === undefined && fixedLength === undefined) {
+    lenFlags = LEN_FROM_TABLE; // the addon takes it from the driver's table, or refuses
+  } else {
+    if (fixedLength !== undefined) {
+      if (typeof fixedLength !== 'number' || !Number.isInteger(fixedLength) || fixedLength < 1 || fixedLength > MAX_RPC_LEN) {
+        throw new RangeError(`${what}.fixedLength must be an integer from 1 to ${MAX_RPC_LEN}`);
+      }
+      fixed = fixedLength;
     }
-    const at = x.at;
-    if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
-      throw new RangeError(`options.attach[${i}].at must be an offset with at + 8 <= ${requestLength} (the request length), got ${String(at)}`);
+    if (length !== undefined) {
+      if (typeof length !== 'object' || length === null) throw new TypeError(`${what}.length must be { at, width[, unit, endian] }`);
+      const l = length as Partial<Record<keyof LengthField, unknown>>;
+      const lat = l.at, width = l.width, lunit = l.unit, endian = l.endian;
+      if (typeof lat !== 'number' || !Number.isInteger(lat) || lat < 0) throw new RangeError(`${what}.length.at must be a non-negative integer`);
+      if (width !== 2 && width !== 4 && width !== 8) throw new RangeError(`${what}.length.width must be 2, 4 or 8`);
+      if (lunit !== undefined && (typeof lunit !== 'number' || !Number.isInteger(lunit) || lunit < 1 || lunit > 0xffff)) {
+        throw new RangeError(`${what}.length.unit must be an integer from 1 to 65535`);
+      }
+      if (endian !== undefined && endian !== 'le' && endian !== 'be' && endian !== 'host') {
+        throw new TypeError(`${what}.length.endian must be 'le', 'be' or 'host'`);
+      }
+      const be = endian === 'be' || (endian !== 'le' && !HOST_LE);
+      lenOffset = lat;
+      lenFlags = width | (be ? LEN_BE : 0);
+      unit = (lunit as number | undefined) ?? 1;
     }
-    if (taken.some((t) => Math.abs(t - at) < 8)) throw new RangeError(`options.attach[${i}].at ${at} overlaps another attachment's pointer field`);
-    taken.push(at);
-    return { at, buffer: x.buffer, direction: x.direction };
-  });
+  }
+  spec.set([at, lenOffset, lenFlags, unit, fixed, dir], i * SPEC_WORDS);
+  return buffer;
 }
 
-/** RPC_PATCHES plus request[at] <- buffer 3 + k for each attachment. */
-function attachPatches(attach: readonly RpcAttachment[]): Uint32Array {
-  const p = new Uint32Array(RPC_PATCHES.length + 3 * attach.length);
-  p.set(RPC_PATCHES);
-  attach.forEach((a, k) => p.set([1, a.at, 3 + k], RPC_PATCHES.length + 3 * k));
-  return p;
+function checkLength(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
+  if (value > MAX_RPC_LEN) throw new RangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
+  return value;
 }
 
 /**
- * A view whose ArrayBuffer was transferred (detached): it has no memory to
- * hand the kernel. A detached view reads as byteLength 0, so callers test
- * that first (reading `.buffer` of a small on-heap view costs more than the rest of the check).
+ * A view whose ArrayBuffer was transferred (detached). A detached view
+ * reads as byteLength 0, so callers test that first.
  */
 function isDetached(view: Uint8Array): boolean {
   const b = view.buffer as ArrayBuffer & { detached?: boolean };
@@ -164,33 +258,37 @@ function isDetached(view: Uint8Array): boolean {
   }
 }
 
-function checkLength(value: unknown, what: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
-  if (value > MAX_RPC_LEN) throw new RangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
-  return value;
-}
-
 export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
   if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
   if (request.byteLength === 0 && isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
-  checkLength(request.byteLength, 'request length');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
   }
+  // Each option is read exactly once: a getter cannot answer the check one
+  // value and the call another.
   const o = options as Partial<Record<keyof RpcOptions, unknown>>;
-  if (typeof o.scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
-  if (!Number.isInteger(o.scope) || o.scope < 0 || o.scope >= SCOPE_NAMES.length) {
-    throw new RangeError(`options.scope ${o.scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
+  const scope = o.scope, rl = o.responseLength, taint = o.allowKernelTaint, attach = o.attach, sig = o.signal;
+  if (typeof scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
+  if (!Number.isInteger(scope) || scope < 0 || scope >= SCOPE_NAMES.length) {
+    throw new RangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
   }
-  const responseLength = o.responseLength === undefined
-    ? DEFAULT_RESPONSE_LENGTH : checkLength(o.responseLength, 'options.responseLength');
-  if (o.allowKernelTaint !== undefined && typeof o.allowKernelTaint !== 'boolean') {
-    throw new TypeError('options.allowKernelTaint must be a boolean');
+  const responseLength = rl === undefined ? DEFAULT_RESPONSE_LENGTH : checkLength(rl, 'options.responseLength');
+  if (taint !== undefined && typeof taint !== 'boolean') throw new TypeError('options.allowKernelTaint must be a boolean');
+  const signal = checkSignal(sig, 'options');
+  const requestLength = checkLength(request.byteLength, 'request length');
+  let spec: Uint32Array | undefined;
+  let buffers = NO_BUFFERS;
+  if (attach !== undefined) {
+    if (!Array.isArray(attach)) throw new TypeError('options.attach must be an array of { at, buffer, direction, length }');
+    const list = [...attach];
+    if (list.length > MAX_ATTACHMENTS) throw new RangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${list.length}`);
+    if (list.length > 0) {
+      spec = new Uint32Array(list.length * SPEC_WORDS);
+      const s = spec;
+      buffers = list.map((a, i) => checkAttachment(a, i, requestLength, s));
+    }
   }
-  const attach = checkAttach(o.attach, request.byteLength);
-  const scope = o.scope as Scope;
-  if (scope >= Scope.DebugWrite && o.allowKernelTaint !== true) {
+  if (scope >= Scope.DebugWrite && taint !== true) {
     const rawio = scope === Scope.DebugWriteFull ? ' It also needs CAP_SYS_RAWIO.' : '';
     throw new FwctlError({
       code: 'EPERM',
@@ -200,7 +298,7 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
         `pass allowKernelTaint: true to allow it.${rawio}`,
     });
   }
-  return { scope, responseLength, attach };
+  return { scope: scope as Scope, responseLength, spec, buffers, signal };
 }
 
 // ---- what a node must be before we open it ----
@@ -245,14 +343,11 @@ function checkNode(st: fs.BigIntStats, p: string, subsystem: (major: number, min
 }
 
 /** After open(): the fd must be the same character device (catches a node swapped in between). */
-function openChecked(p: string, dev: { major: number; minor: number }): NativeHandle {
-  const handle = native().open(p);
-  if (typeof handle === 'number') throw FwctlError.fromErrno(handle, 'open', p);
-  const st = handle.fstat();
-  const same = typeof st !== 'number' && (st[0] & S_IFMT) === S_IFCHR && st[1] === dev.major && st[2] === dev.minor;
-  if (!same) {
+function openedChecked(r: OpenResult, p: string, dev: { major: number; minor: number }): NativeHandle {
+  if (typeof r === 'number') throw FwctlError.fromErrno(r, 'open', p);
+  const [handle, st] = r;
+  if ((st[0] & S_IFMT) !== S_IFCHR || st[1] !== dev.major || st[2] !== dev.minor) {
     handle.close();
-    if (typeof st === 'number') throw FwctlError.fromErrno(st, 'open', p);
     throw notFwctl(p, 'the node changed between stat() and open()');
   }
   return handle;
@@ -268,10 +363,16 @@ export function openSync(nameOrPath: string, options?: OpenOptions): Device {
     throw statError(e, p);
   }
   const dev = checkNode(st, p, (ma, mi) => subsystemOfCharSync(ma, mi, options));
-  return new Device(openChecked(p, dev), p);
+  return new Device(openedChecked(native().open(p), p, dev), p);
 }
 
+/**
+ * Open a fwctl device. open(2) runs on the addon's pool: on mlx5 it is a
+ * firmware command (CREATE_UCTX), which must not block the event loop.
+ */
 export async function open(nameOrPath: string, options?: OpenOptions): Promise<Device> {
+  const signal = checkSignal(options?.signal, 'options');
+  signal?.throwIfAborted();
   const p = resolveDevicePath(nameOrPath, options);
   let st: fs.BigIntStats;
   try {
@@ -282,9 +383,12 @@ export async function open(nameOrPath: string, options?: OpenOptions): Promise<D
   const dev = splitRdev(st.rdev);
   const sub = st.isCharacterDevice() ? await subsystemOfChar(dev.major, dev.minor, options) : null;
   checkNode(st, p, () => sub);
-  // open() itself is synchronous in the addon: it is quick (mlx5 creates a
-  // firmware user context, one short command).
-  return new Device(openChecked(p, dev), p);
+  signal?.throwIfAborted();
+  const id = jobId(signal);
+  const r = await abortable(native().openAsync(id, p), signal, id, (late) => {
+    if (typeof late !== 'number') void late[0].closeAsync();
+  });
+  return new Device(openedChecked(r, p, dev), p);
 }
 
 // ---- the handle ----
@@ -296,16 +400,10 @@ export class Device {
   readonly #handle: NativeHandle;
   #closed = false;
   readonly #inFlight = new Set<Promise<unknown>>();
-  // The sync RPC path reuses one argument struct: a sync call owns the JS
-  // thread until it returns, so no two calls can share it at once.
-  readonly #rpcArg = new Uint8Array(fwctlRpc.size);
-  readonly #rpcView = new DataView(this.#rpcArg.buffer);
   /** Sync responses land here (zeroed once, grown on demand, never exposed past what the kernel wrote). */
   #scratch: Buffer = Buffer.alloc(0);
-  // infoSync() likewise: one argument struct and a 256-byte device_data
-  // scratch (zeroed once), created on first use; the result is a copy.
-  #infoArg: Uint8Array | undefined;
-  #infoView: DataView | undefined;
+  #scratchView: Buffer = this.#scratch;
+  /** infoSync()'s device_data scratch, 256 bytes zeroed once; the result is a copy. */
   #infoData: Buffer | undefined;
 
   /** @internal Use open() or openSync(). */
@@ -319,116 +417,90 @@ export class Device {
     return this.#closed;
   }
 
+  /** The device type number (enum fwctl_device_type), known since open. */
+  get typeId(): number {
+    return this.#handle.type;
+  }
+
   /** The device type and its device_data (FWCTL_INFO). */
-  async info(): Promise<DeviceInfo> {
+  async info(options?: CallOptions): Promise<DeviceInfo> {
+    const signal = checkSignal(options?.signal, 'options');
     this.#checkOpen();
+    signal?.throwIfAborted();
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
-      const call = infoCall(length);
-      const rc = await this.#track(this.#handle.ioctl(FWCTL_INFO, INFO_PATCHES, call.arg, asU8(call.data)));
-      const view = new DataView(call.arg.buffer);
-      const next = this.#infoResult(rc, view, call.data);
-      if (typeof next === 'number') {
-        length = next;
-        continue;
-      }
-      return decodeInfo(view.getUint32(INFO.out_device_type.offset, HOST_LE), call.data.subarray(0, next.length));
+      const id = jobId(signal);
+      const r = await this.#track(abortable(this.#handle.info(id, length), signal, id));
+      if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_INFO)', this.path);
+      const [reported, data] = r;
+      if (reported <= length) return decodeInfo(this.#handle.type, data);
+      length = this.#retryLength(reported);
     }
     throw this.#infoUnstable();
   }
 
   infoSync(): DeviceInfo {
     this.#checkOpen();
-    if (this.#infoArg === undefined) {
-      this.#infoArg = new Uint8Array(fwctlInfo.size);
-      this.#infoView = new DataView(this.#infoArg.buffer);
-      this.#infoData = Buffer.alloc(INFO_FIRST_LENGTH);
-    }
-    const arg = this.#infoArg;
-    const view = this.#infoView as DataView;
+    this.#infoData ??= Buffer.alloc(INFO_FIRST_LENGTH);
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
       // Larger device_data (no known driver): a fresh zeroed buffer, returned as is.
-      const data = length === INFO_FIRST_LENGTH ? this.#infoData as Buffer : Buffer.alloc(length);
-      setInfoArg(view, length);
-      const rc = this.#handle.ioctlSync(FWCTL_INFO, INFO_PATCHES, arg, asU8(data));
-      const next = this.#infoResult(rc, view, data);
-      if (typeof next === 'number') {
-        length = next;
+      const data = length === INFO_FIRST_LENGTH ? this.#infoData : Buffer.alloc(length);
+      const reported = this.#handle.infoSync(data);
+      if (reported < 0) throw FwctlError.fromErrno(reported, 'ioctl(FWCTL_INFO)', this.path);
+      if (reported > length) {
+        length = this.#retryLength(reported);
         continue;
       }
-      const typeId = view.getUint32(INFO.out_device_type.offset, HOST_LE);
-      if (data !== this.#infoData) return decodeInfo(typeId, data.subarray(0, next.length));
-      // Copy out exactly the bytes the kernel wrote in this call (it copies
-      // min(device_data_len, driver's length) and reports the latter), into
-      // a backing store of the result's own.
-      const copy = Buffer.allocUnsafeSlow(next.length);
-      copy.set(new Uint8Array(data.buffer, data.byteOffset, next.length));
-      return decodeInfo(typeId, copy);
+      if (data !== this.#infoData) return decodeInfo(this.#handle.type, data.subarray(0, reported));
+      // Exactly the bytes the kernel wrote in this call, in a backing store of the result's own.
+      const copy = Buffer.allocUnsafeSlow(reported);
+      copy.set(new Uint8Array(data.buffer, data.byteOffset, reported));
+      return decodeInfo(this.#handle.type, copy);
     }
     throw this.#infoUnstable();
   }
 
   /**
-   * Send one RPC (FWCTL_RPC). The request is copied first, so the caller's
-   * buffer is free to change while the call runs. Never retried.
+   * Send one RPC (FWCTL_RPC) on the addon's pool. The addon copies the
+   * request and attachments at the call: the caller's buffers are free to
+   * change while it runs. Never retried.
    */
   async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult> {
-    const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
+    const { scope, responseLength, spec, buffers, signal } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
-    // One backing store owned by this call holds the argument struct and a
-    // copy of the request (one allocation instead of two; a DataView per call
-    // cost more than the rest of the packing). Every byte is written here
-    // (the struct's in/out by the addon's patches), and it is never exposed.
-    const reqLen = request.byteLength;
-    const mem = Buffer.allocUnsafeSlow(fwctlRpc.size + reqLen);
-    setRpcArgBuf(mem, scope, reqLen, responseLength);
-    mem.set(asU8(request), fwctlRpc.size);
-    const req = mem.subarray(fwctlRpc.size); // the request copy (0 bytes: patched as address 0)
-    // Owned by this call until it completes; not zeroed: rpcResult() zeroes
-    // what the kernel did not write before anything can reach it.
-    const response = Buffer.allocUnsafeSlow(responseLength);
-    // Copy-in: the kernel gets private copies; 'out' buffers start zeroed.
-    const extra = attach.length === 0 ? NO_BUFFERS
-      : attach.map((a) => (a.direction === 'out' ? new Uint8Array(a.buffer.byteLength) : new Uint8Array(asU8(a.buffer))));
-    const call = attach.length === 0 // no spread: a spread call takes V8's generic API-call path
-      ? this.#handle.ioctl(FWCTL_RPC, RPC_PATCHES, asU8(mem), asU8(req), asU8(response))
-      : this.#handle.ioctl(FWCTL_RPC, attachPatches(attach), asU8(mem), asU8(req), asU8(response), ...extra);
-    const rc = await this.#track(call);
-    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
-    // Copy-out, only after the kernel is done with the private copies.
-    attach.forEach((a, k) => {
-      if (a.direction === 'in') return;
-      if (a.buffer.byteLength === 0 && isDetached(asU8(a.buffer))) {
-        throw new TypeError(`options.attach[${k}].buffer was detached while the call was in flight: its output is lost`);
-      }
-      asU8(a.buffer).set(extra[k]);
-    });
-    const outLen = HOST_LE ? mem.readUInt32LE(RPC.out_len.offset) : mem.readUInt32BE(RPC.out_len.offset);
-    return rpcResult(response, outLen, responseLength);
+    signal?.throwIfAborted();
+    const id = jobId(signal);
+    const call = spec === undefined // no spread: a spread call takes V8's generic API-call path
+      ? this.#handle.rpc(id, scope, asU8(request), responseLength)
+      : this.#handle.rpc(id, scope, asU8(request), responseLength, spec, ...buffers);
+    const r = await this.#track(abortable(call, signal, id));
+    if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', this.path);
+    const [length, response, lost] = r;
+    if (lost >= 0) {
+      throw new TypeError(`options.attach[${lost}].buffer was detached or shrunk while the call was in flight: its output is lost`);
+    }
+    return { response, length, truncated: length > responseLength };
   }
 
   /** Send one RPC on the calling thread; the kernel reads the caller's request buffer directly. */
   rpcSync(request: Bytes, options: RpcOptions): RpcResult {
-    const { scope, responseLength, attach } = checkRpcArgs(request, options, this.path);
+    const { scope, responseLength, spec, buffers } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
     // Above SCRATCH_MAX the kernel writes straight into the result: a
     // backing store of its own, not zeroed (no 2 MiB memset), its unwritten
     // tail zeroed below before it is returned (no copy).
     const direct = responseLength > SCRATCH_MAX;
     const target = direct ? Buffer.allocUnsafeSlow(responseLength) : this.#scratchOf(responseLength);
-    const view = this.#rpcView;
-    setRpcArg(view, scope, request.byteLength, responseLength);
-    // With attachments the addresses are patched into a copy of the request;
-    // the attached buffers themselves are handed to the kernel directly (the thread is blocked).
-    const rc = attach.length === 0
-      ? this.#handle.ioctlSync(FWCTL_RPC, RPC_PATCHES, this.#rpcArg, asU8(request), asU8(target))
-      : this.#handle.ioctlSync(FWCTL_RPC, attachPatches(attach), this.#rpcArg, new Uint8Array(asU8(request)), asU8(target),
-        ...attach.map((a) => asU8(a.buffer)));
-    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_RPC)', this.path);
-    const length = view.getUint32(RPC.out_len.offset, HOST_LE);
+    const length = spec === undefined
+      ? this.#handle.rpcSync(scope, asU8(request), target)
+      : this.#handle.rpcSync(scope, asU8(request), target, spec, ...buffers);
+    if (length < 0) throw FwctlError.fromErrno(length, 'ioctl(FWCTL_RPC)', this.path);
     const written = Math.min(length, responseLength);
-    if (direct) return rpcResult(target, length, responseLength);
+    if (direct) {
+      if (written < responseLength) target.fill(0, written);
+      return { response: written === responseLength ? target : target.subarray(0, written), length, truncated: length > responseLength };
+    }
     // Every byte of the copy was written by the kernel in this call (it copies
     // exactly min(out_len, length)). allocUnsafeSlow: a backing store of its
     // own (allocUnsafe would slice Node's shared pool, whose other, stale
@@ -439,16 +511,21 @@ export class Device {
   }
 
   /**
-   * Close the handle. Calls already in flight finish (the fd stays open
-   * under them); the promise resolves once they have settled. Idempotent.
+   * Close the handle on the addon's pool (the driver may run a firmware
+   * command at close). Calls in flight finish (the fd stays open under
+   * them); the promise resolves once they have settled. Idempotent.
    */
   async close(): Promise<void> {
     const pending = [...this.#inFlight];
-    this.closeSync();
+    if (!this.#closed) {
+      this.#closed = true;
+      const rc = await this.#handle.closeAsync();
+      if (rc < 0 && -rc !== EBADF) throw FwctlError.fromErrno(rc, 'close', this.path);
+    }
     await Promise.allSettled(pending);
   }
 
-  /** Close now; in-flight async calls still complete. Idempotent. */
+  /** Close now, on this thread; in-flight async calls still complete. Idempotent. */
   closeSync(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -456,21 +533,23 @@ export class Device {
     if (rc < 0 && -rc !== EBADF) throw FwctlError.fromErrno(rc, 'close', this.path);
   }
 
-  [Symbol.dispose](): void {
+  [disposeSymbol](): void {
     this.closeSync();
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
+  [asyncDisposeSymbol](): Promise<void> {
     return this.close();
   }
 
   /**
-   * A scratch buffer of at least `length` bytes. Passed whole (a subarray
-   * per call costs more than the copy): the kernel writes at most out_len.
+   * A view of exactly `length` scratch bytes (the addon takes out_len from
+   * the view), kept for the next call of the same length: no view per call.
    */
   #scratchOf(length: number): Buffer {
+    if (this.#scratchView.length === length) return this.#scratchView;
     if (this.#scratch.length < length) this.#scratch = Buffer.alloc(Math.max(length, 4096));
-    return this.#scratch;
+    this.#scratchView = this.#scratch.subarray(0, length);
+    return this.#scratchView;
   }
 
   #checkOpen(): void {
@@ -484,16 +563,13 @@ export class Device {
     return call;
   }
 
-  /** { length } of device_data when it fit in `data`, or the length to retry with. */
-  #infoResult(rc: number, view: DataView, data: Buffer): { length: number } | number {
-    if (rc < 0) throw FwctlError.fromErrno(rc, 'ioctl(FWCTL_INFO)', this.path);
-    const length = view.getUint32(INFO.device_data_len.offset, HOST_LE);
-    if (length <= data.byteLength) return { length };
-    if (length > MAX_RPC_LEN) {
+  /** The length to retry INFO with, after the driver reported more than fitted. */
+  #retryLength(reported: number): number {
+    if (reported > MAX_RPC_LEN) {
       throw new FwctlError({ code: 'EMSGSIZE', syscall: 'ioctl(FWCTL_INFO)', path: this.path,
-        detail: `the driver reports ${length} bytes of device_data, more than this package accepts (2 MiB)` });
+        detail: `the driver reports ${reported} bytes of device_data, more than this package accepts (2 MiB)` });
     }
-    return length;
+    return reported;
   }
 
   #infoUnstable(): FwctlError {
@@ -503,60 +579,3 @@ export class Device {
 }
 
 const EBADF = osConstants.errno.EBADF;
-
-interface InfoCall {
-  arg: Uint8Array;
-  data: Buffer;
-}
-
-function infoCall(length: number): InfoCall {
-  const arg = new Uint8Array(fwctlInfo.size);
-  setInfoArg(new DataView(arg.buffer), length);
-  // The kernel zero-fills past the driver's data; allocating zeroed keeps that true if it ever does not.
-  const data = Buffer.alloc(length);
-  return { arg, data };
-}
-
-/** size, flags = 0, device_data_len (the outputs are overwritten by the kernel). */
-function setInfoArg(view: DataView, length: number): void {
-  view.setUint32(INFO.size.offset, fwctlInfo.size, HOST_LE);
-  view.setUint32(INFO.flags.offset, 0, HOST_LE);
-  view.setUint32(INFO.device_data_len.offset, length, HOST_LE);
-}
-
-const NO_BUFFERS: readonly Uint8Array[] = Object.freeze([]);
-
-/** setRpcArg() through a Buffer's own writers (host endian). */
-function setRpcArgBuf(b: Buffer, scope: number, inLen: number, outLen: number): void {
-  if (HOST_LE) {
-    b.writeUInt32LE(fwctlRpc.size, RPC.size.offset);
-    b.writeUInt32LE(scope, RPC.scope.offset);
-    b.writeUInt32LE(inLen, RPC.in_len.offset);
-    b.writeUInt32LE(outLen, RPC.out_len.offset);
-  } else {
-    b.writeUInt32BE(fwctlRpc.size, RPC.size.offset);
-    b.writeUInt32BE(scope, RPC.scope.offset);
-    b.writeUInt32BE(inLen, RPC.in_len.offset);
-    b.writeUInt32BE(outLen, RPC.out_len.offset);
-  }
-}
-
-function setRpcArg(view: DataView, scope: number, inLen: number, outLen: number): void {
-  view.setUint32(RPC.size.offset, fwctlRpc.size, HOST_LE);
-  view.setUint32(RPC.scope.offset, scope, HOST_LE);
-  view.setUint32(RPC.in_len.offset, inLen, HOST_LE);
-  view.setUint32(RPC.out_len.offset, outLen, HOST_LE);
-}
-
-/**
- * The result of a call whose response buffer (allocUnsafeSlow, responseLength
- * bytes, a backing store of its own) the kernel wrote into: it copies exactly
- * min(out_len, responseLength) bytes from the start and reports out_len. The
- * rest is zeroed here, before the buffer is reachable from JavaScript, so no
- * uninitialised byte is exposed, through `response.buffer` either.
- */
-function rpcResult(response: Buffer, length: number, responseLength: number): RpcResult {
-  const written = Math.min(length, responseLength);
-  if (written < responseLength) response.fill(0, written);
-  return { response: written === responseLength ? response : response.subarray(0, written), length, truncated: length > responseLength };
-}

@@ -1,46 +1,53 @@
 // fwctl.cc: the native layer of the fwctl package (contract: lib/binding.ts).
 //
-// It opens device nodes, writes buffer addresses into argument buffers
-// ("patches"), and issues ioctl(FWCTL_INFO / FWCTL_RPC) either on the calling
-// thread or on this addon's own thread pool. It knows no fwctl struct layout,
-// only the generic ioctl convention that the argument's first u32 is its size.
+// This layer owns memory safety. It knows the two ioctl structs (struct
+// fwctl_info, struct fwctl_rpc) and builds them itself: every length the
+// kernel uses (in_len, out_len, device_data_len, each nested buffer's length
+// field) is taken from the native view of the buffer it describes, never from
+// a JavaScript property, and every pointer it writes is paired with its
+// length. A request that would let the kernel touch a byte outside a buffer
+// is a RangeError before the syscall.
+//
+// Memory the kernel touches, and who keeps it alive:
+// * Sync calls: the caller's views, for the duration of the ioctl; the JS
+//   thread is blocked in the call, so nothing can free, move, detach or
+//   resize them. A request that the addon must check or patch (attachments,
+//   or a device type whose requests carry pointers) is first copied into
+//   memory of the addon, so another thread sharing it (a SharedArrayBuffer)
+//   cannot change it after the check.
+// * Async calls: only memory the addon owns (Job::mem, Job::response): the
+//   request, the response and every attachment are copied in at submit; the
+//   response is handed to JavaScript at completion (an external buffer, or a
+//   copy where the runtime forbids those), attachments are copied back into
+//   the caller's views at completion after checking their current length.
+//   Nothing JavaScript can transfer, detach, resize or collect is ever in
+//   the kernel during an async call.
 //
 // Threading and teardown protocol
 // -------------------------------
-// * Pool: one process-global pool (never freed, so detached threads never see
-//   it destroyed). A thread is spawned when a job is queued and fewer threads
-//   are idle than jobs are queued (cap kMaxThreads, beyond that jobs queue).
-//   Idle threads exit after kIdleMs. Pool threads block all signals, so an
-//   ioctl is not cut short by EINTR because a signal landed on that thread.
-// * EnvState (one per napi_env, i.e. per main thread / worker): a
-//   threadsafe function (TSFN) used only as a wake-up, a mutex-guarded list of
-//   finished jobs and `inKernel` = jobs submitted whose ioctl has not returned.
-// * JS thread submits: patch, take napi refs (handle + every buffer), inKernel++,
-//   ref the TSFN on 0 -> 1 in-flight (keeps the loop alive), queue the job.
-// * Pool thread: ioctl(); then under EnvState::mu: inKernel--, push the job to
-//   `done`, and, unless `closing`, post one wake-up to the TSFN. Because the
-//   TSFN is touched only under mu while !closing, and the teardown hook sets
-//   closing under mu, no pool thread touches the TSFN after the hook ran.
-// * JS thread wake-up (Deliver): take `done`, per job drop the refs, close a
-//   close()-pending fd on its last completion, unref the TSFN on 1 -> 0,
-//   resolve the promise.
-// * Env teardown: our cleanup hook is registered right AFTER the TSFN is
-//   created; hooks run in reverse order, so ours runs first, while the TSFN
-//   and the env are fully alive. It removes this env's jobs still queued in
-//   the pool (they never reach the kernel), sets closing, waits until
-//   inKernel == 0 (every ioctl of this env has left the kernel, so the memory
-//   it uses may now be freed), then releases those jobs without touching JS
-//   (refs deleted; promises are never settled, their napi_deferred leaks).
-//   Then the TSFN's own hook closes it; queued wake-ups reach Deliver with
-//   env == nullptr and are ignored. EnvState is freed by the instance-data
-//   finalizer, which runs when the napi_env itself is deleted (after the TSFN,
-//   which holds a reference on the env). Handle finalizers never touch
-//   EnvState.
-// * Process exit (process.exit on the main thread) runs no env cleanup hook:
-//   pool threads still in the kernel are killed by exit_group; the kernel
-//   holds its own file and mm references, so nothing is freed under it.
+// * Pool: one process-global pool (never freed). Threads are spawned on
+//   demand (cap kMaxThreads), idle ones exit after kIdleMs, all block every
+//   signal. open(2), close(2) and both ioctls of async calls run there; never
+//   on libuv's pool, so a 60-second firmware call cannot starve fs or dns.
+// * Fd: a refcounted FdRef. The Handle holds one reference, every job in
+//   flight one more; whoever drops the last one closes the fd (the pool for
+//   async close, the GC finaliser and in-flight completions; the JS thread
+//   only for closeSync). So the fd number is never reused under a running
+//   ioctl, and close() with calls in flight never blocks.
+// * EnvCore (shared_ptr, held by the env and by every job): the completion
+//   list, the wake-up TSFN and `closing`, under `mu`. A pool thread that
+//   finishes a job takes mu: unless closing, it queues the job and posts a
+//   wake-up; if closing, the env is gone and the thread frees the job itself.
+// * Env teardown (worker exit, process exit, env cleanup) never waits for the
+//   kernel: jobs still queued are dropped, finished ones freed, and jobs still
+//   in the kernel lose their JS references (deleted here, on the JS thread)
+//   and are freed by their pool thread when the ioctl returns. Their memory
+//   is the addon's, so nothing of the dying env is touched afterwards.
+// * Abort: a job submitted with a non-zero id can be abandoned (abandon(id)):
+//   it stops holding the event loop; the kernel call finishes in the
+//   background and its memory and fd reference are released then.
 //
-// Errors: syscall failures are returned as -errno; bad arguments throw
+// Errors: syscall failures come back as -errno; bad arguments throw
 // TypeError / RangeError (JS exceptions; C++ exceptions are disabled).
 
 #include <napi.h>
@@ -56,43 +63,147 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
 
-constexpr uint32_t kFwctlInfo = 0x9A00;  // _IO(0x9A, 0)
-constexpr uint32_t kFwctlRpc = 0x9A01;   // _IO(0x9A, 1)
-constexpr size_t kMaxBuffers = 8;        // extra buffers per call
-constexpr size_t kMaxViews = 1 + kMaxBuffers;
-constexpr size_t kMaxPatches = 64;
+constexpr unsigned long kFwctlInfo = 0x9A00;  // _IO(0x9A, 0)
+constexpr unsigned long kFwctlRpc = 0x9A01;   // _IO(0x9A, 1)
+constexpr size_t kMaxRpcLen = 2 * 1024 * 1024;  // MAX_RPC_LEN in drivers/fwctl/main.c
+constexpr size_t kMaxAttach = 6;
+constexpr size_t kSpecWords = 6;   // per attachment: ptr, lenOff, lenFlags, unit, fixed, dir
+constexpr size_t kGuardWords = 8;  // per guard: type, key, + the six above
+constexpr uint32_t kAnyKey = 0xFFFFFFFFu;
+constexpr uint32_t kLenFromTable = 0xFFFFu;  // lenFlags: the driver table's length
+constexpr uint32_t kLenBE = 0x100;           // lenFlags: big-endian length field
+constexpr uint32_t kPtrLE = 0x200;           // lenFlags: little-endian pointer (else host)
+constexpr uint32_t kDirIn = 1, kDirOut = 2;
 constexpr size_t kMaxThreads = 256;
 constexpr long kIdleMsDefault = 30000;
 
-struct EnvState;
-class Handle;
-
-// One async ioctl. Created and destroyed on the JS thread; between Submit and
-// EnvState::Finished only the pool thread running it touches it.
-struct Job {
-  EnvState* env;
-  Handle* handle;  // alive: refs[0] holds its JS object
-  int fd;
-  unsigned long request;
-  void* arg;
-  int result = 0;
-  napi_deferred deferred = nullptr;
-  napi_ref refs[1 + kMaxViews] = {};
-  size_t nrefs = 0;
+// The UAPI structs (include/uapi/fwctl/fwctl.h); test/unit/layout.test.ts
+// checks these sizes and offsets against the kernel's headers via lib/uapi.
+struct FwctlInfo {
+  uint32_t size;
+  uint32_t flags;
+  uint32_t out_device_type;
+  uint32_t device_data_len;
+  uint64_t out_device_data;
 };
+struct FwctlRpc {
+  uint32_t size;
+  uint32_t scope;
+  uint32_t in_len;
+  uint32_t out_len;
+  uint64_t in;
+  uint64_t out;
+};
+static_assert(sizeof(FwctlInfo) == 24, "struct fwctl_info");
+static_assert(sizeof(FwctlRpc) == 32, "struct fwctl_rpc");
+
+uint64_t Addr(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
 // ---------------------------------------------------------------------------
-// The process-global thread pool.
+// The fd, shared by a handle and its jobs in flight.
+
+struct FdRef {
+  explicit FdRef(int f) : fd(f) {}
+  int fd;
+  std::atomic<int> refs{1};
+};
+
+// Drops one reference; the last one closes the fd. Returns close()'s -errno
+// or 0 (also when another reference keeps the fd open).
+int ReleaseFd(FdRef* f) {
+  if (f->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return 0;
+  int r = ::close(f->fd);
+  int e = errno;
+  delete f;
+  return r < 0 && e != EINTR ? -e : 0;  // Linux frees the fd even on EINTR
+}
+
+// ---------------------------------------------------------------------------
+// Pointer guards: which fields of which requests the kernel dereferences.
+
+struct Nested {  // one nested buffer: a pointer field and how its length is given
+  uint32_t ptr = 0, lenOff = 0, lenFlags = 0, unit = 1, fixed = 0, dir = 0;
+  bool operator==(const Nested& o) const {
+    return ptr == o.ptr && lenOff == o.lenOff && (lenFlags & 0x3FF) == (o.lenFlags & 0x3FF) &&
+           unit == o.unit && fixed == o.fixed;
+  }
+};
+struct Guard {
+  uint32_t type, key;
+  Nested n;
+};
+
+// Set once (setPointerGuards) before any device is opened; read-only after.
+std::mutex gGuardsMu;
+std::vector<Guard>* gGuards = nullptr;
+
+const std::vector<Guard>* Guards() {
+  std::lock_guard<std::mutex> lock(gGuardsMu);
+  return gGuards;
+}
+
+// ---------------------------------------------------------------------------
+// Jobs and the pool.
+
+struct EnvCore;
+class Handle;
+
+enum class Kind { Open, Info, Rpc, Close };
+
+struct Attached {  // one attachment of an async RPC
+  size_t off = 0, len = 0;  // its private copy in Job::mem
+  uint32_t dir = 0;
+  napi_ref view = nullptr;  // the caller's view, for copy-out only (never in the kernel)
+};
+
+// One async operation. Created on the JS thread; between Submit and
+// EnvCore::Finished only the pool thread running it touches it.
+struct Job {
+  Kind kind;
+  std::shared_ptr<EnvCore> core;  // null: fire-and-forget (finaliser close)
+  uint32_t id = 0;                // abort id, 0 = not abortable
+  bool counted = false;           // JS thread: holds a loop reference
+  bool abandoned = false;         // JS thread: aborted, nobody looks at the result
+  napi_deferred deferred = nullptr;
+  napi_ref handleRef = nullptr;   // keeps the Handle object (hence Handle*) alive
+  Handle* handle = nullptr;
+  FdRef* fd = nullptr;            // one reference, dropped by the pool thread
+  int result = 0;
+  // Info / Rpc: the ioctl argument and the memory the kernel uses, all owned
+  // by this job until the pool thread is done with it.
+  FwctlInfo info{};
+  FwctlRpc rpc{};
+  uint8_t* mem = nullptr;       // request copy + attachment copies (Rpc), device_data (Info)
+  uint8_t* response = nullptr;  // Rpc: handed to JS at completion, or freed
+  size_t responseLen = 0;
+  Attached att[kMaxAttach];
+  size_t natt = 0;
+  // Open
+  std::string path;
+  int openedFd = -1;
+  uint32_t stat[3] = {};
+  uint32_t type = 0;
+
+  ~Job() {
+    free(mem);
+    free(response);
+    if (openedFd >= 0) ::close(openedFd);
+  }
+};
 
 void RunJob(Job* job);
 
@@ -120,10 +231,10 @@ class Pool {
   }
 
   // Removes the env's jobs that no thread has picked up yet.
-  void TakeQueued(EnvState* env, std::vector<Job*>* out) {
+  void TakeQueued(const EnvCore* core, std::vector<Job*>* out) {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = queue_.begin(); it != queue_.end();) {
-      if ((*it)->env == env) {
+      if ((*it)->core.get() == core) {
         out->push_back(*it);
         it = queue_.erase(it);
       } else {
@@ -193,50 +304,109 @@ class Pool {
   std::chrono::milliseconds idle_timeout_;
 };
 
-// ---------------------------------------------------------------------------
-// Per-environment state.
-
-struct EnvState {
-  napi_env env = nullptr;
-  napi_threadsafe_function tsfn = nullptr;  // wake-up channel to the JS thread
-  Napi::FunctionReference ctor;             // Handle class; reset at teardown
-  size_t inFlight = 0;                      // JS thread only: TSFN ref/unref
-
-  std::mutex mu;  // guards the fields below
-  std::condition_variable cv;
-  size_t inKernel = 0;  // submitted, ioctl not yet returned
+// Shared between an environment and the pool threads running its jobs.
+struct EnvCore {
+  std::mutex mu;  // guards everything below
+  napi_threadsafe_function tsfn = nullptr;  // wake-up channel; untouched once closing
   bool closing = false;
   bool wakePosted = false;
   std::vector<Job*> done;
 
-  // Pool thread, right after the ioctl returned.
-  void Finished(Job* job) {
+  // Pool thread, once the job's syscall returned. False: the env is gone,
+  // the caller owns (and frees) the job.
+  bool Finished(Job* job) {
     std::lock_guard<std::mutex> lock(mu);
-    inKernel--;
+    if (closing) return false;
     done.push_back(job);
-    if (closing) {
-      cv.notify_all();
-    } else if (!wakePosted) {
-      wakePosted = napi_call_threadsafe_function(tsfn, nullptr,
-                                                 napi_tsfn_nonblocking) == napi_ok;
-    }
+    if (!wakePosted)
+      wakePosted = napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking) == napi_ok;
+    return true;
   }
 };
 
 void RunJob(Job* job) {
-  // The kernel reads and writes job->arg and the buffers patched into it:
-  // job->refs hold their JS views (and so their backing stores) until the
-  // completion runs on the JS thread, after this ioctl returned. job->fd stays
-  // open: close() defers to the last completion while inFlight > 0.
-  int r = ioctl(job->fd, job->request, job->arg);
-  job->result = r < 0 ? -errno : r;
-  job->env->Finished(job);
+  switch (job->kind) {
+    case Kind::Open: {
+      int fd = ::open(job->path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0) {
+        job->result = -errno;
+        break;
+      }
+      struct stat st;
+      FwctlInfo info{};
+      info.size = sizeof info;
+      if (fstat(fd, &st) < 0) {
+        job->result = -errno;
+      } else if (ioctl(fd, kFwctlInfo, &info) < 0) {
+        // device_data_len 0: the core answers the type without the driver.
+        job->result = -errno;
+      } else {
+        job->stat[0] = st.st_mode;
+        job->stat[1] = major(st.st_rdev);
+        job->stat[2] = minor(st.st_rdev);
+        job->type = info.out_device_type;
+        job->openedFd = fd;  // owned by the job until a Handle takes it
+        fd = -1;
+      }
+      if (fd >= 0) ::close(fd);
+      break;
+    }
+    case Kind::Info:
+      // info.out_device_data -> job->mem (device_data_len bytes), owned by
+      // the job; freed only after this returns.
+      job->result = ioctl(job->fd->fd, kFwctlInfo, &job->info) < 0 ? -errno : 0;
+      break;
+    case Kind::Rpc:
+      // rpc.in/out and every pointer patched into the request copy point
+      // into job->mem and job->response, owned by the job until it is
+      // delivered (or freed below when the env is gone).
+      job->result = ioctl(job->fd->fd, kFwctlRpc, &job->rpc) < 0 ? -errno : 0;
+      break;
+    case Kind::Close:
+      job->result = ReleaseFd(job->fd);
+      job->fd = nullptr;
+      break;
+  }
+  if (job->fd) {
+    ReleaseFd(job->fd);  // the fd outlives every ioctl issued on it
+    job->fd = nullptr;
+  }
+  if (!job->core || !job->core->Finished(job)) delete job;  // no env to deliver to
 }
 
 // ---------------------------------------------------------------------------
-// Argument checking, shared by every entry point.
+// Per-environment state (JS thread only, but for `core`).
 
-Napi::Value Throw(Napi::Env env, bool range, const char* msg) {
+struct EnvState {
+  napi_env env = nullptr;
+  std::shared_ptr<EnvCore> core = std::make_shared<EnvCore>();
+  Napi::FunctionReference ctor;  // Handle class; reset at teardown
+  size_t counted = 0;            // jobs holding the loop alive (TSFN ref'd while > 0)
+  std::unordered_set<Job*> live;             // submitted, not yet released
+  std::unordered_map<uint32_t, Job*> byId;   // abortable ones among them
+  bool tornDown = false;
+};
+
+void Uncount(EnvState* s, Job* job) {
+  if (!job->counted) return;
+  job->counted = false;
+  if (--s->counted == 0 && !s->tornDown) napi_unref_threadsafe_function(s->env, s->core->tsfn);
+}
+
+// Drops the job's JS references (JS thread). With `env` torn down the
+// deferred is simply abandoned.
+void DropRefs(napi_env env, Job* job) {
+  if (job->handleRef) napi_delete_reference(env, job->handleRef);
+  job->handleRef = nullptr;
+  for (size_t i = 0; i < job->natt; i++)
+    if (job->att[i].view) napi_delete_reference(env, job->att[i].view);
+  for (size_t i = 0; i < job->natt; i++) job->att[i].view = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Argument checking, one helper for every entry point.
+
+Napi::Value Throw(Napi::Env env, bool range, const std::string& msg) {
   if (range)
     Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
   else
@@ -244,56 +414,9 @@ Napi::Value Throw(Napi::Env env, bool range, const char* msg) {
   return env.Undefined();
 }
 
-size_t ElementSize(napi_typedarray_type t) {
-  switch (t) {
-    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array:
-      return 1;
-    case napi_int16_array: case napi_uint16_array:
-      return 2;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array:
-      return 4;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
-// Any TypedArray, Buffer or DataView, over an ArrayBuffer or a
-// SharedArrayBuffer. For a SAB-backed view napi_get_typedarray_info /
-// napi_get_dataview_info return the shared backing store's address (the
-// `arraybuffer` out-value is then the SharedArrayBuffer, which
-// napi_get_arraybuffer_info would reject, so it is never used). Getting the
-// data pointer also moves small on-heap typed arrays off the V8 heap, so the
-// address stays valid while the view is referenced.
-bool GetTypedView(napi_env env, napi_value v, uint8_t** data, size_t* len,
-                  napi_typedarray_type* type) {
-  bool is = false;
-  void* p = nullptr;
-  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
-    size_t n = 0;
-    if (napi_get_typedarray_info(env, v, type, &n, &p, nullptr, nullptr) != napi_ok)
-      return false;
-    size_t es = ElementSize(*type);
-    if (es == 0) return false;
-    *len = n * es;
-  } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
-    if (napi_get_dataview_info(env, v, len, &p, nullptr, nullptr) != napi_ok)
-      return false;
-    *type = napi_uint8_array;
-  } else {
-    return false;
-  }
-  *data = static_cast<uint8_t*>(p);
-  return true;
-}
-
-// The bytes of any ArrayBufferView (TypedArray of any type, Buffer, DataView)
-// in one N-API call: napi_get_buffer_info accepts every ArrayBufferView
-// (node::Buffer::HasInstance is IsArrayBufferView) and gives its byte length
-// and data address, SAB-backed views included (the same backing-store lookup
-// as napi_get_typedarray_info, without probing the element type). Anything
-// else (an ArrayBuffer, a plain object) is napi_invalid_arg.
+// The bytes of any ArrayBufferView (TypedArray, Buffer, DataView), over an
+// ArrayBuffer or a SharedArrayBuffer, in one N-API call: data address and
+// byte length as V8 has them now. A detached view reads as length 0.
 bool GetBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   void* p = nullptr;
   if (napi_get_buffer_info(env, v, &p, len) != napi_ok) return false;
@@ -301,70 +424,196 @@ bool GetBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   return true;
 }
 
-struct Call {
-  unsigned long request = 0;
-  size_t nviews = 0;  // arg + extra buffers
-  napi_value views[kMaxViews];
-  uint8_t* data[kMaxViews];
-  size_t len[kMaxViews];
-  size_t npatches = 0;
-  uint32_t patches[kMaxPatches][3];
+bool GetU32(napi_env env, napi_value v, uint32_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) return false;
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
 
-  // Writes the patches; Parse() validated them all, so this cannot fail.
-  // The addresses written are dereferenced by the kernel during the ioctl;
-  // the views behind them are kept alive by the blocked JS thread (sync) or
-  // by the job's napi references (async).
-  void ApplyPatches() const {
-    for (size_t i = 0; i < npatches; i++) {
-      uint32_t target = patches[i][0], offset = patches[i][1], source = patches[i][2];
-      uint64_t addr = len[source] == 0 ? 0 : reinterpret_cast<uintptr_t>(data[source]);
-      memcpy(data[target] + offset, &addr, sizeof addr);
-    }
+void PutUint(uint8_t* p, uint64_t v, unsigned width, bool be) {
+  for (unsigned i = 0; i < width; i++) {
+    unsigned shift = be ? 8 * (width - 1 - i) : 8 * i;
+    p[i] = static_cast<uint8_t>(v >> shift);
   }
+}
+
+// The pointer's byte order: host (the fwctl convention), or little-endian.
+void PutPtr(uint8_t* p, uint64_t addr, uint32_t flags) {
+  if (flags & kPtrLE)
+    PutUint(p, addr, 8, false);
+  else
+    memcpy(p, &addr, 8);
+}
+
+// A checked RPC: where each byte the kernel may touch lives and how long it is.
+struct RpcArgs {
+  uint32_t scope = 0;
+  uint8_t* req = nullptr;
+  size_t reqLen = 0;
+  uint8_t* resp = nullptr;  // sync: the caller's response view
+  size_t respLen = 0;
+  size_t natt = 0;
+  Nested spec[kMaxAttach];
+  napi_value views[kMaxAttach];
+  uint8_t* data[kMaxAttach];
+  size_t len[kMaxAttach];
+  uint64_t lenValue[kMaxAttach];
+  bool needCopy = false;  // the request must be copied (patched or guarded)
 };
 
-// (request, patches, arg, ...buffers) of ioctlSync() and ioctl(). On bad input
-// throws a TypeError or RangeError and returns false; nothing is written then.
-bool Parse(const Napi::CallbackInfo& info, Call* c) {
+bool Overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen) {
+  return a < b + blen && b < a + alen;
+}
+
+// Parses (scope, request, responseOrLength, [spec, ...buffers]) starting at
+// info[first]. `responseIsView`: sync (a view) or async (a length). Checks
+// everything against the native views and the device's pointer guards. On
+// bad input throws and returns false; nothing has been written then.
+bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView, uint32_t devType,
+              RpcArgs* a) {
   napi_env env = info.Env();
-  if (info.Length() < 3) return Throw(env, false, "expected (request, patches, arg, ...buffers)"), false;
-  if (!info[0].IsNumber()) return Throw(env, false, "request must be a number"), false;
-  double req = info[0].As<Napi::Number>().DoubleValue();
-  if (req != kFwctlInfo && req != kFwctlRpc)
-    return Throw(env, true, "request must be FWCTL_INFO or FWCTL_RPC"), false;
-  c->request = static_cast<unsigned long>(req);
-
-  if (info.Length() - 3 > kMaxBuffers) return Throw(env, true, "at most 8 extra buffers"), false;
-  c->nviews = info.Length() - 2;
-  for (size_t i = 0; i < c->nviews; i++) {
-    c->views[i] = info[i + 2];
-    if (!GetBytes(env, c->views[i], &c->data[i], &c->len[i]))
-      return Throw(env, false, i == 0 ? "arg must be a TypedArray or DataView"
-                                      : "buffers must be TypedArrays or DataViews"), false;
+  size_t argc = info.Length();
+  if (argc < first + 3) return Throw(env, false, "expected (scope, request, response[, spec, ...buffers])"), false;
+  if (!GetU32(env, info[first], &a->scope)) return Throw(env, false, "scope must be a u32"), false;
+  if (!GetBytes(env, info[first + 1], &a->req, &a->reqLen))
+    return Throw(env, false, "request must be a TypedArray or DataView"), false;
+  if (a->reqLen > kMaxRpcLen) return Throw(env, true, "request exceeds the kernel's 2 MiB limit"), false;
+  if (responseIsView) {
+    if (!GetBytes(env, info[first + 2], &a->resp, &a->respLen))
+      return Throw(env, false, "response must be a TypedArray or DataView"), false;
+  } else {
+    uint32_t n;
+    if (!GetU32(env, info[first + 2], &n)) return Throw(env, false, "response length must be a u32"), false;
+    a->respLen = n;
   }
-  // The kernel reads and writes back `size` (first u32) bytes of arg.
-  uint32_t size = 0;
-  if (c->len[0] < 4) return Throw(env, true, "arg is shorter than 4 bytes"), false;
-  memcpy(&size, c->data[0], 4);
-  if (size > c->len[0]) return Throw(env, true, "arg's size field exceeds its byteLength"), false;
+  if (a->respLen > kMaxRpcLen) return Throw(env, true, "response exceeds the kernel's 2 MiB limit"), false;
 
-  uint8_t* pdata = nullptr;
-  size_t plen = 0;
-  napi_typedarray_type ptype;
-  if (!GetTypedView(env, info[1], &pdata, &plen, &ptype) || ptype != napi_uint32_array)
-    return Throw(env, false, "patches must be a Uint32Array"), false;
-  if (plen % 12 != 0) return Throw(env, true, "patches must hold (target, offset, source) triples"), false;
-  if (plen / 12 > kMaxPatches) return Throw(env, true, "too many patches"), false;
-  c->npatches = plen / 12;
-  memcpy(c->patches, pdata, plen);  // a copy: a patch may land on the patch list itself
-  for (size_t i = 0; i < c->npatches; i++) {
-    uint64_t target = c->patches[i][0], offset = c->patches[i][1], source = c->patches[i][2];
-    if (target >= c->nviews || source >= c->nviews)
-      return Throw(env, true, "patch buffer index out of range"), false;
-    if (offset + 8 > c->len[target]) return Throw(env, true, "patch offset out of range"), false;
-    if (target == 0 && offset < 4) return Throw(env, true, "patch overlaps arg's size field"), false;
+  // Attachments: a Uint32Array of kSpecWords per buffer, then the buffers.
+  if (argc > first + 3 && !info[first + 3].IsUndefined()) {
+    napi_typedarray_type t;
+    size_t n = 0;
+    void* p = nullptr;
+    bool is = false;
+    if (napi_is_typedarray(env, info[first + 3], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, info[first + 3], &t, &n, &p, nullptr, nullptr) != napi_ok ||
+        t != napi_uint32_array || n % kSpecWords != 0)
+      return Throw(env, false, "attachment spec must be a Uint32Array of 6-word entries"), false;
+    a->natt = n / kSpecWords;
+    if (a->natt > kMaxAttach) return Throw(env, true, "at most 6 attachments"), false;
+    if (argc - (first + 4) != a->natt)
+      return Throw(env, false, "one buffer per attachment spec entry"), false;
+    const uint32_t* w = static_cast<const uint32_t*>(p);
+    for (size_t k = 0; k < a->natt; k++) {
+      Nested& s = a->spec[k];
+      s.ptr = w[k * kSpecWords + 0];
+      s.lenOff = w[k * kSpecWords + 1];
+      s.lenFlags = w[k * kSpecWords + 2];
+      s.unit = w[k * kSpecWords + 3];
+      s.fixed = w[k * kSpecWords + 4];
+      s.dir = w[k * kSpecWords + 5];
+      a->views[k] = info[first + 4 + k];
+      if (!GetBytes(env, a->views[k], &a->data[k], &a->len[k]))
+        return Throw(env, false, "attachments must be TypedArrays or DataViews"), false;
+    }
+  } else if (argc > first + 4) {
+    return Throw(env, false, "buffers without an attachment spec"), false;
+  }
+
+  // The device's pointer fields (guards), for this request.
+  const std::vector<Guard>* guards = Guards();
+  std::vector<const Guard*> mine;
+  bool typed = false;  // the device type has guards at all
+  if (guards) {
+    uint32_t key = a->reqLen >= 2 ? (a->req[0] | (a->req[1] << 8)) : kAnyKey - 1;
+    for (const Guard& g : *guards) {
+      if (g.type != devType) continue;
+      typed = true;
+      if (g.key == kAnyKey || g.key == key) mine.push_back(&g);
+    }
+  }
+  a->needCopy = a->natt > 0 || typed;
+
+  std::vector<std::pair<uint32_t, uint32_t>> written;  // byte ranges patched into the request
+  for (size_t k = 0; k < a->natt; k++) {
+    Nested& s = a->spec[k];
+    const Guard* g = nullptr;
+    for (const Guard* c : mine)
+      if (c->n.ptr == s.ptr) g = c;
+    std::string at = "attachment " + std::to_string(k) + " (pointer at offset " + std::to_string(s.ptr) + ")";
+    if (typed) {
+      if (!g)
+        return Throw(env, true, at + ": the driver reads no pointer there for this request"), false;
+      if (s.lenFlags == kLenFromTable) {
+        uint32_t dir = s.dir;
+        s = g->n;
+        s.dir = dir;
+      } else if (!(s == g->n)) {
+        return Throw(env, true, at + ": its length must be given as the driver reads it (offset " +
+                                    std::to_string(g->n.lenOff) + ")"), false;
+      }
+      if ((s.dir & g->n.dir) != g->n.dir && s.dir != (kDirIn | kDirOut))
+        return Throw(env, true, at + ": direction does not match what the driver does with it"), false;
+    } else if (s.lenFlags == kLenFromTable) {
+      return Throw(env, true, at + ": this device type has no known length field: give one"), false;
+    }
+    unsigned width = s.lenFlags & 0xFF;
+    if (s.dir < 1 || s.dir > 3) return Throw(env, true, at + ": direction must be in, out or inout"), false;
+    if (static_cast<uint64_t>(s.ptr) + 8 > a->reqLen) return Throw(env, true, at + ": past the end of the request"), false;
+    if (width == 0 && s.fixed == 0)
+      return Throw(env, true, at + ": needs its length (a length field or the driver's fixed length)"), false;
+    if (width != 0 && width != 2 && width != 4 && width != 8)
+      return Throw(env, true, at + ": length field width must be 2, 4 or 8"), false;
+    if (s.unit == 0) return Throw(env, true, at + ": length unit must be at least 1"), false;
+    if (a->len[k] > kMaxRpcLen) return Throw(env, true, at + ": buffer exceeds 2 MiB"), false;
+    if (s.fixed != 0 && a->len[k] < s.fixed)
+      return Throw(env, true, at + ": the driver always transfers " + std::to_string(s.fixed) +
+                                  " bytes, the buffer has " + std::to_string(a->len[k])), false;
+    written.push_back({s.ptr, 8});
+    if (width != 0) {
+      if (static_cast<uint64_t>(s.lenOff) + width > a->reqLen)
+        return Throw(env, true, at + ": its length field is past the end of the request"), false;
+      if (a->len[k] % s.unit != 0)
+        return Throw(env, true, at + ": buffer length " + std::to_string(a->len[k]) +
+                                    " is not a multiple of the length unit " + std::to_string(s.unit)), false;
+      uint64_t v = a->len[k] / s.unit;
+      if (width < 8 && v >> (8 * width))
+        return Throw(env, true, at + ": buffer length does not fit its length field"), false;
+      a->lenValue[k] = v;
+      written.push_back({s.lenOff, width});
+    }
+  }
+  for (size_t i = 0; i < written.size(); i++)
+    for (size_t j = i + 1; j < written.size(); j++)
+      if (Overlaps(written[i].first, written[i].second, written[j].first, written[j].second))
+        return Throw(env, true, "attachments' pointer and length fields overlap"), false;
+
+  // Raw pointers: a guarded field that no attachment provides must be 0.
+  for (const Guard* g : mine) {
+    if (static_cast<uint64_t>(g->n.ptr) + 8 > a->reqLen) continue;
+    bool provided = false;
+    for (size_t k = 0; k < a->natt; k++) provided |= a->spec[k].ptr == g->n.ptr;
+    if (provided) continue;
+    for (int i = 0; i < 8; i++) {
+      if (a->req[g->n.ptr + i] != 0)
+        return Throw(env, true, "request holds a raw user pointer at offset " + std::to_string(g->n.ptr) +
+                                    ", which the driver dereferences: pass that buffer with `attach` (its "
+                                    "length is then written from the buffer) or use the typed helper"), false;
+    }
   }
   return true;
+}
+
+// Writes each attachment's address and length into `req` (a copy owned by
+// the addon). `addr[k]` is where buffer k lives for the kernel.
+void PatchRequest(const RpcArgs& a, uint8_t* req, uint8_t* const* addr) {
+  for (size_t k = 0; k < a.natt; k++) {
+    const Nested& s = a.spec[k];
+    PutPtr(req + s.ptr, a.len[k] == 0 ? 0 : Addr(addr[k]), s.lenFlags);
+    unsigned width = s.lenFlags & 0xFF;
+    if (width) PutUint(req + s.lenOff, a.lenValue[k], width, s.lenFlags & kLenBE);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -376,77 +625,83 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return DefineClass(env, "FwctlHandle",
                        {InstanceAccessor<&Handle::Fd>("fd"),
                         InstanceAccessor<&Handle::InFlight>("inFlight"),
+                        InstanceAccessor<&Handle::Type>("type"),
                         InstanceMethod<&Handle::Fstat>("fstat"),
-                        InstanceMethod<&Handle::IoctlSync>("ioctlSync"),
-                        InstanceMethod<&Handle::Ioctl>("ioctl"),
-                        InstanceMethod<&Handle::Close>("close")});
+                        InstanceMethod<&Handle::Close>("close"),
+                        InstanceMethod<&Handle::CloseAsync>("closeAsync")});
   }
 
-  // new FwctlHandle(External<EnvState>, fd): only open() holds the token.
+  // new FwctlHandle(External<EnvState>, fd, type): only open() holds the token.
   explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Handle>(info) {
     env_ = info.Env().GetInstanceData<EnvState>();
-    if (info.Length() != 2 || !info[0].IsExternal() ||
-        info[0].As<Napi::External<EnvState>>().Data() != env_ || !info[1].IsNumber()) {
+    if (info.Length() != 3 || !info[0].IsExternal() ||
+        info[0].As<Napi::External<EnvState>>().Data() != env_ || !info[1].IsNumber() ||
+        !info[2].IsNumber()) {
       Throw(info.Env(), false, "FwctlHandle is created by open()");
       return;
     }
-    fd_ = info[1].As<Napi::Number>().Int32Value();
+    fd_ = new FdRef(info[1].As<Napi::Number>().Int32Value());
+    type_ = info[2].As<Napi::Number>().Uint32Value();
   }
 
-  // Finalizer (GC, or env teardown after our cleanup hook released all jobs).
+  // Finaliser (GC or env teardown): the last close may run a firmware
+  // command in the driver (mlx5 DESTROY_UCTX), so it goes to the pool.
   ~Handle() override {
-    if (fd_ >= 0 && inFlight_ == 0) ::close(fd_);
+    if (fd_ == nullptr) return;
+    Job* job = new Job;
+    job->kind = Kind::Close;
+    job->fd = fd_;
+    fd_ = nullptr;
+    if (!Pool::Get().Submit(job)) {
+      ReleaseFd(job->fd);
+      job->fd = nullptr;
+      delete job;
+    }
   }
 
-  // Gives the handle object its own `ioctlSync` and `ioctl`: functions whose
-  // napi data is this Handle, so a call needs no napi_unwrap (a private-symbol
-  // property lookup, ~800 instructions, the largest single cost of a sync
-  // call). Each function holds the handle object in a read-only,
-  // non-configurable property, so while user code can reach the function
-  // (even detached from the handle: `const f = h.ioctlSync`) the handle object,
-  // hence this Handle, is alive; the data pointer can never dangle. The own
-  // properties are read-only and non-configurable too (they shadow the
-  // prototype's methods, which stay as the fallback and behave the same).
+  // Gives the handle object its own call functions, whose napi data is this
+  // Handle, so a call needs no napi_unwrap (a private-symbol lookup, the
+  // largest single cost of a sync call). Each function holds the handle
+  // object in a read-only, non-configurable property, so while user code can
+  // reach the function the Handle is alive; the data pointer cannot dangle.
   bool Bind(Napi::Env env, Napi::Object self) {
-    Napi::Function sync = Napi::Function::New<&Handle::IoctlSyncBound>(env, "ioctlSync", this);
+    Napi::Function fns[] = {
+        Napi::Function::New<&Handle::RpcSyncBound>(env, "rpcSync", this),
+        Napi::Function::New<&Handle::RpcBound>(env, "rpc", this),
+        Napi::Function::New<&Handle::InfoSyncBound>(env, "infoSync", this),
+        Napi::Function::New<&Handle::InfoBound>(env, "info", this),
+    };
     if (env.IsExceptionPending()) return false;
-    Napi::Function async = Napi::Function::New<&Handle::IoctlBound>(env, "ioctl", this);
-    if (env.IsExceptionPending()) return false;
-    for (Napi::Function f : {sync, async}) {
-      f.DefineProperty(Napi::PropertyDescriptor::Value("handle", self, napi_default));
+    const char* names[] = {"rpcSync", "rpc", "infoSync", "info"};
+    std::vector<Napi::PropertyDescriptor> props;
+    for (size_t i = 0; i < 4; i++) {
+      fns[i].DefineProperty(Napi::PropertyDescriptor::Value("handle", self, napi_default));
       if (env.IsExceptionPending()) return false;
+      props.push_back(Napi::PropertyDescriptor::Value(names[i], fns[i], napi_default));
     }
-    self.DefineProperties({Napi::PropertyDescriptor::Value("ioctlSync", sync, napi_default),
-                           Napi::PropertyDescriptor::Value("ioctl", async, napi_default)});
+    self.DefineProperties(props);
     return !env.IsExceptionPending();
   }
 
-  // Called on the JS thread when a job of this handle is released.
-  void JobDone() {
-    if (--inFlight_ == 0 && closed_) CloseFd();
-  }
+  EnvState* env_ = nullptr;
+  FdRef* fd_ = nullptr;  // the handle's reference; null once closed
+  uint32_t type_ = 0;
+  size_t inFlight_ = 0;
 
  private:
-  int CloseFd() {
-    int r = ::close(fd_);
-    int e = errno;
-    fd_ = -1;
-    return r < 0 && e != EINTR ? -e : 0;  // Linux frees the fd even on EINTR
-  }
-
   Napi::Value Fd(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), closed_ ? -1 : fd_);
+    return Napi::Number::New(info.Env(), fd_ ? fd_->fd : -1);
   }
-
   Napi::Value InFlight(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(inFlight_));
   }
+  Napi::Value Type(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), type_); }
 
   Napi::Value Fstat(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     struct stat st;
-    if (closed_) return Napi::Number::New(env, -EBADF);
-    if (fstat(fd_, &st) < 0) return Napi::Number::New(env, -errno);
+    if (!fd_) return Napi::Number::New(env, -EBADF);
+    if (fstat(fd_->fd, &st) < 0) return Napi::Number::New(env, -errno);
     Napi::Array a = Napi::Array::New(env, 3);
     a.Set(0u, Napi::Number::New(env, st.st_mode));
     a.Set(1u, Napi::Number::New(env, major(st.st_rdev)));
@@ -454,168 +709,500 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return a;
   }
 
-  Napi::Value IoctlSync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Call c;
-    if (!Parse(info, &c)) return env.Undefined();
-    if (closed_) return Napi::Number::New(env, -EBADF);
-    c.ApplyPatches();
-    // The kernel uses the views' memory: the JS thread is blocked in this
-    // call, so nothing can run that would free, move or detach it.
-    int r = ioctl(fd_, c.request, c.data[0]);
-    return Napi::Number::New(env, r < 0 ? -errno : r);
-  }
+  static Napi::Value RpcSyncBound(const Napi::CallbackInfo& info);
+  static Napi::Value RpcBound(const Napi::CallbackInfo& info);
+  static Napi::Value InfoSyncBound(const Napi::CallbackInfo& info);
+  static Napi::Value InfoBound(const Napi::CallbackInfo& info);
 
-  Napi::Value Ioctl(const Napi::CallbackInfo& info);
-
-  static Napi::Value IoctlSyncBound(const Napi::CallbackInfo& info) {
-    return static_cast<Handle*>(info.Data())->IoctlSync(info);
-  }
-  static Napi::Value IoctlBound(const Napi::CallbackInfo& info) {
-    return static_cast<Handle*>(info.Data())->Ioctl(info);
-  }
-
+  // close(): drop the handle's reference now, on this thread. With calls in
+  // flight the fd closes when the last one returns (on the pool).
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (closed_) return Napi::Number::New(env, -EBADF);
-    closed_ = true;
-    if (inFlight_ > 0) return Napi::Number::New(env, 0);  // the last completion closes fd_
-    return Napi::Number::New(env, CloseFd());
+    if (!fd_) return Napi::Number::New(env, -EBADF);
+    FdRef* f = fd_;
+    fd_ = nullptr;
+    return Napi::Number::New(env, ReleaseFd(f));
   }
 
-  EnvState* env_ = nullptr;
-  int fd_ = -1;
-  bool closed_ = false;  // close() was called; fd_ may stay open for in-flight jobs
-  size_t inFlight_ = 0;
+  Napi::Value CloseAsync(const Napi::CallbackInfo& info);
 };
 
-// Releases a finished (or never started) job on the JS thread. With `deliver`
-// the promise is resolved; without (env teardown) no JS is touched.
-void Release(napi_env env, Job* job, bool deliver) {
-  EnvState* s = job->env;
-  job->handle->JobDone();
-  for (size_t i = 0; i < job->nrefs; i++) napi_delete_reference(env, job->refs[i]);
-  if (--s->inFlight == 0 && deliver) napi_unref_threadsafe_function(env, s->tsfn);
-  if (deliver) {
+// ---------------------------------------------------------------------------
+// Submitting and delivering jobs.
+
+Job* NewJob(napi_env env, EnvState* s, Kind kind, uint32_t id, napi_value* promise) {
+  Job* job = new Job;
+  job->kind = kind;
+  job->core = s->core;
+  job->id = id;
+  if (napi_create_promise(env, &job->deferred, promise) != napi_ok) {
+    delete job;  // the environment is stopping (worker.terminate)
+    return nullptr;
+  }
+  return job;
+}
+
+void Release(napi_env env, EnvState* s, Job* job, bool deliver);
+
+// Hands the job to the pool; on failure settles it with -EAGAIN.
+void Submit(napi_env env, EnvState* s, Job* job) {
+  s->live.insert(job);
+  if (job->id) s->byId[job->id] = job;
+  job->counted = true;
+  if (s->counted++ == 0) napi_ref_threadsafe_function(env, s->core->tsfn);
+  if (job->handle) job->handle->inFlight_++;
+  if (!Pool::Get().Submit(job)) {
+    if (job->fd) ReleaseFd(job->fd);
+    job->fd = nullptr;
+    job->result = -EAGAIN;  // no pool thread could be started
+    Release(env, s, job, true);
+  }
+}
+
+napi_value Int(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+// A Buffer over `len` bytes the kernel wrote at `p` (malloc'd, ownership
+// taken): external where the runtime allows it and the block is not mostly
+// unused, else a copy. Every byte of it was written in this call.
+napi_value TakeBuffer(napi_env env, uint8_t*& p, size_t cap, size_t len) {
+  napi_value out = nullptr;
+  if (len == 0 || len < cap / 2) {
+    void* dst;
+    if (napi_create_buffer_copy(env, len, p, &dst, &out) != napi_ok) out = nullptr;
+    return out;
+  }
+  napi_status st = napi_create_external_buffer(
+      env, len, p, [](napi_env, void* data, void*) { free(data); }, nullptr, &out);
+  if (st == napi_ok) {
+    p = nullptr;  // owned by the Buffer now
+    return out;
+  }
+  if (napi_is_exception_pending(env, nullptr) == napi_ok) {
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+  }
+  void* dst;
+  if (napi_create_buffer_copy(env, len, p, &dst, &out) != napi_ok) out = nullptr;
+  return out;  // e.g. napi_no_external_buffers_allowed under a V8 sandbox
+}
+
+// The settled value of a finished job (JS thread, env alive).
+napi_value Result(napi_env env, EnvState* s, Job* job) {
+  if (job->result < 0) return Int(env, job->result);
+  switch (job->kind) {
+    case Kind::Open: {
+      if (job->abandoned) {
+        // Nobody will take this handle: close the fd on the pool (the close
+        // may run a firmware command), not on this thread.
+        Job* close = new Job;
+        close->kind = Kind::Close;
+        close->fd = new FdRef(job->openedFd);
+        job->openedFd = -1;
+        if (!Pool::Get().Submit(close)) {
+          ReleaseFd(close->fd);
+          delete close;
+        }
+        return Int(env, -ECANCELED);
+      }
+      napi_value argv[3];
+      napi_create_external(env, s, nullptr, nullptr, &argv[0]);
+      argv[1] = Int(env, job->openedFd);
+      argv[2] = Int(env, job->type);
+      napi_value h;
+      if (napi_new_instance(env, s->ctor.Value(), 3, argv, &h) != napi_ok) {
+        napi_value e;
+        napi_get_and_clear_last_exception(env, &e);
+        return Int(env, -ENOMEM);
+      }
+      job->openedFd = -1;  // the Handle owns it now
+      Handle* handle = Handle::Unwrap(Napi::Object(env, h));
+      if (!handle->Bind(Napi::Env(env), Napi::Object(env, h))) {
+        napi_value e;
+        napi_get_and_clear_last_exception(env, &e);
+        return Int(env, -ENOMEM);  // the handle's finaliser closes the fd
+      }
+      napi_value st = nullptr;
+      napi_create_array_with_length(env, 3, &st);
+      for (uint32_t i = 0; i < 3; i++) napi_set_element(env, st, i, Int(env, job->stat[i]));
+      napi_value pair;
+      napi_create_array_with_length(env, 2, &pair);
+      napi_set_element(env, pair, 0, h);
+      napi_set_element(env, pair, 1, st);
+      return pair;
+    }
+    case Kind::Info: {
+      size_t n = job->info.device_data_len < job->responseLen ? job->info.device_data_len : job->responseLen;
+      napi_value pair, buf = TakeBuffer(env, job->mem, job->responseLen, n);
+      if (!buf) return Int(env, -ENOMEM);
+      if (job->handle) job->handle->type_ = job->info.out_device_type;
+      napi_create_array_with_length(env, 2, &pair);
+      napi_set_element(env, pair, 0, Int(env, job->info.device_data_len));
+      napi_set_element(env, pair, 1, buf);
+      return pair;
+    }
+    case Kind::Rpc: {
+      // Copy-out, now that the kernel is done with the private copies: into
+      // the caller's view as it is now (it may have been detached, shrunk or
+      // transferred meanwhile: then the bytes are not written anywhere).
+      int lost = -1;
+      for (size_t k = 0; k < job->natt; k++) {
+        const Attached& at = job->att[k];
+        if (!(at.dir & kDirOut) || !at.view) continue;
+        napi_value v;
+        uint8_t* data = nullptr;
+        size_t len = 0;
+        if (napi_get_reference_value(env, at.view, &v) != napi_ok || !v ||
+            !GetBytes(env, v, &data, &len) || len < at.len) {
+          if (lost < 0) lost = static_cast<int>(k);
+          continue;
+        }
+        if (at.len) memcpy(data, job->mem + at.off, at.len);
+      }
+      size_t n = job->rpc.out_len < job->responseLen ? job->rpc.out_len : job->responseLen;
+      napi_value arr, buf = TakeBuffer(env, job->response, job->responseLen, n);
+      if (!buf) return Int(env, -ENOMEM);
+      napi_create_array_with_length(env, 3, &arr);
+      napi_set_element(env, arr, 0, Int(env, job->rpc.out_len));
+      napi_set_element(env, arr, 1, buf);
+      napi_set_element(env, arr, 2, Int(env, lost));
+      return arr;
+    }
+    case Kind::Close:
+      return Int(env, job->result);
+  }
+  return Int(env, -EINVAL);
+}
+
+// Releases a finished (or never started) job on the JS thread; with
+// `deliver` its promise is settled.
+void Release(napi_env env, EnvState* s, Job* job, bool deliver) {
+  s->live.erase(job);
+  if (job->id) {
+    auto it = s->byId.find(job->id);
+    if (it != s->byId.end() && it->second == job) s->byId.erase(it);
+  }
+  if (job->handle) job->handle->inFlight_--;
+  Uncount(s, job);
+  if (deliver && job->deferred) {
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) == napi_ok) {
-      napi_value v;
-      if (napi_create_int32(env, job->result, &v) == napi_ok)
-        napi_resolve_deferred(env, job->deferred, v);
+      napi_value v = Result(env, s, job);
+      if (v) napi_resolve_deferred(env, job->deferred, v);
       napi_close_handle_scope(env, scope);
     }
   }
+  DropRefs(env, job);
   delete job;
 }
 
-Napi::Value Handle::Ioctl(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Call c;
-  if (!Parse(info, &c)) return env.Undefined();
-  napi_deferred deferred;
-  napi_value promise;
-  if (napi_create_promise(env, &deferred, &promise) != napi_ok)
-    return env.Undefined();  // the environment is stopping (worker.terminate)
-  if (closed_) {
-    napi_resolve_deferred(env, deferred, Napi::Number::New(env, -EBADF));
-    return Napi::Value(env, promise);
-  }
-  c.ApplyPatches();
-
-  Job* job = new Job;
-  job->env = env_;
-  job->handle = this;
-  job->fd = fd_;
-  job->request = c.request;
-  job->arg = c.data[0];
-  job->deferred = deferred;
-  // Keep the handle and every view (hence its backing store) alive until the
-  // job is released on this thread, after its ioctl has returned.
-  bool pinned = true;
-  for (size_t i = 0; i <= c.nviews; i++) {
-    napi_value v = i == 0 ? Value() : c.views[i - 1];
-    if (napi_create_reference(env, v, 1, &job->refs[job->nrefs]) == napi_ok)
-      job->nrefs++;
-    else
-      pinned = false;
-  }
-  inFlight_++;
-  if (env_->inFlight++ == 0) napi_ref_threadsafe_function(env, env_->tsfn);
-  if (!pinned) {
-    job->result = -ENOMEM;  // never handed to the kernel
-    Release(env, job, true);
-    return Napi::Value(env, promise);
-  }
-  {
-    std::lock_guard<std::mutex> lock(env_->mu);
-    env_->inKernel++;
-  }
-  if (!Pool::Get().Submit(job)) {
-    {
-      std::lock_guard<std::mutex> lock(env_->mu);
-      env_->inKernel--;
-    }
-    job->result = -EAGAIN;  // no pool thread could be started
-    Release(env, job, true);
-  }
-  return Napi::Value(env, promise);
-}
-
-// ---------------------------------------------------------------------------
-// Environment wiring.
-
-// TSFN call_js: a wake-up; the data travels in EnvState::done.
+// TSFN call_js: a wake-up; the jobs travel in EnvCore::done.
 void Deliver(napi_env env, napi_value, void* context, void*) {
   if (env == nullptr) return;  // TSFN being torn down: our hook already ran
   EnvState* s = static_cast<EnvState*>(context);
   std::vector<Job*> jobs;
   {
-    std::lock_guard<std::mutex> lock(s->mu);
-    jobs.swap(s->done);
-    s->wakePosted = false;
+    std::lock_guard<std::mutex> lock(s->core->mu);
+    jobs.swap(s->core->done);
+    s->core->wakePosted = false;
   }
-  for (Job* job : jobs) Release(env, job, true);
+  for (Job* job : jobs) Release(env, s, job, true);
 }
 
-// Env cleanup hook; see the protocol at the top of this file.
-void Teardown(void* arg) {
-  EnvState* s = static_cast<EnvState*>(arg);
-  std::vector<Job*> jobs;
-  Pool::Get().TakeQueued(s, &jobs);
-  {
-    std::unique_lock<std::mutex> lock(s->mu);
-    s->closing = true;
-    s->inKernel -= jobs.size();
-    s->cv.wait(lock, [s] { return s->inKernel == 0; });
-    jobs.insert(jobs.end(), s->done.begin(), s->done.end());
-    s->done.clear();
+// ---------------------------------------------------------------------------
+// The call entry points.
+
+// The Handle of a bound call function (its napi data, see Handle::Bind).
+Handle* BoundHandle(const Napi::CallbackInfo& info) { return static_cast<Handle*>(info.Data()); }
+
+Napi::Value Handle::RpcSyncBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle* h = BoundHandle(info);
+  if (!h) return env.Undefined();
+  RpcArgs a;
+  if (!ParseRpc(info, 0, true, h->type_, &a)) return env.Undefined();
+  if (!h->fd_) return Napi::Number::New(env, -EBADF);
+  // A request the addon checks or patches is copied first (another thread
+  // sharing its memory must not change it after the check). Small ones on
+  // the stack. The kernel then reads the copy, the caller's response view
+  // and the caller's attachments: all alive, and fixed in size, while this
+  // thread is blocked in the ioctl.
+  uint8_t small[256];
+  std::unique_ptr<uint8_t[]> big;
+  uint8_t* req = a.req;
+  if (a.needCopy && a.reqLen) {
+    if (a.reqLen <= sizeof small) {
+      req = small;
+    } else {
+      big.reset(new (std::nothrow) uint8_t[a.reqLen]);
+      if (!big) return Napi::Number::New(env, -ENOMEM);
+      req = big.get();
+    }
+    memcpy(req, a.req, a.reqLen);
+    PatchRequest(a, req, a.data);
   }
-  for (Job* job : jobs) Release(s->env, job, false);
-  s->ctor.Reset();
+  FwctlRpc rpc{};
+  rpc.size = sizeof rpc;
+  rpc.scope = a.scope;
+  rpc.in_len = static_cast<uint32_t>(a.reqLen);
+  rpc.out_len = static_cast<uint32_t>(a.respLen);
+  rpc.in = a.reqLen ? Addr(req) : 0;
+  rpc.out = a.respLen ? Addr(a.resp) : 0;
+  int r = ioctl(h->fd_->fd, kFwctlRpc, &rpc);
+  return Napi::Number::New(env, r < 0 ? -errno : static_cast<double>(rpc.out_len));
 }
 
-// Instance-data finalizer: runs when the napi_env is deleted, after the TSFN.
-void FreeEnvState(Napi::Env, EnvState* s) {
-  s->ctor.SuppressDestruct();  // reset in Teardown, or owned by the dying env
-  delete s;
+Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle* h = BoundHandle(info);
+  if (!h) return env.Undefined();
+  uint32_t id;
+  if (info.Length() < 1 || !GetU32(env, info[0], &id)) return Throw(env, false, "id must be a u32");
+  RpcArgs a;
+  if (!ParseRpc(info, 1, false, h->type_, &a)) return env.Undefined();
+  napi_value promise;
+  Job* job = NewJob(env, h->env_, Kind::Rpc, id, &promise);
+  if (!job) return env.Undefined();
+  if (!h->fd_) {
+    job->result = -EBADF;
+    h->env_->live.insert(job);
+    Release(env, h->env_, job, true);
+    return Napi::Value(env, promise);
+  }
+  // One block for the request copy and every attachment's copy; the
+  // response apart (it may become the result's external buffer).
+  size_t total = a.reqLen;
+  for (size_t k = 0; k < a.natt; k++) total += a.len[k];
+  job->mem = static_cast<uint8_t*>(malloc(total ? total : 1));
+  job->response = static_cast<uint8_t*>(malloc(a.respLen ? a.respLen : 1));
+  job->responseLen = a.respLen;
+  job->handle = h;
+  if (!job->mem || !job->response ||
+      napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok) {
+    job->result = -ENOMEM;
+    h->env_->live.insert(job);
+    Release(env, h->env_, job, true);
+    return Napi::Value(env, promise);
+  }
+  memcpy(job->mem, a.req, a.reqLen);
+  uint8_t* addr[kMaxAttach];
+  size_t off = a.reqLen;
+  job->natt = a.natt;
+  for (size_t k = 0; k < a.natt; k++) {
+    Attached& at = job->att[k];
+    at.off = off;
+    at.len = a.len[k];
+    at.dir = a.spec[k].dir;
+    addr[k] = job->mem + off;
+    if (at.dir & kDirIn)
+      memcpy(addr[k], a.data[k], a.len[k]);
+    else
+      memset(addr[k], 0, a.len[k]);
+    if ((at.dir & kDirOut) && napi_create_reference(env, a.views[k], 1, &at.view) != napi_ok) at.view = nullptr;
+    off += a.len[k];
+  }
+  PatchRequest(a, job->mem, addr);
+  job->rpc.size = sizeof job->rpc;
+  job->rpc.scope = a.scope;
+  job->rpc.in_len = static_cast<uint32_t>(a.reqLen);
+  job->rpc.out_len = static_cast<uint32_t>(a.respLen);
+  job->rpc.in = a.reqLen ? Addr(job->mem) : 0;
+  job->rpc.out = a.respLen ? Addr(job->response) : 0;
+  job->fd = h->fd_;
+  h->fd_->refs.fetch_add(1, std::memory_order_relaxed);
+  Submit(env, h->env_, job);
+  return Napi::Value(env, promise);
 }
 
+// infoSync(data): device_data_len is data's native length. Returns the
+// driver's device_data length or -errno.
+Napi::Value Handle::InfoSyncBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle* h = BoundHandle(info);
+  if (!h) return env.Undefined();
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  if (info.Length() < 1 || !GetBytes(env, info[0], &data, &len))
+    return Throw(env, false, "data must be a TypedArray or DataView");
+  if (len > kMaxRpcLen) return Throw(env, true, "device_data buffer exceeds 2 MiB");
+  if (!h->fd_) return Napi::Number::New(env, -EBADF);
+  FwctlInfo in{};
+  in.size = sizeof in;
+  in.device_data_len = static_cast<uint32_t>(len);
+  in.out_device_data = len ? Addr(data) : 0;  // the caller's view, alive while we block
+  int r = ioctl(h->fd_->fd, kFwctlInfo, &in);
+  if (r < 0) return Napi::Number::New(env, -errno);
+  h->type_ = in.out_device_type;  // the same as at open for any real device
+  return Napi::Number::New(env, static_cast<double>(in.device_data_len));
+}
+
+// info(id, length): resolves [driver's length, Buffer of min(length, it)] or -errno.
+Napi::Value Handle::InfoBound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Handle* h = BoundHandle(info);
+  if (!h) return env.Undefined();
+  uint32_t id, len;
+  if (info.Length() < 2 || !GetU32(env, info[0], &id) || !GetU32(env, info[1], &len))
+    return Throw(env, false, "expected (id, length)");
+  if (len > kMaxRpcLen) return Throw(env, true, "device_data length exceeds 2 MiB");
+  napi_value promise;
+  Job* job = NewJob(env, h->env_, Kind::Info, id, &promise);
+  if (!job) return env.Undefined();
+  job->handle = h;
+  if (!h->fd_) {
+    job->result = -EBADF;
+    h->env_->live.insert(job);
+    Release(env, h->env_, job, true);
+    return Napi::Value(env, promise);
+  }
+  job->mem = static_cast<uint8_t*>(malloc(len ? len : 1));
+  job->responseLen = len;
+  if (!job->mem || napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok) {
+    job->result = -ENOMEM;
+    h->env_->live.insert(job);
+    Release(env, h->env_, job, true);
+    return Napi::Value(env, promise);
+  }
+  job->info.size = sizeof job->info;
+  job->info.device_data_len = len;
+  job->info.out_device_data = len ? Addr(job->mem) : 0;
+  job->fd = h->fd_;
+  h->fd_->refs.fetch_add(1, std::memory_order_relaxed);
+  Submit(env, h->env_, job);
+  return Napi::Value(env, promise);
+}
+
+// closeAsync(): the handle's reference is dropped on the pool (the last
+// close may run a firmware command). Resolves 0 or -errno.
+Napi::Value Handle::CloseAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_value promise;
+  Job* job = NewJob(env, env_, Kind::Close, 0, &promise);
+  if (!job) return env.Undefined();
+  if (!fd_) {
+    job->result = -EBADF;
+    env_->live.insert(job);
+    Release(env, env_, job, true);
+    return Napi::Value(env, promise);
+  }
+  job->fd = fd_;  // the handle's reference moves to the job
+  fd_ = nullptr;
+  Submit(env, env_, job);
+  return Napi::Value(env, promise);
+}
+
+// ---------------------------------------------------------------------------
+// Module functions.
+
+bool GetPath(const Napi::CallbackInfo& info, size_t i, std::string* path) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsString()) return Throw(env, false, "path must be a string"), false;
+  *path = info[i].As<Napi::String>();
+  if (path->find('\0') != std::string::npos) return Throw(env, false, "path must not contain NUL bytes"), false;
+  return true;
+}
+
+// open(path): sync. Returns [handle, [mode, major, minor]] or -errno.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return Throw(env, false, "path must be a string");
-  std::string path = info[0].As<Napi::String>();
-  if (path.find('\0') != std::string::npos) return Throw(env, false, "path must not contain NUL bytes");
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Napi::Number::New(env, -errno);
   EnvState* s = env.GetInstanceData<EnvState>();
-  Napi::Object h = s->ctor.New({Napi::External<EnvState>::New(env, s), Napi::Number::New(env, fd)});
-  if (env.IsExceptionPending() || h.IsEmpty()) {
-    ::close(fd);
-    return env.Undefined();
+  Job job;  // runs here, on this thread
+  job.kind = Kind::Open;
+  if (!GetPath(info, 0, &job.path)) return env.Undefined();
+  {
+    int fd = ::open(job.path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return Napi::Number::New(env, -errno);
+    struct stat st;
+    FwctlInfo in{};
+    in.size = sizeof in;
+    if (fstat(fd, &st) < 0 || ioctl(fd, kFwctlInfo, &in) < 0) {
+      int e = errno;
+      ::close(fd);
+      return Napi::Number::New(env, -e);
+    }
+    job.openedFd = fd;
+    job.stat[0] = st.st_mode;
+    job.stat[1] = major(st.st_rdev);
+    job.stat[2] = minor(st.st_rdev);
+    job.type = in.out_device_type;
   }
-  // On failure the handle object is dropped; its finalizer closes the fd.
-  if (!Handle::Unwrap(h)->Bind(env, h)) return env.Undefined();
-  return h;
+  return Napi::Value(env, Result(env, s, &job));
+}
+
+// openAsync(id, path): open(2) and the type query on the pool.
+Napi::Value OpenAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnvState* s = env.GetInstanceData<EnvState>();
+  uint32_t id;
+  if (info.Length() < 1 || !GetU32(env, info[0], &id)) return Throw(env, false, "id must be a u32");
+  std::string path;
+  if (!GetPath(info, 1, &path)) return env.Undefined();
+  napi_value promise;
+  Job* job = NewJob(env, s, Kind::Open, id, &promise);
+  if (!job) return env.Undefined();
+  job->path = path;
+  Submit(env, s, job);
+  return Napi::Value(env, promise);
+}
+
+// abandon(id): an aborted call. Its promise will never be looked at; it no
+// longer keeps the event loop alive. The kernel call finishes in the
+// background; its memory and fd reference are released when it returns (an
+// abandoned open's fd is closed then).
+Napi::Value Abandon(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnvState* s = env.GetInstanceData<EnvState>();
+  uint32_t id;
+  if (info.Length() < 1 || !GetU32(env, info[0], &id) || id == 0) return Throw(env, false, "id must be a non-zero u32");
+  auto it = s->byId.find(id);
+  if (it == s->byId.end()) return Napi::Boolean::New(env, false);
+  it->second->abandoned = true;
+  Uncount(s, it->second);
+  return Napi::Boolean::New(env, true);
+}
+
+// setPointerGuards(Uint32Array of 8-word entries): once per process.
+Napi::Value SetPointerGuards(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type t;
+  size_t n = 0;
+  void* p = nullptr;
+  bool is = false;
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, info[0], &t, &n, &p, nullptr, nullptr) != napi_ok ||
+      t != napi_uint32_array || n % kGuardWords != 0)
+    return Throw(env, false, "guards must be a Uint32Array of 8-word entries");
+  {
+    std::lock_guard<std::mutex> lock(gGuardsMu);
+    if (gGuards) return Throw(env, false, "pointer guards are set once per process");
+  }
+  auto* g = new std::vector<Guard>();
+  const uint32_t* w = static_cast<const uint32_t*>(p);
+  for (size_t i = 0; i < n / kGuardWords; i++) {
+    const uint32_t* e = w + i * kGuardWords;
+    Guard x{e[0], e[1], {}};
+    x.n.ptr = e[2];
+    x.n.lenOff = e[3];
+    x.n.lenFlags = e[4];
+    x.n.unit = e[5];
+    x.n.fixed = e[6];
+    x.n.dir = e[7];
+    if (x.n.unit == 0 || x.n.dir < 1 || x.n.dir > 3 || ((x.n.lenFlags & 0xFF) == 0 && x.n.fixed == 0)) {
+      delete g;
+      return Throw(env, true, "guard entry " + std::to_string(i) + " is malformed");
+    }
+    g->push_back(x);
+  }
+  std::lock_guard<std::mutex> lock(gGuardsMu);
+  if (gGuards) {
+    delete g;
+    return Throw(env, false, "pointer guards are set once per process");
+  }
+  gGuards = g;
+  return env.Undefined();
 }
 
 Napi::Value PoolStats(const Napi::CallbackInfo& info) {
@@ -628,23 +1215,64 @@ Napi::Value PoolStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Env cleanup hook; see the protocol at the top of this file. Never waits
+// for the kernel.
+void Teardown(void* arg) {
+  EnvState* s = static_cast<EnvState*>(arg);
+  napi_env env = s->env;
+  std::vector<Job*> queued;
+  Pool::Get().TakeQueued(s->core.get(), &queued);
+  std::unordered_set<Job*> notRunning(queued.begin(), queued.end());
+  // Jobs in the kernel (or just finished): drop their JS references now,
+  // while they cannot be freed (until `closing`, pool threads only queue them).
+  for (Job* job : s->live)
+    if (!notRunning.count(job)) DropRefs(env, job);
+  std::vector<Job*> done;
+  {
+    std::lock_guard<std::mutex> lock(s->core->mu);
+    s->core->closing = true;  // from now on pool threads free what they finish
+    done.swap(s->core->done);
+  }
+  s->tornDown = true;
+  for (Job* job : done) notRunning.insert(job);
+  for (Job* job : notRunning) {
+    s->live.erase(job);
+    DropRefs(env, job);
+    if (job->fd) ReleaseFd(job->fd);
+    job->fd = nullptr;
+    delete job;
+  }
+  s->live.clear();  // the rest belongs to their pool threads now
+  s->byId.clear();
+  s->ctor.Reset();
+}
+
+// Instance-data finaliser: runs when the napi_env is deleted, after the TSFN.
+void FreeEnvState(Napi::Env, EnvState* s) {
+  s->ctor.SuppressDestruct();  // reset in Teardown, or owned by the dying env
+  delete s;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EnvState* s = new EnvState();
   s->env = env;
   env.SetInstanceData<EnvState, FreeEnvState>(s);
   s->ctor = Napi::Persistent(Handle::Define(env));
   napi_value name = Napi::String::New(env, "fwctl.ioctl");
-  if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, s,
-                                      Deliver, &s->tsfn) != napi_ok) {
+  if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, s, Deliver,
+                                      &s->core->tsfn) != napi_ok) {
     Throw(env, false, "fwctl: cannot create the completion channel");
     return exports;
   }
-  napi_unref_threadsafe_function(env, s->tsfn);  // idle: do not keep the loop alive
+  napi_unref_threadsafe_function(env, s->core->tsfn);  // idle: do not keep the loop alive
   // Registered after the TSFN (which registers its own hook on creation), so
   // it runs before the TSFN's hook.
   napi_add_env_cleanup_hook(env, Teardown, s);
 
   exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("openAsync", Napi::Function::New(env, OpenAsync, "openAsync"));
+  exports.Set("abandon", Napi::Function::New(env, Abandon, "abandon"));
+  exports.Set("setPointerGuards", Napi::Function::New(env, SetPointerGuards, "setPointerGuards"));
   exports.Set("poolStats", Napi::Function::New(env, PoolStats, "poolStats"));
   exports.Set("FWCTL_INFO", Napi::Number::New(env, kFwctlInfo));
   exports.Set("FWCTL_RPC", Napi::Number::New(env, kFwctlRpc));

@@ -202,22 +202,23 @@ describe('rpc()', () => {
     expect(Buffer.isBuffer(res.response)).toBe(true);
   });
 
-  test('the sync path reuses one 32-byte arg struct; the async path gets a fresh one and a copy of the request', async () => {
+  test('the sync path hands the addon the caller\'s request and a scratch view of exactly responseLength; the async path its length', async () => {
     responder = echo();
     const d = openFake();
-    d.rpcSync(new Uint8Array(4), { scope: 0 });
-    d.rpcSync(new Uint8Array(4), { scope: 0 });
+    const r1 = new Uint8Array(4);
+    d.rpcSync(r1, { scope: 0, responseLength: 100 });
+    d.rpcSync(new Uint8Array(4), { scope: 0, responseLength: 100 });
     const [a, b] = calls();
-    expect(a.arg).toBe(b.arg);
-    expect(a.arg.byteLength).toBe(32);
+    expect(a.buffers[0]).toBe(r1); // no copy on the sync path without attachments
+    expect(a.buffers[1]).toBe(b.buffers[1]); // the same scratch view, reused
+    expect(a.buffers[1].byteLength).toBe(100); // out_len is the view's native length
     const req = Buffer.from([1, 2, 3]);
     const p = d.rpc(req, { scope: 0 });
     req.fill(9); // the caller changes its buffer while the call runs
     const res = await p;
     const c = calls()[2];
     expect(c.async).toBe(true);
-    expect(c.arg).not.toBe(a.arg);
-    expect(c.buffers[0]).not.toBe(req);
+    expect(c.buffers[1].byteLength).toBe(4096); // the default responseLength, in memory the addon owns
     expect([...res.response]).toEqual([1, 2, 3]);
   });
 

@@ -170,10 +170,8 @@ describe('Device attach option', () => {
     const d = dev();
     expect(() => d.rpcSync(Buffer.alloc(16), { scope: 0, attach: [a as never] })).toThrow(type);
   });
-  test('overlapping pointer fields and too many buffers are refused', () => {
+  test('too many buffers are refused (overlapping fields: the addon refuses them, test/unit/native.test.ts)', () => {
     const b = Buffer.alloc(1);
-    expect(() => dev().rpcSync(Buffer.alloc(64), { scope: 0, attach: [{ at: 0, buffer: b, direction: 'in' }, { at: 4, buffer: b, direction: 'in' }] }))
-      .toThrow(/overlaps/);
     const seven = Array.from({ length: 7 }, (_, i) => ({ at: 8 * i, buffer: b, direction: 'in' as const }));
     expect(() => dev().rpcSync(Buffer.alloc(64), { scope: 0, attach: seven })).toThrow(/at most 6/);
   });
