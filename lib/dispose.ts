@@ -1,10 +1,12 @@
-// Symbol.dispose / Symbol.asyncDispose for `using` / `await using`. Node 20.20
-// and 22 define them; older Node 20 releases do not, and a class keyed on an
-// undefined symbol would silently get a property named "undefined".
-// Node's own polyfill uses these registry keys, so both sides agree.
+// The keys of Device's `using` / `await using` methods, without touching the
+// global Symbol: the runtime's Symbol.dispose / Symbol.asyncDispose where it
+// has them (Node >= 20.4, 22, 24, 26), otherwise the registry symbols Node's
+// own polyfill uses (Symbol.for('nodejs.dispose'), ...), so both sides agree
+// on any runtime that adds them later. Typed as the well-known symbols, so a
+// Device is Disposable / AsyncDisposable to TypeScript.
 
 const S = Symbol as unknown as { dispose?: symbol; asyncDispose?: symbol };
-S.dispose ??= Symbol.for('nodejs.dispose');
-S.asyncDispose ??= Symbol.for('nodejs.asyncDispose');
 
-export {};
+export const disposeSymbol: typeof Symbol.dispose = (S.dispose ?? Symbol.for('nodejs.dispose')) as typeof Symbol.dispose;
+export const asyncDisposeSymbol: typeof Symbol.asyncDispose = (S.asyncDispose ??
+  Symbol.for('nodejs.asyncDispose')) as typeof Symbol.asyncDispose;
