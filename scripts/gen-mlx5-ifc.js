@@ -564,13 +564,34 @@ function generate(srcDir) {
   }
   const capEnum = enums.find((e) => e.tag === 'mlx5_cap_type');
   if (!capEnum) throw new Error('enum mlx5_cap_type not found in device.h');
+  const enumWith = (n) => {
+    const e = enums.find((x) => x.entries.some((y) => y.name === n));
+    if (!e) throw new Error(`no enum has ${n}`);
+    return e;
+  };
+  const groupName = (n) => n.replace(/^MLX5_/, '').replace(/(_COUNTERS)?_GROUP$/, '');
   const groups = {
     MLX5_CMD_OP: pick(enums, 'mlx5_ifc.h', (n) => /^MLX5_CMD_OP_/.test(n) && n !== 'MLX5_CMD_OP_MAX', (n) => n.slice(12)),
     MLX5_CAP: pick([capEnum], null, (n) => n !== 'MLX5_CAP_NUM' && !/RESERVED/.test(n), (n) => n.slice(9)),
     HCA_CAP_OPMOD: pick(enums, 'device.h', (n) => /^HCA_CAP_OPMOD_GET_/.test(n), (n) => n.slice(18)),
     MLX5_REG: pick(enums, 'driver.h', (n) => /^MLX5_REG_/.test(n), (n) => n.slice(9)),
-    MLX5_COUNTERS_GROUP: pick(enums, 'device.h', (n) => /^MLX5_\w+_COUNTERS_GROUP$/.test(n), (n) => n.slice(5, -15)),
+    // PPCNT's and MPCNT's `grp` values: the enums holding these two names
+    MLX5_PPCNT_GROUP: pick([enumWith('MLX5_IEEE_802_3_COUNTERS_GROUP')], null, () => true, groupName),
+    MLX5_MPCNT_GROUP: pick([enumWith('MLX5_PCIE_PERFORMANCE_COUNTERS_GROUP')], null, () => true, groupName),
   };
+  // Which layout each capability type reads as: device.h's accessor macros,
+  // e.g. MLX5_CAP_ROCE(mdev, cap) MLX5_GET(roce_cap, mdev->caps.hca[MLX5_CAP_ROCE]->cur, cap).
+  const capLayouts = {};
+  const deviceH = read('include/linux/mlx5/device.h').replace(/\\\n/g, ' ');
+  for (const m of deviceH.matchAll(/MLX5_(?:GET|GET64|ADDR_OF)\(\s*(\w+)\s*,\s*\(?\s*mdev\s*\)?->caps\.hca\[MLX5_CAP_(\w+)\]/g)) {
+    const [, layoutName, cap] = m;
+    if (!(cap in groups.MLX5_CAP)) throw new Error(`device.h reads caps.hca[MLX5_CAP_${cap}], which enum mlx5_cap_type does not have`);
+    if (!computed.has(layoutName)) throw new Error(`device.h reads MLX5_CAP_${cap} as ${layoutName}, which mlx5_ifc.h does not define`);
+    if (capLayouts[cap] !== undefined && capLayouts[cap] !== layoutName) {
+      throw new Error(`device.h reads MLX5_CAP_${cap} as both ${capLayouts[cap]} and ${layoutName}`);
+    }
+    capLayouts[cap] = layoutName;
+  }
   let version = 'unknown';
   try {
     version = fs.readFileSync(path.join(srcDir, '.debian-version'), 'utf8').trim();
@@ -601,6 +622,11 @@ function generate(srcDir) {
     lines.push('} as const;');
     lines.push('');
   }
+  lines.push('/** The layout each capability type (MLX5_CAP_*) reads as, from device.h\'s MLX5_CAP_*() accessors. */');
+  lines.push('export const MLX5_CAP_LAYOUT = {');
+  for (const cap of Object.keys(groups.MLX5_CAP)) if (capLayouts[cap]) lines.push(`  ${cap}: '${capLayouts[cap]}',`);
+  lines.push('} as const;');
+  lines.push('');
   lines.push('/** Every layout by name (the tag without mlx5_ifc_ and _bits). */');
   lines.push('export const IFC_LAYOUTS = {');
   for (const [n, l] of computed) {

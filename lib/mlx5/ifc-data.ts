@@ -354,7 +354,7 @@ export const MLX5_REG = {
   VHCA_ICM_CTRL: 0xc010,
 } as const;
 
-export const MLX5_COUNTERS_GROUP = {
+export const MLX5_PPCNT_GROUP = {
   IEEE_802_3: 0x0,
   RFC_2863: 0x1,
   RFC_2819: 0x2,
@@ -363,9 +363,45 @@ export const MLX5_COUNTERS_GROUP = {
   PER_PRIORITY: 0x10,
   PER_TRAFFIC_CLASS: 0x11,
   PHYSICAL_LAYER: 0x12,
+  PER_TRAFFIC_CLASS_CONGESTION: 0x13,
+  PHYSICAL_LAYER_STATISTICAL: 0x16,
+  PHYSICAL_LAYER_RECOVERY: 0x1a,
   INFINIBAND_PORT: 0x20,
   INFINIBAND_EXTENDED_PORT: 0x21,
+  RS_FEC_HISTOGRAM: 0x23,
+} as const;
+
+export const MLX5_MPCNT_GROUP = {
   PCIE_PERFORMANCE: 0x0,
+} as const;
+
+/** The layout each capability type (MLX5_CAP_*) reads as, from device.h's MLX5_CAP_*() accessors. */
+export const MLX5_CAP_LAYOUT = {
+  GENERAL: 'cmd_hca_cap',
+  ETHERNET_OFFLOADS: 'per_protocol_networking_offload_caps',
+  ODP: 'odp_cap',
+  ATOMIC: 'atomic_caps',
+  ROCE: 'roce_cap',
+  IPOIB_ENHANCED_OFFLOADS: 'per_protocol_networking_offload_caps',
+  FLOW_TABLE: 'flow_table_nic_cap',
+  ESWITCH_FLOW_TABLE: 'flow_table_eswitch_cap',
+  ESWITCH: 'e_switch_cap',
+  QOS: 'qos_cap',
+  DEBUG: 'debug_cap',
+  DEV_MEM: 'device_mem_cap',
+  TLS: 'tls_cap',
+  VDPA_EMULATION: 'virtio_emulation_cap',
+  DEV_EVENT: 'device_event_cap',
+  IPSEC: 'ipsec_cap',
+  CRYPTO: 'crypto_cap',
+  SHAMPO: 'shampo_cap',
+  PSP: 'psp_cap',
+  MACSEC: 'macsec_cap',
+  GENERAL_2: 'cmd_hca_cap_2',
+  PORT_SELECTION: 'port_selection_cap',
+  ADV_VIRTUALIZATION: 'adv_virtualization_cap',
+  ADV_RDMA: 'adv_rdma_cap',
+  TLP_EMULATION: 'tlp_dev_emu_capabilities',
 } as const;
 
 /** Every layout by name (the tag without mlx5_ifc_ and _bits). */

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ifc from '../../lib/mlx5/ifc';
 import { MLX5_COMMANDS, RENAMED_LAYOUTS, command } from '../../lib/mlx5/commands';
-import { IFC_LAYOUTS, MLX5_CAP, MLX5_CMD_OP, MLX5_REG, HCA_CAP_OPMOD, MLX5_COUNTERS_GROUP } from '../../lib/mlx5/ifc-data';
+import { IFC_LAYOUTS, MLX5_CAP, MLX5_CMD_OP, MLX5_REG, HCA_CAP_OPMOD, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP, MLX5_CAP_LAYOUT } from '../../lib/mlx5/ifc-data';
 import { MLX5_OPCODE_TABLE } from '../../lib/uapi/mlx5-opcodes';
 import { FwctlDecodeError } from '../../lib/wire';
 
@@ -247,8 +247,16 @@ describe('the table', () => {
     expect(MLX5_REG.MTMP).toBe(0x900a);
     expect(MLX5_REG.MCIA).toBe(0x9014);
     expect(MLX5_REG.PPCNT).toBe(0x5008);
-    expect(MLX5_COUNTERS_GROUP.IEEE_802_3).toBe(0);
-    expect(MLX5_COUNTERS_GROUP.PHYSICAL_LAYER).toBe(0x12);
+    expect(MLX5_PPCNT_GROUP.IEEE_802_3).toBe(0);
+    expect(MLX5_PPCNT_GROUP.PHYSICAL_LAYER).toBe(0x12);
+    expect(MLX5_PPCNT_GROUP.RS_FEC_HISTOGRAM).toBe(0x23);
+    expect(MLX5_MPCNT_GROUP).toEqual({ PCIE_PERFORMANCE: 0 });
+    // capability layouts from device.h's accessors, each a real layout
+    expect(MLX5_CAP_LAYOUT).toMatchObject({ GENERAL: 'cmd_hca_cap', GENERAL_2: 'cmd_hca_cap_2', ROCE: 'roce_cap', QOS: 'qos_cap',
+      DEBUG: 'debug_cap', ETHERNET_OFFLOADS: 'per_protocol_networking_offload_caps', ESWITCH: 'e_switch_cap', FLOW_TABLE: 'flow_table_nic_cap' });
+    for (const [cap, l] of Object.entries(MLX5_CAP_LAYOUT)) {
+      expect([cap, cap in MLX5_CAP, ifc.hasLayout(l), ifc.sizeOf(l) <= 0x1000]).toEqual([cap, true, true, true]);
+    }
   });
 
   test('every opcode the driver allows that mlx5_ifc.h names agrees with the header\'s number', () => {
