@@ -103,6 +103,12 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 		o->hwrm_intf_build = cpu_to_le16(HWRM_VERSION_UPDATE);
 		o->hwrm_fw_major = cpu_to_le16(230);
 		o->hwrm_fw_build = cpu_to_le16(150);
+		o->mgmt_fw_major = cpu_to_le16(230);
+		o->mgmt_fw_build = cpu_to_le16(150);
+		o->netctrl_fw_major = cpu_to_le16(230);
+		o->netctrl_fw_build = cpu_to_le16(150);
+		o->roce_fw_major = cpu_to_le16(230);
+		o->roce_fw_build = cpu_to_le16(150);
 		o->max_ext_req_len = cpu_to_le16(128);
 		o->max_req_timeout = cpu_to_le16(60);
 		o->valid = 1;

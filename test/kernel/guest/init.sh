@@ -8,6 +8,7 @@
 # (9p tag "results", mounted at /run/results):
 #   cmd        bash script to run (cwd, environment and command)       [in]
 #   modules    one "path/to/mod.ko [param=value ...]" per line         [in, optional]
+#   quiet      present: the output channel carries the command's output only [in, optional]
 #   status     the command's exit status                               [out]
 #   timings    key=seconds lines (guest uptime at each step)           [out]
 #   init-error why init gave up before running the command              [out]
@@ -61,7 +62,7 @@ if [ -s "$R/modules" ]; then
       cat "$R/insmod.err" >/dev/console
       fatal "insmod $mod $args failed: $(cat "$R/insmod.err")"
     }
-    echo "fwctl-init: loaded $mod $args" >"$out"
+    [ -f "$R/quiet" ] || echo "fwctl-init: loaded $mod $args" >"$out"
   done <"$R/modules"
   up modules
 fi

@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# `npm run demo`: boot the test VM with the mock fwctl driver and run the
-# package's CLI there: list, info on the first device, and two RPCs
-# (the mock's ECHO and TRANSFORM ops, see test/kernel/mock/PROTOCOL.md).
+# `npm run demo` (and `npm start` on a machine without fwctl hardware): boot
+# the test VM with the kernel's own mlx5, bnxt and pds fwctl drivers
+# (drivers/fwctl/*/main.c, unmodified) over the project's emulated firmware
+# (test/kernel/emu: three QEMU PCI functions), and show what a user does on a
+# real host: fwctl list (PCI parents, drivers), fwctl inventory, and a typed
+# command per device type.
+#
+#   npm run demo                       the tour above
+#   npm run demo -- CMD ARGS...        run CMD in that VM instead; its output
+#                                      (stdout and stderr, one stream) is
+#                                      passed through and its exit status is
+#                                      demo's. `fwctl` is on PATH there (this
+#                                      checkout's CLI), e.g.
+#                                      npm run demo -- fwctl info 0000:00:10.0
+#                                      npm run demo -- node my-script.js
+# The guest runs as root with the host's / read-only, cwd = this repo; the
+# emulated functions are 0000:00:10.0 (mlx5), 0000:00:11.0 (bnxt) and
+# 0000:00:12.0 (pds). Environment: FWCTL_VM_TIMEOUT (default 300 s), and
+# run-vm.sh's (FWCTL_VM_ACCEL, ...).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 cd "$REPO"
 
-"$here/provision.sh" || die "prerequisites missing (see above)"
+"$here/provision.sh" >&2 || die "prerequisites missing (see above)"
 kbuild=$("$here/build-kernel.sh" base | tail -n1)
-mods=()
-if [ -f "$here/build-module.sh" ] && [ -f "$REPO/test/kernel/mock/fwctl_mock.c" ]; then
-  ko=$("$here/build-module.sh" "$kbuild" | tail -n1)
-  mods=(--load-module "$ko ndevs=2")
-else
-  log "demo: the mock driver is not there yet: the VM will have no fwctl device"
-fi
+emu=$("$here/build-drivers.sh" "$kbuild" | tail -n1)
 
 # The CLI runs from dist/: compile when a TypeScript source is newer.
 cli=dist/lib/cli/main.js
-if [ -f lib/cli/main.ts ] && { [ ! -f "$cli" ] || [ -n "$(find lib -name '*.ts' -newer "$cli" -print -quit)" ]; }; then
+if [ ! -f "$cli" ] || [ -n "$(find lib -name '*.ts' -newer "$cli" -print -quit)" ]; then
   log "demo: compiling TypeScript"
   mkdir -p "$CACHE"
   npx --no-install tsc -p tsconfig.json >"$CACHE/demo-tsc.log" 2>&1 ||
@@ -27,20 +37,28 @@ if [ -f lib/cli/main.ts ] && { [ ! -f "$cli" ] || [ -n "$(find lib -name '*.ts' 
 fi
 [ -f build/Release/fwctl.node ] || log "demo: the native addon is not built (npm run build:native): info and rpc will fail"
 
-exec "$here/run-vm.sh" --kernel "$kbuild" --timeout "${FWCTL_VM_TIMEOUT:-300}" ${mods[@]+"${mods[@]}"} -- bash -c '
-cli=dist/lib/cli/main.js
-if [ ! -f "$cli" ]; then
-  echo "demo: $cli does not exist: the CLI has not been written/built yet"
-  exit 0
+# `fwctl` on the guest's PATH: this checkout's CLI.
+bin=$CACHE/demo-bin
+mkdir -p "$bin"
+printf '#!/bin/sh\nexec node %q "$@"\n' "$REPO/$cli" >"$bin/fwctl.tmp"
+chmod 755 "$bin/fwctl.tmp" && mv "$bin/fwctl.tmp" "$bin/fwctl"
+guest_path="$bin:$(dirname "$(command -v node)"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+if [ $# -gt 0 ]; then
+  exec "$here/run-vm.sh" --quiet --kernel "$kbuild" --emu "$emu" --timeout "${FWCTL_VM_TIMEOUT:-300}" \
+    --env "PATH=$guest_path" -- "$@"
 fi
-run() { echo; printf "\$ fwctl"; printf " %q" "$@"; echo; node "$cli" "$@" || echo "(exit status $?)"; }
+
+exec "$here/run-vm.sh" --quiet --kernel "$kbuild" --emu "$emu" --timeout "${FWCTL_VM_TIMEOUT:-300}" \
+  --env "PATH=$guest_path" -- bash -c '
+run() { echo; printf "\$ fwctl"; printf " %q" "$@"; echo; fwctl "$@" || echo "(exit status $?)"; }
+echo "The kernel'"'"'s mlx5, bnxt and pds fwctl drivers over emulated firmware on three PCI functions:"
 run list
-dev=$(ls /sys/class/fwctl 2>/dev/null | sort -V | head -n1)
-if [ -z "$dev" ]; then echo; echo "demo: no fwctl device in the VM"; exit 0; fi
-run info "$dev"
-# mock ECHO (op 0): 16-byte header, then the payload "hello fwctl"
-run rpc "$dev" --scope configuration --hex "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 68 65 6c 6c 6f 20 66 77 63 74 6c"
-# mock TRANSFORM (op 1): the payload bit-inverted
-run rpc "$dev" --scope configuration --hex "01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 02 03 fe ff" --json
-exit 0
+run inventory
+run info "$FWCTL_EMU_PCI_MLX5"
+run mlx5 query-adapter "$FWCTL_EMU_PCI_MLX5"
+run bnxt ver-get "$FWCTL_EMU_PCI_BNXT"
+run pds operations "$FWCTL_EMU_PCI_PDS" 1
+echo
+echo "Try your own: npm run demo -- fwctl <command> ... (or any command; cwd is the repo)"
 '

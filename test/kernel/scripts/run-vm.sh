@@ -23,7 +23,9 @@
 # emulators (bdf= each function) and the three drivers. The guest gets
 # FWCTL_EMU_PCI_{MLX5,BNXT,PDS} with those addresses.
 # --append adds kernel command-line arguments; --qemu-arg passes one more
-# argument to QEMU (repeat for each).
+# argument to QEMU (repeat for each). --quiet: no progress lines on stderr and
+# no console dump when CMD fails (its own exit status is the answer); the
+# output is then only CMD's (npm run demo -- CMD).
 # The guest has --smp CPUs (default 2; the kernel finds them through ACPI).
 #
 # Environment: FWCTL_VM_ACCEL=kvm|tcg overrides the accelerator detection,
@@ -44,7 +46,7 @@ here=$_RUN_VM_HERE
 . "$here/common.sh"
 
 profile=base kbuild= timeout=${FWCTL_VM_TIMEOUT:-600} mem=${FWCTL_VM_MEM:-1536} smp=2
-results= modules=() envs=() numa=0 emu= appends=() qemu_extra=()
+results= modules=() envs=() numa=0 emu= appends=() qemu_extra=() quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$2; shift 2 ;;
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --emu) emu=$2; shift 2 ;;
     --append) appends+=("$2"); shift 2 ;;
     --qemu-arg) qemu_extra+=("$2"); shift 2 ;;
+    --quiet) quiet=1; shift ;;
     --) shift; break ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (the command goes after --)" ;;
@@ -105,7 +108,11 @@ if [ -z "$results" ]; then
 fi
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
-rm -f "$results"/{status,timings,init-error,insmod.err,console.log,output.log,qemu.log,cmd,modules,out.in,out.out}
+rm -f "$results"/{status,timings,init-error,insmod.err,console.log,output.log,qemu.log,cmd,modules,out.in,out.out,quiet}
+if [ "$quiet" = 1 ]; then
+  : >"$results/quiet"   # init.sh: no "loaded" lines on the output channel
+  log() { :; }
+fi
 
 # The emulated firmware and the kernel's drivers (build-drivers.sh): PCI
 # functions at fixed addresses, the emulators bound to them by bdf=, then the
@@ -218,7 +225,7 @@ timing
 
 if [ -f "$results/status" ]; then
   rc=$(cat "$results/status")
-  if [ "$rc" != 0 ]; then
+  if [ "$rc" != 0 ] && [ "$quiet" = 0 ]; then
     log "vm: command exited with status $rc"
     show_console 60
   fi
