@@ -81,29 +81,23 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | he
 host_cpu="$host_cpu, $(nproc) cpus"
 host_load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# The guest clock. Under TCG the guest kernel cannot calibrate the TSC (no
-# HPET/PM timer without ACPI, PIT calibration fails) and falls back to
-# refined-jiffies: CLOCK_MONOTONIC then moves in 4 ms steps. TCG's guest TSC
-# is the host's TSC, so giving the kernel the host's TSC frequency
-# (tsc_early_khz=, tsc=reliable) makes the guest clock a nanosecond TSC clock.
-# run-vm.sh has no option for extra kernel arguments yet: run a private copy
-# with one line added (`cmdline+=...`); without that hook, run it unchanged
-# (the guest then records clocksource refined-jiffies and a 4 ms resolution).
+# The guest clock. Under TCG the guest kernel cannot calibrate the TSC (PIT
+# calibration fails) and falls back to a coarse clocksource: CLOCK_MONOTONIC
+# then moves in 4 ms steps. TCG's guest TSC is the host's TSC, so giving the
+# kernel the host's TSC frequency (tsc_early_khz=, tsc=reliable, through
+# run-vm.sh --append) makes the guest clock a nanosecond TSC clock.
 vm=(bash "$scripts/run-vm.sh")
 clock_args=
 if [ "$accel" = tcg ]; then
   mhz=$( { dmesg 2>/dev/null || true; } | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n1)
   [ -n "$mhz" ] || mhz=$( { dmesg 2>/dev/null || true; } | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -n1)
   [ -n "$mhz" ] || mhz=$(sed -n 's/^cpu MHz[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)
-  if [ -n "$mhz" ] && grep -q '_RUN_VM_HERE' "$scripts/run-vm.sh" && grep -q '^cmdline+=" init=' "$scripts/run-vm.sh"; then
+  if [ -n "$mhz" ]; then
     clock_args="tsc_early_khz=$(awk -v m="$mhz" 'BEGIN { printf "%d", m * 1000 }') tsc=reliable"
-    patched=$(mktemp "${TMPDIR:-/tmp}/bench-run-vm.XXXXXX")
-    sed '/^cmdline+=" init=/a cmdline+=" ${FWCTL_BENCH_CLOCK_ARGS:-}"' "$scripts/run-vm.sh" >"$patched"
-    export FWCTL_BENCH_CLOCK_ARGS=$clock_args
-    vm=(env _RUN_VM_HERE="$scripts" _RUN_VM_SELF="$patched" bash "$patched")
+    vm+=(--append "$clock_args")
     say "guest clock: TSC at the host's $mhz MHz ($clock_args)"
   else
-    say "guest clock: cannot pass the TSC frequency; the guest clock will have 4 ms steps"
+    say "guest clock: the host's TSC frequency is unknown; the guest clock will have 4 ms steps"
   fi
 fi
 
