@@ -14,8 +14,8 @@
 // Kernel suite: dist/test/kernel/suite/**/*.test.js runs in one boot, with the
 // kernel's own mlx5, bnxt and pds fwctl drivers over the emulated firmware
 // (test/kernel/emu, built by build-drivers.sh; run-vm.sh --emu);
-// *.taint.test.js files (tests that taint the kernel) run in a second boot on a
-// fresh kernel; *.cxl.test.js files run in a third boot, on the cxl-profile
+// each *.taint.test.js file (tests that taint the kernel) runs in a boot of its
+// own, on a fresh kernel; *.cxl.test.js files run in a third boot, on the cxl-profile
 // kernel with the kernel's CXL test driver (cxl_test, built by
 // build-cxl-test.sh and loaded by test/kernel/guest/cxl-setup.sh), 2 NUMA
 // nodes and 2 GiB. Jest runs under node --expose-gc (tests may call gc()).
@@ -329,7 +329,11 @@ function kernel({ kbuild, ko, probe, emu }) {
   const env = { FWCTL_PROBE: probe, FWCTL_MOCK_KO: ko };
   const vm = { args: emu ? ['--emu', emu] : [], prefix: [] };
   if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko, vm);
-  if (taint.length) boot('kernel (tainting, second boot)', 'kernel-taint', taint, env, kbuild, ko, vm);
+  // Each tainting file gets a fresh kernel of its own: a taint lasts until reboot.
+  taint.forEach((f, i) => {
+    const base = path.basename(f, '.taint.test.js');
+    boot(`kernel (tainting: ${base}, boot ${i + 2})`, i === 0 ? 'kernel-taint' : `kernel-taint-${base}`, [f], env, kbuild, ko, vm);
+  });
   if (cxl.length) cxlBoot(cxl);
 }
 
