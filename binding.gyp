@@ -8,7 +8,10 @@
       ],
       "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra", "-pthread"],
-      "ldflags": ["-pthread"]
+      # -z nodelete: a worker that loaded the addon dlclose()s it when it
+      # exits; pool threads may still be in the kernel (or idle) in its code,
+      # so the object must never be unmapped.
+      "ldflags": ["-pthread", "-Wl,-z,nodelete"]
     }
   ]
 }

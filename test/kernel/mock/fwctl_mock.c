@@ -77,7 +77,29 @@ enum mock_op {
 	MOCK_OP_FILL = 3,
 	MOCK_OP_SLEEP = 4,
 	MOCK_OP_SCOPE = 5,
+	MOCK_OP_NESTED = 6,
+	MOCK_OP_DMA = 7,
 };
+
+/*
+ * NESTED (pds-like): pointers to further user buffers in the request, each
+ * with a length the driver trusts, as drivers/fwctl/pds does.
+ */
+struct mock_nested {
+	struct { __le32 op, arg, rsvd[2]; } hdr;
+	__le64 in_ptr;		/* @16 */
+	__le32 in_len;		/* @24 */
+	__le32 rsvd1;
+	__le64 out_ptr;		/* @32 */
+	__le32 out_len;		/* @40 */
+	__le32 rsvd2;
+};
+#define MOCK_NESTED_MAX		SZ_16M
+/* DMA (bnxt-like): an __le64 address and an __le16 count of 32-bit words, or a fixed length. */
+#define MOCK_DMA_ADDR_OFF	16
+#define MOCK_DMA_LEN_OFF	24
+#define MOCK_DMA_FIXED		SZ_64K
+#define MOCK_MAX_OPEN_DELAY_MS	60000
 
 /*
  * Emulation modes, selected with "add ... mode=<name>". The per-type modes
@@ -127,6 +149,7 @@ struct mock_dev {
 	u32 type;
 	u32 datalen;
 	enum mock_mode mode;
+	u32 open_delay_ms;		/* "add ... opendelay=MS": open() blocks */
 	/* mutable */
 	atomic_t next_uctx_id;
 	struct list_head node;		/* on mock_devs, under mock_lock */
@@ -160,6 +183,8 @@ static int mock_open_uctx(struct fwctl_uctx *uctx)
 
 	struct mock_dev *md = to_mock_dev(uctx);
 
+	if (md->open_delay_ms)
+		msleep_interruptible(md->open_delay_ms);
 	mu->id = atomic_inc_return(&md->next_uctx_id);
 	atomic_set(&mu->rpc_count, 0);
 	switch (md->mode) {
@@ -224,6 +249,82 @@ static int mock_sleep(u32 ms)
 
 static void *mock_type_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 			   void *rpc_in, size_t in_len, size_t *out_len);
+
+/*
+ * NESTED: memdup_user(in_ptr, in_len), sleep `arg` ms, then copy_to_user()
+ * out_len bytes to out_ptr (byte i = in[i] for i < in_len, else the FILL
+ * pattern). Answers { __le32 sum of the in bytes, __le32 out_len }.
+ */
+static void *mock_nested(void *rpc_in, size_t in_len, u32 arg, size_t *out_len)
+{
+	struct mock_nested *n = rpc_in;
+	u32 ilen, olen, sum = 0, i;
+	u8 *in __free(kvfree) = NULL;
+	u8 *out __free(kvfree) = NULL;
+	__le32 *resp = rpc_in;
+	int ret;
+
+	if (in_len < sizeof(*n) || arg > MOCK_MAX_SLEEP_MS)
+		return ERR_PTR(-EINVAL);
+	ilen = le32_to_cpu(n->in_len);
+	olen = le32_to_cpu(n->out_len);
+	if (ilen > MOCK_NESTED_MAX || olen > MOCK_NESTED_MAX)
+		return ERR_PTR(-EINVAL);
+	if (ilen) {
+		in = kvmalloc(ilen, GFP_KERNEL_ACCOUNT);
+		if (!in)
+			return ERR_PTR(-ENOMEM);
+		if (copy_from_user(in, u64_to_user_ptr(le64_to_cpu(n->in_ptr)), ilen))
+			return ERR_PTR(-EFAULT);
+		for (i = 0; i < ilen; i++)
+			sum += in[i];
+	}
+	ret = mock_sleep(arg);
+	if (ret)
+		return ERR_PTR(ret);
+	if (olen) {
+		out = kvmalloc(olen, GFP_KERNEL_ACCOUNT);
+		if (!out)
+			return ERR_PTR(-ENOMEM);
+		for (i = 0; i < olen; i++)
+			out[i] = i < ilen ? in[i] : (i * 13 + 1) & 0xff;
+		if (copy_to_user(u64_to_user_ptr(le64_to_cpu(n->out_ptr)), out, olen))
+			return ERR_PTR(-EFAULT);
+	}
+	resp[0] = cpu_to_le32(sum);
+	resp[1] = cpu_to_le32(olen);
+	*out_len = 2 * sizeof(__le32);
+	return rpc_in;
+}
+
+/*
+ * DMA: like a bnxt DMA field bounced by the driver: length = the __le16 at
+ * @24 in 32-bit words (arg 0) or always 64 KiB (arg 1); the FILL pattern is
+ * copy_to_user()'d to the __le64 address at @16. Answers { __le32 length }.
+ */
+static void *mock_dma(void *rpc_in, size_t in_len, u32 arg, size_t *out_len)
+{
+	u8 *bounce __free(kfree) = NULL;
+	u8 *req = rpc_in;
+	__le32 *resp = rpc_in;
+	u32 len, i;
+
+	if (in_len < MOCK_DMA_LEN_OFF + 2 || arg > 1)
+		return ERR_PTR(-EINVAL);
+	len = arg ? MOCK_DMA_FIXED : 4 * get_unaligned_le16(req + MOCK_DMA_LEN_OFF);
+	if (!len || len > MOCK_DMA_FIXED)
+		return ERR_PTR(-EINVAL);
+	bounce = kmalloc(len, GFP_KERNEL);
+	if (!bounce)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < len; i++)
+		bounce[i] = (i * 13 + 1) & 0xff;
+	if (copy_to_user(u64_to_user_ptr(get_unaligned_le64(req + MOCK_DMA_ADDR_OFF)), bounce, len))
+		return ERR_PTR(-EFAULT);
+	resp[0] = cpu_to_le32(len);
+	*out_len = sizeof(__le32);
+	return rpc_in;
+}
 
 static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 			 void *rpc_in, size_t in_len, size_t *out_len)
@@ -302,6 +403,12 @@ static void *mock_fw_rpc(struct fwctl_uctx *uctx, enum fwctl_rpc_scope scope,
 		*out_len = 4 * sizeof(__le32);
 		return rpc_in;
 
+	case MOCK_OP_NESTED:
+		return mock_nested(rpc_in, in_len, arg, out_len);
+
+	case MOCK_OP_DMA:
+		return mock_dma(rpc_in, in_len, arg, out_len);
+
 	default:
 		return ERR_PTR(-EINVAL);
 	}
@@ -318,7 +425,7 @@ static const struct fwctl_ops mock_ops_template = {
 	.fw_rpc = mock_fw_rpc,
 };
 
-static int mock_dev_add(u32 type, u32 datalen, enum mock_mode mode)
+static int mock_dev_add(u32 type, u32 datalen, enum mock_mode mode, u32 open_delay_ms)
 {
 	struct faux_device *fdev;
 	struct fwctl_ops *ops;
@@ -327,7 +434,7 @@ static int mock_dev_add(u32 type, u32 datalen, enum mock_mode mode)
 	char name[32];
 	int ret;
 
-	if (datalen > MOCK_MAX_DATALEN)
+	if (datalen > MOCK_MAX_DATALEN || open_delay_ms > MOCK_MAX_OPEN_DELAY_MS)
 		return -EINVAL;
 
 	scoped_guard(mutex, &mock_lock)
@@ -357,6 +464,7 @@ static int mock_dev_add(u32 type, u32 datalen, enum mock_mode mode)
 	md->type = type;
 	md->datalen = datalen;
 	md->mode = mode;
+	md->open_delay_ms = open_delay_ms;
 	atomic_set(&md->next_uctx_id, 0);
 	INIT_LIST_HEAD(&md->node);
 
@@ -430,6 +538,7 @@ static int mock_ctl_add(char *args)
 	enum mock_mode mode = MOCK_MODE_GENERIC;
 	u32 datalen = mock_default_datalen;
 	u32 type = mock_default_type;
+	u32 open_delay_ms = 0;
 	bool type_given = false;
 	char *tok, *val;
 	int ret;
@@ -446,6 +555,8 @@ static int mock_ctl_add(char *args)
 			type_given = true;
 		} else if (!strcmp(tok, "datalen")) {
 			ret = kstrtou32(val, 0, &datalen);
+		} else if (!strcmp(tok, "opendelay")) {
+			ret = kstrtou32(val, 0, &open_delay_ms);
 		} else if (!strcmp(tok, "mode")) {
 			ret = match_string(mock_mode_names,
 					   ARRAY_SIZE(mock_mode_names), val);
@@ -461,7 +572,7 @@ static int mock_ctl_add(char *args)
 	}
 	if (mode != MOCK_MODE_GENERIC && !type_given)
 		type = mock_mode_types[mode];
-	return mock_dev_add(type, datalen, mode);
+	return mock_dev_add(type, datalen, mode, open_delay_ms);
 }
 
 static ssize_t mock_ctl_write(struct file *file, const char __user *ubuf,
@@ -526,7 +637,7 @@ static int __init fwctl_mock_init(void)
 
 	for (i = 0; i < ndevs; i++) {
 		ret = mock_dev_add(mock_default_type, mock_default_datalen,
-				   MOCK_MODE_GENERIC);
+				   MOCK_MODE_GENERIC, 0);
 		if (ret) {
 			mock_dev_del_all();
 			return ret;

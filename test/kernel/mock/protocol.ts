@@ -13,6 +13,30 @@ export enum Op {
   Fill = 3,
   Sleep = 4,
   Scope = 5,
+  /** pds-like nested payloads: see nestedRequest(). */
+  Nested = 6,
+  /** bnxt-like DMA field: see dmaRequest(). */
+  Dma = 7,
+}
+
+/** NESTED request offsets: in ptr/len, out ptr/len (the driver trusts both lengths). */
+export const NESTED = { inPtr: 16, inLen: 24, outPtr: 32, outLen: 40, size: 48 } as const;
+/** DMA request offsets: __le64 address, __le16 length in 32-bit words (or arg 1: always 64 KiB). */
+export const DMA = { addr: 16, lenWords: 24, size: 32, fixed: 65536 } as const;
+
+/** A NESTED request whose length fields say inLen / outLen; `sleepMs` before the copy-out. */
+export function nestedRequest(inLen: number, outLen: number, sleepMs = 0): Buffer {
+  const b = request(Op.Nested, sleepMs, Buffer.alloc(NESTED.size - HEADER));
+  b.writeUInt32LE(inLen, NESTED.inLen);
+  b.writeUInt32LE(outLen, NESTED.outLen);
+  return b;
+}
+
+/** A DMA request: length field in words, or the fixed 64 KiB form. */
+export function dmaRequest(lenWords: number, fixed = false): Buffer {
+  const b = request(Op.Dma, fixed ? 1 : 0, Buffer.alloc(DMA.size - HEADER));
+  b.writeUInt16LE(lenWords, DMA.lenWords);
+  return b;
 }
 
 /** A mock request: 16-byte little-endian header then the payload. */
@@ -70,12 +94,13 @@ function ctl(command: string): void {
 }
 
 /** Register a new mock device and return it (the one that was not there before). */
-export function add(opts: { type?: number; datalen?: number; mode?: string } = {}): MockDevice {
+export function add(opts: { type?: number; datalen?: number; mode?: string; opendelay?: number } = {}): MockDevice {
   const before = new Set(devices().map((d) => d.name));
   const parts = ['add'];
   if (opts.type !== undefined) parts.push(`type=${opts.type}`);
   if (opts.datalen !== undefined) parts.push(`datalen=${opts.datalen}`);
   if (opts.mode !== undefined) parts.push(`mode=${opts.mode}`);
+  if (opts.opendelay !== undefined) parts.push(`opendelay=${opts.opendelay}`);
   ctl(parts.join(' '));
   const added = devices().filter((d) => !before.has(d.name));
   if (added.length !== 1) throw new Error(`mock add: expected one new device, got ${added.length}`);

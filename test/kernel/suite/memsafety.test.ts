@@ -1,0 +1,232 @@
+// The addon owns memory safety: against the real fwctl core and the mock
+// driver's NESTED (pds-like) and DMA (bnxt-like) ops, which trust the
+// lengths in the request exactly as the in-tree drivers do. Every case here
+// failed on the code before the addon checked lengths itself (SIGSEGV,
+// heap bytes sent to the driver, or a hang).
+import { spawnSync } from 'node:child_process';
+import * as fwctl from '../../../lib';
+import * as mock from '../mock/protocol';
+
+const libPath = require.resolve('../../../lib');
+const protocolPath = require.resolve('../mock/protocol');
+const cfg = { scope: fwctl.Scope.Configuration, responseLength: 64 };
+const le = 'le' as const;
+const nestedAttach = (inb: Uint8Array, outb: Uint8Array): fwctl.RpcAttachment[] => [
+  { at: mock.NESTED.inPtr, buffer: inb, direction: 'in', length: { at: mock.NESTED.inLen, width: 4, endian: le } },
+  { at: mock.NESTED.outPtr, buffer: outb, direction: 'out', length: { at: mock.NESTED.outLen, width: 4, endian: le } },
+];
+
+let m: mock.MockDevice;
+let d: fwctl.Device;
+beforeAll(() => {
+  m = mock.add();
+  d = fwctl.openSync(m.name);
+});
+afterAll(() => {
+  d.closeSync();
+  mock.del(m.name);
+});
+
+/** The driver's per-fd RPC counter: proves whether a call reached the kernel. */
+function rpcCount(dev: fwctl.Device): number {
+  return dev.rpcSync(mock.request(mock.Op.Scope), cfg).response.readUInt32LE(8);
+}
+
+/** A 16-byte window inside a canary-filled buffer. */
+function window(size = 16) {
+  const whole = new Uint8Array(size + 64).fill(0xa5);
+  const win = whole.subarray(32, 32 + size);
+  return { win, intact: () => whole.subarray(0, 32).every((x) => x === 0xa5) && whole.subarray(32 + size).every((x) => x === 0xa5) };
+}
+
+describe.each([
+  ['rpcSync', async (req: Uint8Array, o: fwctl.RpcOptions) => d.rpcSync(req, o)],
+  ['rpc', (req: Uint8Array, o: fwctl.RpcOptions) => d.rpc(req, o)],
+])('%s: nested buffers carry their own lengths', (_name, call) => {
+  test('a request whose length fields say 1 MiB with 16-byte buffers: the addon writes 16, nothing outside is touched', async () => {
+    const inb = Buffer.from('0123456789abcdef');
+    const out = window();
+    const req = mock.nestedRequest(1 << 20, 1 << 20);
+    const r = await call(req, { ...cfg, attach: nestedAttach(inb, out.win) });
+    expect(r.response.readUInt32LE(4)).toBe(16); // out_len the driver saw
+    expect(r.response.readUInt32LE(0)).toBe([...inb].reduce((a, b) => a + b, 0));
+    expect(Buffer.from(out.win).toString()).toBe('0123456789abcdef');
+    expect(out.intact()).toBe(true);
+    expect(req.readUInt32LE(mock.NESTED.outLen)).toBe(1 << 20); // the caller's bytes are not patched
+  });
+
+  test('an attachment without its length is refused before the syscall', async () => {
+    const before = rpcCount(d);
+    await expect(call(mock.nestedRequest(0, 1 << 20), { ...cfg, attach: [{ at: mock.NESTED.outPtr, buffer: new Uint8Array(16), direction: 'out' }] }))
+      .rejects.toThrow(/no known length field/);
+    expect(rpcCount(d)).toBe(before + 1);
+  });
+
+  test('DMA-like fields: a fixed 64 KiB transfer into 16 bytes is refused; a count of words is written from the buffer', async () => {
+    const before = rpcCount(d);
+    await expect(call(mock.dmaRequest(0, true), { ...cfg, attach: [{ at: mock.DMA.addr, buffer: new Uint8Array(16), direction: 'out', fixedLength: mock.DMA.fixed }] }))
+      .rejects.toThrow(/always transfers 65536 bytes, the buffer has 16/);
+    await expect(call(mock.dmaRequest(0x4000), { ...cfg, attach: [{ at: mock.DMA.addr, buffer: new Uint8Array(10), direction: 'out', length: { at: mock.DMA.lenWords, width: 2, unit: 4, endian: le } }] }))
+      .rejects.toThrow(/not a multiple of the length unit 4/);
+    expect(rpcCount(d)).toBe(before + 1); // neither reached the driver
+    const out = window();
+    const r = await call(mock.dmaRequest(0x4000), { ...cfg, attach: [{ at: mock.DMA.addr, buffer: out.win, direction: 'out', length: { at: mock.DMA.lenWords, width: 2, unit: 4, endian: le } }] });
+    expect(r.response.readUInt32LE(0)).toBe(16);
+    expect(Buffer.from(out.win)).toEqual(mock.fillPattern(16));
+    expect(out.intact()).toBe(true);
+    const big = new Uint8Array(mock.DMA.fixed);
+    const f = await call(mock.dmaRequest(0, true), { ...cfg, attach: [{ at: mock.DMA.addr, buffer: big, direction: 'out', fixedLength: mock.DMA.fixed }] });
+    expect(f.response.readUInt32LE(0)).toBe(mock.DMA.fixed);
+    expect(Buffer.from(big)).toEqual(mock.fillPattern(mock.DMA.fixed));
+  });
+
+  test('lengths come from the native views: a spoofed byteLength reaches neither the core nor the driver', async () => {
+    const req = mock.request(mock.Op.Echo, 0, Buffer.from('abcd'));
+    Object.defineProperty(req, 'byteLength', { value: 8192 });
+    Object.defineProperty(req, 'length', { value: 8192 });
+    const r = await call(req, cfg);
+    expect(r.length).toBe(4); // the driver got in_len 20, not 8192: no neighbouring heap bytes
+    expect(r.response.toString()).toBe('abcd');
+    const out = window();
+    Object.defineProperty(out.win, 'byteLength', { value: 1 << 20 });
+    const n = await call(mock.nestedRequest(0, 0), { ...cfg, attach: nestedAttach(new Uint8Array(0), out.win) });
+    expect(n.response.readUInt32LE(4)).toBe(16);
+    expect(out.intact()).toBe(true);
+  });
+});
+
+describe('async calls use memory the addon owns', () => {
+  test('an out buffer transferred, or its ArrayBuffer shrunk, in flight: output lost (TypeError), nothing corrupted', async () => {
+    const inb = Buffer.alloc(64, 0x11);
+    const ab = new ArrayBuffer(64);
+    const p1 = d.rpc(mock.nestedRequest(0, 0, 400), { ...cfg, attach: nestedAttach(inb, new Uint8Array(ab)) });
+    structuredClone(ab, { transfer: [ab] });
+    const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & { resize(n: number): void })(64, { maxByteLength: 64 });
+    const p2 = d.rpc(mock.nestedRequest(0, 0, 400), { ...cfg, attach: nestedAttach(inb, new Uint8Array(rab)) });
+    rab.resize(8);
+    // Refill the heap while the kernel still holds the (private) copies.
+    const fill = Array.from({ length: 4000 }, () => Buffer.alloc(64, 0x33));
+    const [r1, r2] = await Promise.allSettled([p1, p2]);
+    for (const r of [r1, r2]) {
+      expect(r.status).toBe('rejected');
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(/TypeError: options.attach\[1\].buffer was detached or shrunk while the call was in flight/);
+    }
+    expect(fill.every((f) => f.every((x) => x === 0x33))).toBe(true);
+    expect(new Uint8Array(rab)).toEqual(new Uint8Array(8)); // never written
+    expect(d.rpcSync(mock.request(mock.Op.Echo, 0, Buffer.from('ok')), cfg).response.toString()).toBe('ok');
+  });
+
+  test('the request and options are read once: a getter cannot pass the taint check with one scope and send another', async () => {
+    let reads = 0;
+    const o = { responseLength: 64, get scope() { return reads++ === 0 ? fwctl.Scope.Configuration : fwctl.Scope.DebugWriteFull; } };
+    const r = await d.rpc(mock.request(mock.Op.Scope), o as unknown as fwctl.RpcOptions);
+    expect(r.response.readUInt32LE(0)).toBe(fwctl.Scope.Configuration);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('pointer fields of typed devices', () => {
+  test('a pds-typed device refuses raw pointers in in.payload / out.payload; attach with the driver table\'s lengths passes', () => {
+    const p = mock.add({ type: fwctl.DeviceTypeId.Pds }); // the mock's generic ops under the pds type number
+    const dev = fwctl.openSync(p.name);
+    try {
+      const before = rpcCount(dev);
+      const req = mock.request(mock.Op.Echo, 0, Buffer.alloc(32));
+      req.writeBigUInt64LE(0x7fff12345678n, 16);
+      expect(() => dev.rpcSync(req, cfg)).toThrow(/raw user pointer at offset 16/);
+      req.writeBigUInt64LE(0n, 16);
+      req.writeBigUInt64LE(0x7fff12345678n, 40);
+      expect(() => dev.rpcSync(req, cfg)).toThrow(/raw user pointer at offset 40/);
+      expect(rpcCount(dev)).toBe(before + 1);
+      req.writeBigUInt64LE(0n, 40);
+      // attach without a length: the addon writes in.len/out.len (pds's own fields) from the buffers.
+      const r = dev.rpcSync(req, { ...cfg, attach: [{ at: 16, buffer: Buffer.alloc(5), direction: 'in' }, { at: 40, buffer: Buffer.alloc(7), direction: 'out' }] });
+      // ECHO answers the request from offset 16 on: both pointers written, out.len (@36) = 7.
+      const echoed = Buffer.concat([Buffer.alloc(16), r.response]);
+      expect(echoed.readBigUInt64LE(16)).not.toBe(0n);
+      expect(echoed.readBigUInt64LE(40)).not.toBe(0n);
+      expect(echoed.readUInt32LE(36)).toBe(7);
+    } finally {
+      dev.closeSync();
+      mock.del(p.name);
+    }
+  });
+});
+
+describe('abort and timeouts', () => {
+  test('AbortSignal.timeout rejects promptly with TimeoutError; the device keeps working', async () => {
+    const t = Date.now();
+    await expect(d.rpc(mock.request(mock.Op.Sleep, 4000), { ...cfg, signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - t).toBeLessThan(3000);
+    expect((await d.rpc(mock.request(mock.Op.Echo, 0, Buffer.from('x')), cfg)).response.toString()).toBe('x');
+  });
+
+  test('an already-aborted signal never reaches the kernel; abort() gives AbortError', async () => {
+    const before = rpcCount(d);
+    await expect(d.rpc(mock.request(mock.Op.Echo), { ...cfg, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(d.info({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(fwctl.open(m.name, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(rpcCount(d)).toBe(before + 1);
+    const c = new AbortController();
+    const p = d.rpc(mock.request(mock.Op.Sleep, 1500), { ...cfg, signal: c.signal });
+    c.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  function node(code: string, timeout = 60_000) {
+    const t = Date.now();
+    const r = spawnSync(process.execPath, ['-e', `const fwctl = require(${JSON.stringify(libPath)}); const mock = require(${JSON.stringify(protocolPath)});\n${code}`],
+      { encoding: 'utf8', env: { ...process.env, DEV: m.name }, timeout });
+    return { ...r, ms: Date.now() - t };
+  }
+
+  test('a pending aborted call does not keep the process alive', () => {
+    const r = node(`const d = fwctl.openSync(process.env.DEV);
+      d.rpc(mock.request(mock.Op.Sleep, 8000), { scope: 0, signal: AbortSignal.timeout(100) }).catch((e) => console.log(e.name));`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('TimeoutError');
+    expect(r.status).toBe(0);
+    expect(r.ms).toBeLessThan(6000);
+  });
+
+  test.each([
+    ['process.exit()', 'process.exit(5)', 5],
+    ['an uncaught exception', 'throw new Error("boom")', 1],
+  ])('%s with a worker\'s 8-second call in the kernel exits at once', (_what, ending, code) => {
+    const r = node(`const { Worker } = require('node:worker_threads');
+      const w = new Worker(\`const { parentPort } = require('node:worker_threads');
+        const fwctl = require(${JSON.stringify(libPath)}); const mock = require(${JSON.stringify(protocolPath)});
+        const d = fwctl.openSync(process.env.DEV);
+        d.rpc(mock.request(mock.Op.Sleep, 8000), { scope: 0 });
+        setTimeout(() => parentPort.postMessage('in'), 300);\`, { eval: true });
+      w.once('message', () => { globalThis.t = Date.now(); process.on('exit', () => console.log('exit after', Date.now() - globalThis.t)); ${ending}; });`);
+    expect({ status: r.status, signal: r.signal, err: r.stderr.split('\n').filter((l) => !/boom|at |^\s*$|throw|\^|Node.js v|^node:internal/.test(l)) })
+      .toEqual({ status: code, signal: null, err: [] });
+    expect(r.ms).toBeLessThan(7000); // the call alone takes 8 s
+    const after = Number(/exit after (\d+)/.exec(r.stdout)?.[1]);
+    expect(after).toBeLessThan(1000);
+  });
+});
+
+describe('async open and close on the addon\'s pool', () => {
+  test('open() of a device whose open blocks 2 s in the driver does not block timers', async () => {
+    const slow = mock.add({ opendelay: 2000 });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 50);
+      const t = Date.now();
+      const dev = await fwctl.open(slow.name);
+      const ms = Date.now() - t;
+      clearInterval(timer);
+      expect(ms).toBeGreaterThanOrEqual(1900);
+      expect(ticks).toBeGreaterThanOrEqual(10); // the event loop ran meanwhile
+      ticks = 0;
+      const closing = setInterval(() => ticks++, 20);
+      await dev.close();
+      clearInterval(closing);
+      expect(dev.closed).toBe(true);
+    } finally {
+      mock.del(slow.name);
+    }
+  });
+});
