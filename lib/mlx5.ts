@@ -3,6 +3,7 @@
 //   core.ts      headers, scopes, status, errors, commands by opcode, QUERY_ADAPTER
 //   typed.ts     commands by name with mlx5_ifc.h fields, capabilities, registers
 //   commands.ts  the driver's opcodes and their _in/_out layouts
+//   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
 //   ifc-data.ts  the layout table and enums, generated (npm run gen:mlx5)
 
@@ -13,12 +14,16 @@ export {
   decodeHcaCap, queryHcaCap, queryHcaCapSync, type Adapter, decodeAdapter, queryAdapter, queryAdapterSync,
 } from './mlx5/core';
 export {
-  exec, execSync, commandPlan, type Mlx5Fields, type Mlx5TypedOptions, type Mlx5TypedResult,
+  exec, execSync, commandPlan, capPlan, regPlan, type Mlx5Fields, type Mlx5TypedOptions, type Mlx5TypedResult,
   capabilities, capabilitiesSync, capType, type CapabilityOptions, type Mlx5Capabilities, type Mlx5CapName,
   register, registers, readRegister, readRegisterSync, writeRegister, writeRegisterSync, type Mlx5Register,
   type Mlx5RegisterResult, type Mlx5RegName, type RegisterOptions,
 } from './mlx5/typed';
 export { MLX5_COMMANDS, command, type Mlx5Command } from './mlx5/commands';
+export {
+  facts, factsSync, factSteps, steps, stepsSync, fwVersionText, type Steps, type Mlx5Facts, type FirmwareVersion,
+  type Temperature, type ModuleIdentity, type FactError,
+} from './mlx5/facts';
 export * as ifc from './mlx5/ifc';
 export {
   IFC_SOURCE, MLX5_CMD_OP, MLX5_CAP, MLX5_CAP_LAYOUT, HCA_CAP_OPMOD, MLX5_REG, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP,

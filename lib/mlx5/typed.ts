@@ -162,7 +162,7 @@ export function capType(type: string | number): { type: number; name: string } {
   return { type: MLX5_CAP[key as Mlx5CapName], name: key };
 }
 
-function capPlan(type: string | number, o: CapabilityOptions): Plan<Mlx5Capabilities> {
+export function capPlan(type: string | number, o: CapabilityOptions): Plan<Mlx5Capabilities> {
   const t = capType(type);
   const max = o.max === true;
   const fields: Record<string, number> = { op_mod: (t.type << 1) | (max ? HCA_CAP_OPMOD.MAX : HCA_CAP_OPMOD.CUR) };
@@ -241,7 +241,7 @@ const COUNTER_GROUPS: Readonly<Record<string, Readonly<Record<string, string>>>>
 };
 const GROUP_VALUES: Readonly<Record<string, Readonly<Record<string, number>>>> = { PPCNT: MLX5_PPCNT_GROUP, MPCNT: MLX5_MPCNT_GROUP };
 
-/** For the test: every counter group name and the union member it selects. */
+/** Every counter group name and the union member it selects. */
 export const REGISTER_COUNTER_GROUPS = COUNTER_GROUPS;
 
 export interface RegisterOptions {
@@ -264,7 +264,7 @@ export interface Mlx5RegisterResult extends Mlx5Register {
   result: Mlx5TypedResult;
 }
 
-function regPlan(reg: string | number, fields: Mlx5Fields, o: RegisterOptions, write: boolean): Plan<Mlx5RegisterResult> {
+export function regPlan(reg: string | number, fields: Mlx5Fields, o: RegisterOptions, write: boolean): Plan<Mlx5RegisterResult> {
   const r = register(reg);
   let f = { ...fields } as Record<string, IfcInput>;
   let group: string | undefined;

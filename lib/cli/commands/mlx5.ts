@@ -159,36 +159,24 @@ function execOut(dev: Device, name: string, values: Values): Output {
   };
 }
 
-/** The firmware facts for an inventory: identity (QUERY_ADAPTER), temperatures (MTCAP/MTMP). */
-export function fwFacts(dev: Device): Record<string, unknown> {
-  const a = mlx5.queryAdapterSync(dev);
-  const facts: Record<string, unknown> = { psid: a.psid, vsd: a.vsd, ieeeVendorId: a.ieeeVendorId, vsdVendorId: a.vsdVendorId };
-  try {
-    const cap = mlx5.readRegisterSync(dev, 'MTCAP').data ?? {};
-    const map = BigInt((cap.sensor_map as bigint | number | undefined) ?? 0);
-    const temps: { sensor: number; celsius: number; name: string }[] = [];
-    for (let i = 0; i < 64; i++) {
-      if (!((map >> BigInt(i)) & 1n)) continue;
-      const t = mlx5.readRegisterSync(dev, 'MTMP', { sensor_index: i }).data ?? {};
-      const name = Buffer.alloc(8);
-      name.writeUInt32BE(Number(t.sensor_name_hi ?? 0), 0);
-      name.writeUInt32BE(Number(t.sensor_name_lo ?? 0), 4);
-      const raw = Number(t.temperature ?? 0);
-      temps.push({ sensor: i, celsius: (raw >= 0x8000 ? raw - 0x10000 : raw) / 8, name: name.toString('latin1').replace(/\0+$/, '') });
-    }
-    facts.temperatures = temps;
-  } catch (e) {
-    facts.temperatures = { error: (e as Error).message };
-  }
-  return facts;
-}
-
 function fwOut(dev: Device): Output {
-  const f = fwFacts(dev);
-  const rows: [string, string][] = [['psid', String(f.psid)], ['vsd', String(f.vsd)], ['ieee vendor id', u(f.ieeeVendorId as number, 6)]];
-  const temps = f.temperatures;
-  if (Array.isArray(temps)) for (const t of temps) rows.push([`temperature ${t.sensor}${t.name ? ` (${t.name})` : ''}`, `${t.celsius} C`]);
-  else rows.push(['temperatures', `error: ${(temps as { error: string }).error}`]);
+  const f = mlx5.factsSync(dev);
+  const rows: [string, string][] = [['psid', f.psid], ['vsd', f.vsd], ['ieee vendor id', u(f.ieeeVendorId, 6)]];
+  const err = (x: unknown) => `error: ${(x as mlx5.FactError).error.code}: ${(x as mlx5.FactError).error.message}`;
+  if ('error' in f.firmware) rows.push(['firmware', err(f.firmware)]);
+  else {
+    const v = f.firmware.running;
+    rows.push(['firmware', `${v.version}${v.versionString ? ` (${v.versionString})` : ''}`]);
+    if (f.firmware.pending) rows.push(['firmware pending', f.firmware.pending.version]);
+  }
+  if (Array.isArray(f.temperatures)) {
+    for (const t of f.temperatures) rows.push([`temperature ${t.sensor}${t.name ? ` (${t.name})` : ''}`, `${t.celsius} C (max ${t.maxCelsius} C)`]);
+  } else rows.push(['temperatures', err(f.temperatures)]);
+  if (Array.isArray(f.modules)) {
+    for (const m of f.modules) {
+      rows.push([`port ${m.localPort} module`, 'error' in m ? err(m) : [m.type, m.vendor, m.partNumber, m.serialNumber].filter(Boolean).join(' ')]);
+    }
+  } else rows.push(['modules', err(f.modules)]);
   return { json: toJson(f), text: fields(rows) };
 }
 
@@ -257,7 +245,7 @@ const SUBS: Readonly<Record<string, Sub>> = {
   },
   fw: {
     usage: '<device>', args: [0, 0],
-    summary: 'firmware identity (PSID, VSD, vendor) and temperatures (MTCAP/MTMP)',
+    summary: 'firmware version (MCQS/MCQI), identity (PSID, VSD), temperatures (MTCAP/MTMP), transceiver per port (PMLP/MCIA)',
     run: (dev) => fwOut(dev),
   },
   'query-hca-cap': {
