@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   mlx5: () => (require('./commands/mlx5') as typeof import('./commands/mlx5')).command,
   pds: () => (require('./commands/pds') as typeof import('./commands/pds')).command,
   bnxt: () => (require('./commands/bnxt') as typeof import('./commands/bnxt')).command,
+  completion: () => (require('./commands/completion') as typeof import('./commands/completion')).command,
 };
 
 const SUMMARIES: Readonly<Record<string, string>> = {
@@ -29,6 +30,7 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   mlx5: 'mlx5 PRM commands (fwctl mlx5 query-hca-cap|query-adapter)',
   pds: 'pds endpoint and operation lists (fwctl pds endpoints|operations)',
   bnxt: 'bnxt HWRM commands (fwctl bnxt ver-get)',
+  completion: 'shell completion script (fwctl completion bash|zsh|fish)',
 };
 
 export const HELP = `usage: fwctl <command> [options]
