@@ -339,7 +339,7 @@ function kernel({ kbuild, ko, probe, emu }) {
 
 // The CXL suite: the real drivers/cxl fwctl code against cxl_test's mock memdevs.
 function cxlBoot(files) {
-  const name = 'kernel (cxl, third boot)';
+  const name = 'kernel (cxl boot)';
   const kb = timed('cxl kernel build/cache', () => capture('bash', [path.join(scripts, 'build-kernel.sh'), 'cxl']));
   if (kb.status !== 0 || !fs.existsSync(kb.last)) return harnessProblem(name, 'the cxl-profile kernel could not be fetched or built');
   const ct = timed('cxl_test modules', () => capture('bash', [path.join(scripts, 'build-cxl-test.sh'), kb.last]));

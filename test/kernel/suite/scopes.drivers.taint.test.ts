@@ -58,18 +58,30 @@ describe('mlx5: MLX5_OPCODE_TABLE x scopes against mlx5ctl_validate_rpc()', () =
 describe('bnxt: BNXT_COMMAND_TABLE x scopes against bnxtctl_validate_rpc() and bnxtctl_dma_cmds', () => {
   const { bnxt } = fwctl;
 
-  /** A request the driver accepts structurally: DMA commands at their size, each length field one unit, buffers attached. */
-  function request(e: fwctl.bnxt.BnxtCommandEntry, length = e.dmaRequestSize) {
-    const req = bnxt.encodeRequest(e.reqType, { length });
+  /**
+   * A request the driver accepts structurally: DMA commands at their size, a
+   * buffer of one unit (or the fixed length) attached to each address field;
+   * the addon writes each length field from the table. Two fields sharing one
+   * length field (PORT_QSTATS_EXT_PFC_ADV, DBG_PTRACE) cannot both be attached
+   * (the addon refuses overlapping length fields): the second stays 0 and
+   * `partial` is set, so past validation the driver's copy to or from address
+   * 0 answers EFAULT, which counts as getting through.
+   */
+  function request(e: fwctl.bnxt.BnxtCommandEntry, zeroField = -1) {
+    const req = bnxt.encodeRequest(e.reqType, { length: e.dmaRequestSize });
     const attach: fwctl.RpcAttachment[] = [];
-    for (const f of e.dma ?? []) {
-      if (f.lenOffset !== undefined && f.lenOffset + f.lenWidth! <= req.length) {
-        if (f.lenWidth === 2) req.writeUInt16LE(1, f.lenOffset);
-        else req.writeUInt32LE(1, f.lenOffset);
+    const lens = new Set<number>();
+    let partial = false;
+    (e.dma ?? []).forEach((f, i) => {
+      if (f.lenOffset !== undefined && lens.has(f.lenOffset)) {
+        partial = true;
+        return;
       }
-      if (f.addrOffset + 8 <= req.length) attach.push({ at: f.addrOffset, buffer: Buffer.alloc(f.fixedLength ?? f.unit), direction: f.direction });
-    }
-    return { req, attach };
+      if (f.lenOffset !== undefined) lens.add(f.lenOffset);
+      const size = i === zeroField ? 0 : f.fixedLength ?? f.unit;
+      attach.push({ at: f.addrOffset, buffer: Buffer.alloc(size), direction: f.direction });
+    });
+    return { req, attach, partial };
   }
 
   test('every known request type, and some unknown ones, at every scope', async () => {
@@ -81,35 +93,40 @@ describe('bnxt: BNXT_COMMAND_TABLE x scopes against bnxtctl_validate_rpc() and b
       // (validate() looks the type up in its own table: this entry's scope is never read)
       if (!known.has(reqType)) entries.push({ reqType, name: `unknown 0x${reqType.toString(16)}`, scope: Scope.DebugWriteFull });
     }
+    let partial = 0;
     for (const e of entries) {
-      const { req, attach } = request(e);
+      const r = request(e);
+      if (r.partial) partial++;
       for (const scope of SCOPES) {
-        const library = bnxt.validate(req, scope, 64) ?? 'pass';
-        const driver = await answer(d.rpc(req, { scope, responseLength: 64, attach, allowKernelTaint: true }));
+        const library = bnxt.validate(r.req, scope, 64) ?? 'pass';
+        let driver = await answer(d.rpc(r.req, { scope, responseLength: 64, attach: r.attach, allowKernelTaint: true }));
+        if (r.partial && driver === 'EFAULT') driver = 'pass';
         if (library !== driver) bad.push({ what: e.name, scope, library, driver });
       }
     }
+    expect(partial).toBe(2);
     expect(bad).toEqual([]);
   });
 
-  test('DMA commands: the exact request size (EINVAL otherwise) and a length field of 0 (EINVAL), at the least scope', async () => {
+  test('DMA commands: another request size is EINVAL, as validate() says; a 0-byte buffer is EINVAL', async () => {
     await using d = await fwctl.open(emu.device('bnxt').name);
     const bad: Mismatch[] = [];
     for (const e of bnxt.BNXT_COMMAND_TABLE.filter((x) => x.dma)) {
       const scope = e.scope as fwctl.Scope;
+      // no buffers: the address fields stay 0 and the driver refuses on the size alone
       for (const len of [e.dmaRequestSize! - 8, e.dmaRequestSize! + 8]) {
-        const { req, attach } = request(e, len);
+        const req = bnxt.encodeRequest(e.reqType, { length: len });
         const library = bnxt.validate(req, scope, 64) ?? 'pass';
-        const driver = await answer(d.rpc(req, { scope, responseLength: 64, attach, allowKernelTaint: true }));
-        if (library !== driver || driver !== 'EINVAL') bad.push({ what: `${e.name} at ${len} bytes`, scope, library, driver });
+        const driver = await answer(d.rpc(req, { scope, responseLength: 64, allowKernelTaint: true }));
+        if (library !== 'EINVAL' || driver !== 'EINVAL') bad.push({ what: `${e.name} at ${len} bytes`, scope, library, driver });
       }
-      // Each length field zeroed in turn: the driver refuses a 0-byte bounce, which proves lenOffset.
-      for (const f of e.dma!) {
+      // each field with a length field, given a 0-byte buffer (length 0): bnxtctl_check_dma_lens() refuses
+      for (const [i, f] of e.dma!.entries()) {
         if (f.lenOffset === undefined) continue;
-        const { req, attach } = request(e);
-        req.fill(0, f.lenOffset, f.lenOffset + f.lenWidth!);
-        const driver = await answer(d.rpc(req, { scope, responseLength: 64, attach, allowKernelTaint: true }));
-        if (driver !== 'EINVAL') bad.push({ what: `${e.name} length at ${f.lenOffset} = 0`, scope, library: 'EINVAL', driver });
+        const r = request(e, i);
+        if (!r.attach.some((a) => a.buffer.byteLength === 0)) continue; // the shared second field
+        const driver = await answer(d.rpc(r.req, { scope, responseLength: 64, attach: r.attach, allowKernelTaint: true }));
+        if (driver !== 'EINVAL') bad.push({ what: `${e.name} field ${i} of 0 bytes`, scope, library: 'EINVAL', driver });
       }
     }
     expect(bad).toEqual([]);
@@ -122,8 +139,8 @@ describe('pds: the firmware\'s operations x scopes against pdsfc_validate_rpc()'
     await using d = await fwctl.open(emu.device('pds').name);
     const bad: Mismatch[] = [];
     let n = 0;
-    for (const ep of (await pds.endpoints(d)).entries) {
-      for (const op of (await pds.operations(d, ep.id)).entries) {
+    for (const ep of (await pds.endpoints(d, pds.MOCK_QUERY_ROUTE)).entries) {
+      for (const op of (await pds.operations(d, ep.id, pds.MOCK_QUERY_ROUTE)).entries) {
         n++;
         for (const scope of SCOPES) {
           const library = scope >= pds.scopeOfAttr(op.attr) ? 'pass' : 'EPERM';

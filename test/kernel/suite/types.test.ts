@@ -162,14 +162,14 @@ describe('pds (pds_fwctl over fwctl_emu_pds)', () => {
   test('endpoint and operation lists (the firmware\'s query operation)', async () => {
     await using d = await fwctl.open(name);
     const { pds } = fwctl;
-    expect((await pds.endpoints(d)).entries).toEqual([{ id: 0 }, { id: 1 }]);
-    const ops = pds.operationsSync(d, 1).entries;
+    expect((await pds.endpoints(d, pds.MOCK_QUERY_ROUTE)).entries).toEqual([{ id: 0 }, { id: 1 }]);
+    const ops = pds.operationsSync(d, 1, pds.MOCK_QUERY_ROUTE).entries;
     expect(ops.map((o) => [o.command, o.version, o.attr, o.scope])).toEqual([
       [1, 1, pds.PdsAttr.Read, Scope.Configuration], [2, 0, pds.PdsAttr.DebugRead, Scope.DebugReadOnly],
       [3, 0, pds.PdsAttr.DebugWrite, Scope.DebugWrite], [4, 0, 0x20, Scope.DebugWriteFull],
       [5, 0, pds.PdsAttr.Write, Scope.Configuration], [6, 0, pds.PdsAttr.Sync, Scope.Configuration],
     ]);
-    await expect(pds.operations(d, 9)).rejects.toMatchObject({ retval: 7 }); // PDS_RC_ENOENT
+    await expect(pds.operations(d, 9, pds.MOCK_QUERY_ROUTE)).rejects.toMatchObject({ retval: 7 }); // PDS_RC_ENOENT
   });
 
   test('nested buffers through the driver\'s dma_map_single: payload in, payload out', async () => {
@@ -299,8 +299,11 @@ describe('bnxt (bnxt_fwctl over fwctl_emu_bnxt)', () => {
     await rejectsCode(d.rpc(Buffer.alloc(129), s), 'EINVAL');
     await rejectsCode(d.rpc(bnxt.encodeRequest(0), { ...s, responseLength: 7 }), 'EINVAL');
     await rejectsCode(d.rpc(bnxt.encodeRequest(bnxt.HwrmReqType.NVM_READ), s), 'EINVAL'); // not its 40 bytes
-    await rejectsCode(dmaCall(d, 'NVM_READ', [Buffer.alloc(1)], () => undefined), 'EINVAL'); // len 0
-    await rejectsCode(dmaCall(d, 'NVM_READ', [Buffer.alloc(1)], (req) => req.writeUInt32LE(0x10001, 32)), 'EINVAL'); // > 64 KiB
+    await rejectsCode(dmaCall(d, 'NVM_READ', [Buffer.alloc(0)], () => undefined), 'EINVAL'); // a 0-byte bounce
+    // more than FWCTL_BNXT_MAX_DMABUF: the driver refuses before it maps anything (no pointer needed)
+    const big = bnxt.encodeRequest(bnxt.HwrmReqType.NVM_READ, { length: 40 });
+    big.writeUInt32LE(bnxt.BNXT_MAX_DMABUF + 1, 32);
+    await rejectsCode(d.rpc(big, s), 'EINVAL');
     await rejectsCode(bnxt.exec(d, bnxt.HwrmReqType.VER_GET, { scope: Scope.Configuration }), 'EPERM');
     await rejectsCode(bnxt.exec(d, 0x1234, { scope: Scope.DebugReadOnly }), 'EPERM');
   });
@@ -342,8 +345,8 @@ describe('CLI (in-process): fwctl info and the per-type commands on the real dri
     expect((await run('info', b)).out).toMatch(/^uctxCaps +0xf \(INLINE, QUERY, SEND, DMA\)$/m);
     expect(JSON.parse((await run('bnxt', 'ver-get', b, '--json')).out)).toMatchObject({ firmwareName: 'emu-hwrm', chipNum: 0x1750 });
     expect((await run('info', p)).out).toMatch(/^uctxCaps +not reported/m);
-    expect(JSON.parse((await run('pds', 'endpoints', p, '--json')).out).entries).toEqual([{ id: 0 }, { id: 1 }]);
-    expect((await run('pds', 'operations', emu.pciOf('pds'), '1')).out).toMatch(/^0x00010001 +0x0001 +1 +0x00 +Configuration$/m);
+    expect(JSON.parse((await run('pds', 'endpoints', p, '--json', '--query-ep', '0', '--query-op', '1')).out).entries).toEqual([{ id: 0 }, { id: 1 }]);
+    expect((await run('pds', 'operations', emu.pciOf('pds'), '1', '--query-ep', '0', '--query-op', '1')).out).toMatch(/^0x00010001 +0x0001 +1 +0x00 +Configuration$/m);
     const wrong = await run('bnxt', 'ver-get', p);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/is a pds device/);
