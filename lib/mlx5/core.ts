@@ -16,15 +16,15 @@ import type { Device, RpcOptions, RpcResult } from '../device';
 import { MAX_RPC_LEN, Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
-import { cstring, need, view } from '../wire';
-import { decode, sizeOf } from './ifc';
+import { cstring, need } from '../wire';
+import { decode, encode, sizeOf } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP } from './ifc-data';
 
 export { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry };
 export { FwctlDecodeError } from '../wire';
 
-/** MLX5_ST_SZ_BYTES(mbox_in_hdr) and (mbox_out_hdr): both 16. */
-export const HEADER_LENGTH = 16;
+/** MLX5_ST_SZ_BYTES(mbox_in_hdr) and (mbox_out_hdr), the fwctl driver's header layouts: both 16. */
+export const HEADER_LENGTH = sizeOf('mbox_in_hdr');
 
 const BY_OPCODE: ReadonlyMap<number, Mlx5OpcodeEntry> = new Map(MLX5_OPCODE_TABLE.map((e) => [e.opcode, e]));
 
@@ -56,8 +56,8 @@ export function minScope(opcode: number, opMod = 0): Scope | undefined {
  */
 export function validate(request: Bytes, scope: Scope, responseLength: number): 'EMSGSIZE' | 'EBADMSG' | null {
   if (request.byteLength < HEADER_LENGTH || responseLength < HEADER_LENGTH) return 'EMSGSIZE';
-  const v = view(request);
-  const min = minScope(v.getUint16(0), v.getUint16(6));
+  const h = decode('mbox_in_hdr', request as Uint8Array);
+  const min = minScope(h.opcode as number, h.op_mod as number);
   return min === undefined || scope < min ? 'EBADMSG' : null;
 }
 
@@ -96,8 +96,7 @@ export function encodeIn(opcode: number, options: { opMod?: number; body?: Bytes
   const length = Math.max(want ?? 0, HEADER_LENGTH + body.byteLength);
   if (length > MAX_RPC_LEN) throw new RangeError(`an mlx5 request of ${length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
   const buf = Buffer.alloc(length);
-  buf.writeUInt16BE(opcode, 0);
-  buf.writeUInt16BE(opMod, 6);
+  encode('mbox_in_hdr', { opcode, op_mod: opMod }, buf);
   buf.set(body as Uint8Array, HEADER_LENGTH);
   return buf;
 }
@@ -110,8 +109,8 @@ export interface Mlx5OutHeader {
 /** status (u8 @0) and syndrome (BE32 @4) of an output mailbox. FwctlDecodeError when shorter than 16 bytes. */
 export function decodeOutHeader(out: Bytes): Mlx5OutHeader {
   need(out, HEADER_LENGTH, 'mlx5 output mailbox');
-  const v = view(out);
-  return { status: v.getUint8(0), syndrome: v.getUint32(4) };
+  const h = decode('mbox_out_hdr', out as Uint8Array);
+  return { status: h.status as number, syndrome: h.syndrome as number };
 }
 
 export interface Mlx5Result extends Mlx5OutHeader {

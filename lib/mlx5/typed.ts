@@ -72,8 +72,8 @@ export function commandPlan(name: string, fields: Mlx5Fields = {}, o: Mlx5TypedO
   if (c.in) {
     const { op_mod: _m, ...rest } = fields;
     void _m;
-    // every input layout starts with the mailbox header: opcode BE16 @0, op_mod BE16 @6
-    // (query_vuid_in has no op_mod field; the header still carries it)
+    // every input layout starts with the mailbox header (mbox_in_hdr); query_vuid_in
+    // has no op_mod field of its own, the header still carries it
     const inBytes = encode(c.in, rest as Record<string, IfcInput>);
     request = o.body ? Buffer.concat([inBytes, o.body]) : inBytes;
   } else {
@@ -83,8 +83,7 @@ export function commandPlan(name: string, fields: Mlx5Fields = {}, o: Mlx5TypedO
   }
   if (request.length < HEADER_LENGTH) throw new RangeError(`${c.name}: an input mailbox is at least ${HEADER_LENGTH} bytes`);
   if (!Number.isInteger(opModIn) || opModIn < 0 || opModIn > 0xffff) throw new RangeError(`${c.name}: op_mod must be a u16, got ${opModIn}`);
-  request.writeUInt16BE(c.opcode, 0);
-  request.writeUInt16BE(opModIn, 6);
+  encode('mbox_in_hdr', { opcode: c.opcode, op_mod: opModIn }, request);
   const out = c.out;
   const responseLength = o.responseLength ?? (out ? sizeOf(out) + (hasFlexible(out) ? 4096 : 0) : HEADER_LENGTH + 4096);
   const raw = requestPlan(c.opcode, request, {

@@ -21,12 +21,12 @@ import { FwctlDecodeError } from '../../lib/wire';
 
 interface GenLayout { kind: string; tag: string; size: number; members: { name: string; offset: number; type: { bits?: number; ref?: string }; dims: number[] }[] }
 interface Gen {
-  generate(src: string): { text: string; layouts: Map<string, GenLayout> };
+  generate(src: string): { text: string; layouts: Map<string, GenLayout>; cExtra: string };
   firstDifference(a: string, b: string): string | null;
   defaultSource(): string | undefined;
   readLayouts(file: string, text: string, names: Map<string, bigint>, layouts: Map<string, unknown>, errors: string[]): unknown[];
   compute(layouts: Map<string, unknown>, errors: string[], knownOdd: Set<string>, typos: Set<string>): Map<string, GenLayout>;
-  cCheckProgram(layouts: Map<string, GenLayout>): string;
+  cCheckProgram(layouts: Map<string, GenLayout>, cExtra?: string): string;
   cCheckExpected(layouts: Map<string, GenLayout>): string[];
   DEFAULT_OUT: string;
 }
@@ -179,9 +179,10 @@ describe('lib/mlx5/ifc-data.ts matches the kernel source', () => {
     try {
       fs.mkdirSync(tmp);
       if (fs.existsSync(path.join(src as string, '.debian-version'))) fs.copyFileSync(path.join(src as string, '.debian-version'), path.join(tmp, '.debian-version'));
-      for (const f of ['mlx5_ifc.h', 'mlx5_ifc_fpga.h', 'device.h', 'driver.h']) {
-        fs.mkdirSync(path.join(tmp, 'include/linux/mlx5'), { recursive: true });
-        fs.copyFileSync(path.join(src as string, 'include/linux/mlx5', f), path.join(tmp, 'include/linux/mlx5', f));
+      for (const f of ['include/linux/mlx5/mlx5_ifc.h', 'include/linux/mlx5/mlx5_ifc_fpga.h', 'include/linux/mlx5/device.h',
+        'include/linux/mlx5/driver.h', 'drivers/fwctl/mlx5/main.c']) {
+        fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+        fs.copyFileSync(path.join(src as string, f), path.join(tmp, f));
       }
       const f = path.join(tmp, 'include/linux/mlx5/mlx5_ifc.h');
       const text = fs.readFileSync(f, 'utf8');
@@ -209,10 +210,10 @@ describe('lib/mlx5/ifc-data.ts matches the kernel source', () => {
     }
   })();
   (src && cc ? test : test.skip)('every size and offset equals the C compiler\'s sizeof/offsetof of the header (one u8 = one bit)', () => {
-    const { layouts } = generate();
+    const { layouts, cExtra } = generate();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fwctl-ifc-c-'));
     try {
-      fs.writeFileSync(path.join(tmp, 'check.c'), gen.cCheckProgram(layouts));
+      fs.writeFileSync(path.join(tmp, 'check.c'), gen.cCheckProgram(layouts, cExtra));
       cp.execFileSync('cc', ['-w', '-I', path.join(src as string, 'include'), '-o', path.join(tmp, 'check'), path.join(tmp, 'check.c')]);
       const got = cp.execFileSync(path.join(tmp, 'check'), { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
       const want = gen.cCheckExpected(layouts);
@@ -277,6 +278,9 @@ describe('the table', () => {
     expect(cap.member.get('general_obj_types')).toMatchObject({ offset: 0x400, bits: 0x40 });
     expect(cap.member.has('reserved_at_0')).toBe(false);
     expect(ifc.sizeOf('query_adapter_out')).toBe(0x110);
+    // the mailbox headers, from the fwctl driver's own declarations
+    expect(ifc.layout('mbox_in_hdr').members.map((m) => [m.name, m.offset, m.bits])).toEqual([['opcode', 0, 16], ['uid', 16, 16], ['op_mod', 48, 16]]);
+    expect(ifc.layout('mbox_out_hdr').members.map((m) => [m.name, m.offset, m.bits])).toEqual([['status', 0, 8], ['syndrome', 32, 32]]);
     expect(ifc.layout('mtmp_reg').members.map((m) => m.name)).toEqual(['sensor_index', 'temperature', 'mte', 'mtr', 'max_temperature',
       'tee', 'temp_threshold_hi', 'temp_threshold_lo', 'sensor_name_hi', 'sensor_name_lo']);
     expect(ifc.layout('ppcnt_reg').member.get('counter_set')!.layout!.kind).toBe('union');
