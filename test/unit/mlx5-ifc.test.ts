@@ -373,6 +373,30 @@ describe('decode / encode', () => {
     expect(d.counter_set.phys_layer_cntrs.time_since_last_clear_low).toBe(7);
   });
 
+  test('real tricky layouts: an anonymous union of two views, an array sized by #define arithmetic, flexible arrays in a union', () => {
+    // allow_other_vhca_access_in: union { u8 access_key_raw[0x100]; u8 access_key[8][0x20]; } lifted into the struct
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const a = ifc.decode('allow_other_vhca_access_in', ifc.encode('allow_other_vhca_access_in', { access_key_raw: key, object_id_to_be_accessed: 9 }));
+    expect(a.access_key_raw).toEqual(key);
+    expect(a.access_key).toEqual([0x00010203, 0x04050607, 0x08090a0b, 0x0c0d0e0f, 0x10111213, 0x14151617, 0x18191a1b, 0x1c1d1e1f]);
+    expect(a.object_id_to_be_accessed).toBe(9);
+    // set_monitor_counter_in: monitor_counter[MLX5_CMD_SET_MONITOR_NUM_COUNTER], a #define of (6) + (1) over two lines
+    const m = ifc.layout('set_monitor_counter_in').member.get('monitor_counter')!;
+    expect([m.dims, m.layout!.name, m.bits]).toEqual([[7], 'monitor_counter_output', 0x40]);
+    const sm = ifc.encode('set_monitor_counter_in', { num_of_counters: 2, monitor_counter: [{ type: 1, counter: 5 }, undefined as never, { counter_group_id: 0xabcdef01 }] });
+    expect(sm.length).toBe(0x240 / 8);
+    expect([sm[16] & 0x0f, sm.readUInt16BE(18), sm.readUInt32BE(16 + 2 * 8 + 4)]).toEqual([1, 5, 0xabcdef01]);
+    expect((ifc.decode('set_monitor_counter_in', sm).monitor_counter as unknown[]).length).toBe(7);
+    // rqtc: union { DECLARE_FLEX_ARRAY(rq_num); DECLARE_FLEX_ARRAY(rq_vhca); } at the end
+    const base = ifc.sizeOf('rqtc');
+    expect(ifc.decode('rqtc', Buffer.alloc(base)).rq_num).toEqual([]);
+    const withTwo = ifc.encode('rqtc', { rqt_actual_size: 2, rq_num: [{ rq_num: 0x11 }, { rq_num: 0x22 }] });
+    expect(withTwo.length).toBe(base + 2 * ifc.sizeOf('rq_num'));
+    const d = ifc.decode('rqtc', withTwo);
+    expect(d.rq_num).toEqual([{ rq_num: 0x11 }, { rq_num: 0x22 }]);
+    expect((d.rq_vhca as unknown[]).length).toBe((2 * ifc.sizeOf('rq_num')) / ifc.sizeOf('rq_vhca'));
+  });
+
   test('arbitrary bit positions round-trip (fields crossing bytes and 32-bit words, 33..64 bits)', () => {
     // One-field layouts added to the table for the test (and removed): every
     // width 1..64 at offsets 0..40, checked bit by bit against bitsOf.
