@@ -82,6 +82,9 @@ describe('helpers', () => {
       sensor_index: 3, a: { b: 16 }, big: 0x10000000000000000n, on: true, k: Buffer.from([1, 2]), grp: 'PHYSICAL_LAYER',
     });
     expect(() => parseFields(['novalue'])).toThrow(/NAME=VALUE/);
+    expect(() => parseFields(['__proto__.polluted=1'])).toThrow(/not a field name/);
+    expect(() => parseFields(['a..b=1'])).toThrow(/not a field name/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(parseFields(undefined)).toEqual({});
   });
 

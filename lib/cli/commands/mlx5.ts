@@ -100,9 +100,12 @@ export function parseFields(list: Values[string]): Record<string, unknown> {
       value = raw; // e.g. a PPCNT group name; anything else the encoder refuses, naming the field
     }
     const path = name.split('.');
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new UsageError(`--field ${name}: not a field name`);
+    }
     let o = out;
     for (const p of path.slice(0, -1)) {
-      if (o[p] === undefined) o[p] = {};
+      if (!Object.hasOwn(o, p)) o[p] = {};
       if (typeof o[p] !== 'object') throw new UsageError(`--field ${name}: ${p} is given a value and fields`);
       o = o[p] as Record<string, unknown>;
     }
