@@ -23,7 +23,9 @@ cached() { # newest cached release of the line
   ls -d "$dir/linux-$arch-$major".*/bin/node 2>/dev/null | sort -V | tail -n1
 }
 
-version=$(npm view "$pkg@$major" version --json 2>/dev/null |
+# Short retries: without a registry the cache answers within seconds.
+version=$(npm view --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=3000 \
+    "$pkg@$major" version --json 2>/dev/null |
   node -e 'let v=JSON.parse(require("fs").readFileSync(0,"utf8")); v=[].concat(v);
     v.sort((a,b)=>{const x=a.split(".").map(Number),y=b.split(".").map(Number);return x[0]-y[0]||x[1]-y[1]||x[2]-y[2]});
     process.stdout.write(v.pop()||"")' 2>/dev/null || true)
