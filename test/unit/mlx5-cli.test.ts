@@ -119,6 +119,7 @@ describe('subcommands on a device', () => {
     expect(requests[0].readUInt16BE(6)).toBe(1);
     expect((out.json as { caps: Record<string, unknown> }).caps.vhca_id).toBe(0x123);
     runSub('cap', dev, [], { max: true });
+    expect(runSub('cap', dev, ['0x20'], {}).text).toMatch(/^type +GENERAL_2 \(0x20\)$/m);
     expect(requests[1].readUInt16BE(6)).toBe(0);
     expect(runSub('cap', dev, ['general'], { raw: true }).text).toMatch(/^00000000  /m);
   });
@@ -133,6 +134,9 @@ describe('subcommands on a device', () => {
     expect((e.json as { data: Record<string, Record<string, string>> }).data.received_eth_unicast).toEqual({ packets: '5', octets: String(1n << 60n) });
     expect(runSub('exec', dev, ['QUERY_VPORT_COUNTER'], {}).text).toMatch(/^received_eth_unicast:\n  packets +5\n  octets +1152921504606846976 \(0x1000000000000000\)$/m);
     expect(() => runSub('exec', dev, ['QUERY_VPORT_COUNTER'], { field: ['nope=1'] })).toThrow(/unknown field 'nope'/);
+    expect(runSub('exec', dev, ['0x770'], {}).text).toMatch(/^command +QUERY_VPORT_COUNTER \(0x0770\)$/m);
+    expect(() => runSub('exec', dev, ['0x999'], {})).toThrow(/opcode 0x999 is not one the driver allows/);
+    expect(runSub('reg', dev, ['0x900a'], { field: ['sensor_index=0'] }).text).toMatch(/^register +MTMP \(0x900a\)$/m);
   });
 
   test('fw: PSID and temperatures per sensor of MTCAP\'s map, unreadable facts as errors in place; diag raw', () => {

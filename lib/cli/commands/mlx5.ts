@@ -121,6 +121,13 @@ function numberArg(v: Values[string], what: string): number | undefined {
   return n;
 }
 
+const NUMBER = /^(0x[0-9a-f]+|\d+)$/i;
+
+/** A TYPE or NAME argument: a number ('0x20', '13') or a name. */
+function nameOrNumber(arg: string): string | number {
+  return NUMBER.test(arg) ? Number(arg) : arg;
+}
+
 function status(r: mlx5.Mlx5Result): string {
   return `${u(r.status)} (${mlx5.statusText(r.status)})`;
 }
@@ -131,7 +138,7 @@ interface Output {
 }
 
 function capOut(dev: Device, type: string | undefined, values: Values): Output {
-  const c = mlx5.capabilitiesSync(dev, type ?? 'GENERAL', { max: values.max === true });
+  const c = mlx5.capabilitiesSync(dev, nameOrNumber(type ?? 'GENERAL'), { max: values.max === true });
   const head = fields([['type', `${c.name} (${u(c.type)})`], ['values', c.max ? 'maximum' : 'current'], ['layout', c.layout ?? '(none in mlx5_ifc.h)']]);
   return {
     json: toJson({ type: c.type, name: c.name, max: c.max, layout: c.layout, caps: values.raw ? undefined : c.caps, raw: values.raw || !c.caps ? c.raw : undefined }),
@@ -141,7 +148,7 @@ function capOut(dev: Device, type: string | undefined, values: Values): Output {
 
 function regOut(dev: Device, name: string, values: Values): Output {
   const f = parseFields(values.field);
-  const r = mlx5.readRegisterSync(dev, name, f as mlx5.Mlx5Fields, { argument: numberArg(values.argument, '--argument') });
+  const r = mlx5.readRegisterSync(dev, nameOrNumber(name), f as mlx5.Mlx5Fields, { argument: numberArg(values.argument, '--argument') });
   const head = fields([['register', `${r.name} (${u(r.id, 4)})`], ['layout', r.layout ?? '(none in mlx5_ifc.h)']]);
   return {
     json: toJson({ name: r.name, id: r.id, layout: r.layout, data: values.raw ? undefined : r.data, raw: values.raw || !r.data ? r.raw : undefined }),
@@ -149,7 +156,10 @@ function regOut(dev: Device, name: string, values: Values): Output {
   };
 }
 
-function execOut(dev: Device, name: string, values: Values): Output {
+function execOut(dev: Device, arg: string, values: Values): Output {
+  const n = nameOrNumber(arg);
+  const name = typeof n === 'number' ? mlx5.opcodeName(n) : n;
+  if (name === undefined) throw new UsageError(`opcode ${arg} is not one the driver allows (see fwctl mlx5 exec --list); fwctl rpc sends any`);
   const f = parseFields(values.field);
   const opMod = numberArg(values['op-mod'], '--op-mod');
   const body = typeof values.hex === 'string' ? parseHex(values.hex) : undefined;
