@@ -19,6 +19,11 @@ require_arm64=${FWCTL_REQUIRE_ARM64:-0}
 # npm publish ships both or nothing.
 [ "${npm_command:-}" = "publish" ] && require_arm64=1
 
+cross=0; command -v aarch64-linux-gnu-g++ >/dev/null && cross=1
+if [ "$cross" = 0 ] && [ "$require_arm64" = 1 ]; then
+  say "error: aarch64-linux-gnu-g++ not found (apt-get install g++-aarch64-linux-gnu, or test/kernel/scripts/provision.sh)"
+  exit 1
+fi
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { say "error: the prebuilds are built on an x86_64 Linux host"; exit 1; }
 [ -x "$repo/node_modules/.bin/prebuildify" ] || { say "error: node_modules/.bin/prebuildify missing: run npm install first"; exit 1; }
 # node-gyp takes Node's headers from npm's nodedir (set on this machine kind,
@@ -57,14 +62,11 @@ build() { # build ARCH [ENV=VALUE...]: prebuildify in the scratch copy
 # archive needs glibc 2.36, a higher floor, and triples the size.)
 STRIP_BIN='' build x64
 
-if command -v aarch64-linux-gnu-g++ >/dev/null; then
+if [ "$cross" = 1 ]; then
   STRIP_BIN=aarch64-linux-gnu-strip build arm64 \
     CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar
   file -b "$repo/prebuilds/linux-arm64/"*.node | grep -q 'ARM aarch64' ||
     { say "error: prebuilds/linux-arm64 is not an aarch64 object: $(file -b "$repo/prebuilds/linux-arm64/"*.node)"; exit 1; }
-elif [ "$require_arm64" = 1 ]; then
-  say "error: aarch64-linux-gnu-g++ not found (apt-get install g++-aarch64-linux-gnu, or test/kernel/scripts/provision.sh)"
-  exit 1
 else
   say "WARNING: aarch64-linux-gnu-g++ not found: no linux-arm64 prebuild (apt-get install g++-aarch64-linux-gnu)"
   rm -rf "$repo/prebuilds/linux-arm64"

@@ -15,7 +15,7 @@
 // kernel's own mlx5, bnxt and pds fwctl drivers over the emulated firmware
 // (test/kernel/emu, built by build-drivers.sh; run-vm.sh --emu);
 // each *.taint.test.js file (tests that taint the kernel) runs in a boot of its
-// own, on a fresh kernel; *.cxl.test.js files run in a third boot, on the cxl-profile
+// own, on a fresh kernel; *.cxl.test.js files run in one more boot, on the cxl-profile
 // kernel with the kernel's CXL test driver (cxl_test, built by
 // build-cxl-test.sh and loaded by test/kernel/guest/cxl-setup.sh), 2 NUMA
 // nodes and 2 GiB. Jest runs under node --expose-gc (tests may call gc()).

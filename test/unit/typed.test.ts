@@ -1,9 +1,8 @@
 // The typed mlx5, pds and bnxt layers: pure encoders/decoders (malformed
-// input included), the scope tables against the mock driver's C copy, and
-// Device's attach option against a fake binding.
+// input included) and Device's attach option against a fake binding. The
+// scope tables are checked against the kernel source (gen-tables.test.ts)
+// and against the real drivers in the VM (scopes.drivers.taint.test.ts).
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as bnxt from '../../lib/bnxt';
 import { Device } from '../../lib/device';
 import * as mlx5 from '../../lib/mlx5';
@@ -15,21 +14,6 @@ import { FwctlDecodeError } from '../../lib/wire';
 import { FakeHandle, type IoctlCall } from './helpers/fake-binding';
 
 const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
-
-describe('scope tables agree with the mock driver\'s copy (both generated from the drivers)', () => {
-  const header = fs.readFileSync(path.resolve(__dirname, '../../../test/kernel/mock/fwctl_mock_tables.h'), 'utf8');
-  const table = (name: string) => {
-    const body = header.slice(header.indexOf(name));
-    return [...body.slice(0, body.indexOf('};')).matchAll(/\{ 0x([0-9a-f]+), (\d), (\d), (\d+) \}/g)]
-      .map((m) => [parseInt(m[1], 16), Number(m[2]), Number(m[3]), Number(m[4])]);
-  };
-  test('mlx5', () => {
-    expect(table('mock_mlx5_table')).toEqual(mlx5.MLX5_OPCODE_TABLE.map((e) => [e.opcode, e.scope, e.byOpMod ? 1 : 0, 0]));
-  });
-  test('bnxt', () => {
-    expect(table('mock_bnxt_table')).toEqual(bnxt.BNXT_COMMAND_TABLE.map((e) => [e.reqType, e.scope, 0, e.dmaRequestSize ?? 0]));
-  });
-});
 
 describe('mlx5', () => {
   test('opcode names and the least scope per opcode, as drivers/fwctl/mlx5/main.c allows', () => {

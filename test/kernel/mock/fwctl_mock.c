@@ -49,11 +49,7 @@
 #include <linux/unaligned.h>
 
 #include <uapi/fwctl/fwctl.h>
-#include <uapi/fwctl/bnxt.h>
-#include <uapi/fwctl/mlx5.h>
 #include <uapi/fwctl/pds.h>
-
-#include "fwctl_mock_tables.h"
 
 #define MOCK_DEFAULT_TYPE	0xfff0
 #define MOCK_DEFAULT_DATALEN	16
@@ -66,9 +62,6 @@
 
 /* struct mock_req (little-endian), see PROTOCOL.md */
 #define MOCK_REQ_HDR_LEN	16
-
-/* MLX5_UCTX_OBJECT_CAP_TOOLS_RESOURCES (drivers/fwctl/mlx5/main.c) */
-#define MOCK_MLX5_UCTX_CAP_TOOLS_RESOURCES	0x4
 
 enum mock_op {
 	MOCK_OP_ECHO = 0,
@@ -102,30 +95,27 @@ struct mock_nested {
 #define MOCK_MAX_OPEN_DELAY_MS	60000
 
 /*
- * Emulation modes, selected with "add ... mode=<name>". The per-type modes
- * mirror the in-tree driver's device_data, validation and wire format
- * (drivers/fwctl/{mlx5,pds,bnxt}/main.c) with canned firmware answers.
+ * Emulation modes, selected with "add ... mode=<name>". mode=pds mirrors the
+ * in-tree pds driver's device_data, validation and nested user pointers
+ * (drivers/fwctl/pds/main.c) with canned firmware answers, for the tests
+ * that need those pointers under a mock's control (hot-unplug, GC). mlx5,
+ * bnxt and pds themselves are tested against the kernel's own drivers over
+ * emulated firmware (test/kernel/emu).
  */
 enum mock_mode {
 	MOCK_MODE_GENERIC = 0,
-	MOCK_MODE_MLX5,
 	MOCK_MODE_PDS,
-	MOCK_MODE_BNXT,
 };
 
 static const char *const mock_mode_names[] = {
 	[MOCK_MODE_GENERIC] = "generic",
-	[MOCK_MODE_MLX5] = "mlx5",
 	[MOCK_MODE_PDS] = "pds",
-	[MOCK_MODE_BNXT] = "bnxt",
 };
 
 /* The device type a mode reports unless "type=" is given. */
 static const u32 mock_mode_types[] = {
 	[MOCK_MODE_GENERIC] = 0,	/* the module parameter */
-	[MOCK_MODE_MLX5] = FWCTL_DEVICE_TYPE_MLX5,
 	[MOCK_MODE_PDS] = FWCTL_DEVICE_TYPE_PDS,
-	[MOCK_MODE_BNXT] = FWCTL_DEVICE_TYPE_BNXT,
 };
 
 static unsigned int ndevs = 1;
@@ -159,7 +149,7 @@ struct mock_uctx {
 	struct fwctl_uctx uctx;		/* must be first */
 	u32 id;
 	atomic_t rpc_count;
-	u32 uctx_caps;			/* mlx5, pds, bnxt modes */
+	u32 uctx_caps;			/* pds mode */
 };
 
 static DEFINE_MUTEX(mock_lock);
@@ -188,18 +178,8 @@ static int mock_open_uctx(struct fwctl_uctx *uctx)
 	mu->id = atomic_inc_return(&md->next_uctx_id);
 	atomic_set(&mu->rpc_count, 0);
 	switch (md->mode) {
-	case MOCK_MODE_MLX5:
-		/* mlx5ctl_open_uctx(): the FW reports TOOLS_RESOURCES */
-		mu->uctx_caps = MOCK_MLX5_UCTX_CAP_TOOLS_RESOURCES;
-		break;
 	case MOCK_MODE_PDS:
 		mu->uctx_caps = PDS_FWCTL_QUERY_CAP | PDS_FWCTL_SEND_CAP;
-		break;
-	case MOCK_MODE_BNXT:
-		mu->uctx_caps = BIT(FWCTL_BNXT_INLINE_COMMANDS) |
-				BIT(FWCTL_BNXT_QUERY_COMMANDS) |
-				BIT(FWCTL_BNXT_SEND_COMMANDS) |
-				BIT(FWCTL_BNXT_DMA_COMMANDS);
 		break;
 	default:
 		mu->uctx_caps = 0;

@@ -28,7 +28,7 @@ what=${2:-mock}
 cc=${CC:-gcc}
 
 case "$what" in
-  mock)   srcdir=$REPO/test/kernel/mock;   srcs=(Kbuild fwctl_mock.c fwctl_mock_types.c fwctl_mock_tables.h); product=fwctl_mock.ko ;;
+  mock)   srcdir=$REPO/test/kernel/mock;   srcs=(Kbuild fwctl_mock.c fwctl_mock_types.c); product=fwctl_mock.ko ;;
   probe)  srcdir=$REPO/test/kernel/probe;  srcs=(probe.c);             product=probe ;;
   layout) srcdir=$REPO/test/kernel/layout; srcs=(layout.c);            product=layout.json ;;
   *) die "unknown target: $what (mock, probe or layout)" ;;
