@@ -117,11 +117,23 @@ _fwctl_completion; printf '%s\\n' "\${COMPREPLY[@]}"; complete -p fwctl`], { enc
     expect(run('rpc', 'fwctl0', '--scope', 'debug-w')).toEqual(['debug-write', 'debug-write-full', 'complete -o default -F _fwctl_completion fwctl']);
   });
 
-  (has('zsh') ? test : test.skip)('zsh (when installed): the script loads and defines _fwctl', () => {
+  (has('zsh') ? test : test.skip)('zsh (when installed): the script registers _fwctl, which offers the candidates', () => {
     const script = spawnSync(fwctlBin, ['completion', 'zsh'], { encoding: 'utf8', env: env() }).stdout;
     const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -D; ${script}\nprint -r -- \${+functions[_fwctl]} \${_comps[fwctl]}`], { encoding: 'utf8', env: env() });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('1 _fwctl');
+    // _fwctl itself, with compadd and _files standing in for the completion system's.
+    const run = (...words: string[]) => {
+      const c = spawnSync('zsh', ['-f', '-c', `compdef() { :; }
+compadd() { while [[ $1 == -* && $1 != -- ]]; do shift; done; [[ $1 == -- ]] && shift; print -l -- "$@"; }
+_files() { print FILES; }
+${script}
+words=(fwctl ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length + 1}; _fwctl`], { encoding: 'utf8', env: env() });
+      expect(c.stderr).toBe('');
+      return c.stdout.trim().split('\n');
+    };
+    expect(run('mlx5', 'query-')).toEqual(['query-hca-cap', 'query-adapter']);
+    expect(run('rpc', 'fwctl0', '--in', '')).toEqual(['FILES']);
   });
 
   (has('fish') ? test : test.skip)('fish (when installed): complete -C offers the candidates', () => {
