@@ -10,7 +10,7 @@
 // Design: exec()/execSync() throw BnxtFirmwareError for a non-zero
 // error_code (allowError: true returns it instead).
 
-import type { Device, RpcOptions, RpcResult } from './device';
+import type { CallOptions, Device, RpcOptions, RpcResult } from './device';
 import { errnoName } from './errors';
 import { Scope } from './uapi/constants';
 import type { Bytes } from './uapi/layout';
@@ -156,7 +156,7 @@ export class BnxtFirmwareError extends Error {
   }
 }
 
-export interface BnxtExecOptions extends RequestOptions {
+export interface BnxtExecOptions extends RequestOptions, CallOptions {
   /** Default: minScope(reqType); required for request types outside the table. */
   scope?: Scope;
   /** Response buffer (default 4096). */
@@ -170,7 +170,7 @@ function prepare(reqType: number, o: BnxtExecOptions): { request: Buffer; option
   const request = encodeRequest(reqType, o);
   const scope = o.scope ?? minScope(reqType);
   if (scope === undefined) throw new TypeError(`HWRM req_type 0x${reqType.toString(16)} is not in the driver's table: give options.scope explicitly`);
-  return { request, options: { scope, responseLength: o.responseLength ?? 4096, allowKernelTaint: o.allowKernelTaint } };
+  return { request, options: { scope, responseLength: o.responseLength ?? 4096, allowKernelTaint: o.allowKernelTaint, signal: o.signal } };
 }
 
 function finish(reqType: number, r: RpcResult, allowError: boolean | undefined): BnxtResult {

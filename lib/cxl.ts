@@ -7,7 +7,7 @@
 // lib/discovery.ts). Every read of a device answer is bounds-checked: a short
 // or inconsistent answer is a CxlResponseError, never a RangeError.
 
-import type { Device, RpcResult } from './device';
+import type { CallOptions, Device, RpcResult } from './device';
 import { FwctlError } from './errors';
 import { CxlOpcode, SCOPE_NAMES, Scope } from './uapi/constants';
 import { asU8, pack, read, write, type Bytes } from './uapi/layout';
@@ -438,7 +438,7 @@ interface Call {
 }
 type Op<T> = Generator<Call, T, RpcResult>;
 
-export interface GetSupportedOptions {
+export interface GetSupportedOptions extends CallOptions {
   /** Entries per Get Supported Features call (default 256; 1 to 43690). */
   pageSize?: number;
 }
@@ -474,7 +474,7 @@ function* getSupportedOp(path: string, options: GetSupportedOptions = {}): Op<Cx
   return out;
 }
 
-export interface GetFeatureOptions {
+export interface GetFeatureOptions extends CallOptions {
   /** 'current' (default), 'default' or 'saved'. */
   selection?: CxlSelection;
   /** First byte of the feature data (default 0). */
@@ -550,7 +550,7 @@ function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatur
   return Buffer.from(out.payload);
 }
 
-export interface SetFeatureOptions {
+export interface SetFeatureOptions extends CallOptions {
   /** Required: a Set taints the kernel (scope DebugWrite or DebugWriteFull). */
   allowKernelTaint?: boolean;
   /** Byte offset into the feature data (default 0). */
@@ -676,13 +676,13 @@ function runSync<T>(dev: Device, op: Op<T>): T {
   return step.value;
 }
 
-async function run<T>(dev: Device, op: Op<T>): Promise<T> {
+async function run<T>(dev: Device, op: Op<T>, signal: AbortSignal | undefined): Promise<T> {
   let step = op.next();
   while (!step.done) {
     const call = step.value;
     let res: RpcResult;
     try {
-      res = await dev.rpc(call.request, call);
+      res = await dev.rpc(call.request, signal ? { ...call, signal } : call);
     } catch (e) {
       step = op.throw(e);
       continue;
@@ -708,9 +708,9 @@ function ensureCxlSync(dev: Device): void {
   checked.add(dev);
 }
 
-async function ensureCxl(dev: Device): Promise<void> {
+async function ensureCxl(dev: Device, signal: AbortSignal | undefined): Promise<void> {
   if (checked.has(dev)) return;
-  const t = (await dev.info()).type;
+  const t = (await dev.info({ signal })).type;
   if (t !== 'cxl') throw typeError(dev, t);
   checked.add(dev);
 }
@@ -722,8 +722,8 @@ async function ensureCxl(dev: Device): Promise<void> {
  * ones included: first the count, then the entries a page at a time.
  */
 export async function getSupportedFeatures(dev: Device, options?: GetSupportedOptions): Promise<CxlFeature[]> {
-  await ensureCxl(dev);
-  return run(dev, getSupportedOp(dev.path, options));
+  await ensureCxl(dev, options?.signal);
+  return run(dev, getSupportedOp(dev.path, options), options?.signal);
 }
 
 export function getSupportedFeaturesSync(dev: Device, options?: GetSupportedOptions): CxlFeature[] {
@@ -733,8 +733,8 @@ export function getSupportedFeaturesSync(dev: Device, options?: GetSupportedOpti
 
 /** A feature's data (Get Feature): its current value unless options.selection says 'default' or 'saved'. */
 export async function getFeature(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Promise<Buffer> {
-  await ensureCxl(dev);
-  return run(dev, getFeatureOp(dev.path, uuid, options));
+  await ensureCxl(dev, options?.signal);
+  return run(dev, getFeatureOp(dev.path, uuid, options), options?.signal);
 }
 
 export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Buffer {
@@ -747,8 +747,8 @@ export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetF
  * (see CxlFeature.requiredScope). Taints the kernel: pass allowKernelTaint.
  */
 export async function setFeature(dev: Device, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): Promise<void> {
-  await ensureCxl(dev);
-  return run(dev, setFeatureOp(dev.path, uuid, data, options));
+  await ensureCxl(dev, options?.signal);
+  return run(dev, setFeatureOp(dev.path, uuid, data, options), options?.signal);
 }
 
 export function setFeatureSync(dev: Device, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): void {

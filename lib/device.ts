@@ -344,6 +344,9 @@ function checkNode(st: fs.BigIntStats, p: string, subsystem: (major: number, min
 
 /** After open(): the fd must be the same character device (catches a node swapped in between). */
 function openedChecked(r: OpenResult, p: string, dev: { major: number; minor: number }): NativeHandle {
+  // The node was a fwctl character device at stat(); a node that now does
+  // not answer FWCTL_INFO (the addon's type query at open) was swapped.
+  if (r === -ENOTTY) throw notFwctl(p, 'the node changed between stat() and open() (it does not answer FWCTL_INFO)');
   if (typeof r === 'number') throw FwctlError.fromErrno(r, 'open', p);
   const [handle, st] = r;
   if ((st[0] & S_IFMT) !== S_IFCHR || st[1] !== dev.major || st[2] !== dev.minor) {
@@ -579,3 +582,4 @@ export class Device {
 }
 
 const EBADF = osConstants.errno.EBADF;
+const ENOTTY = -osConstants.errno.ENOTTY;

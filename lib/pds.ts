@@ -13,7 +13,7 @@
 // bytes and no `decoded` (a kernel bug; the driver always grants
 // PDS_FWCTL_QUERY_CAP | PDS_FWCTL_SEND_CAP, i.e. the value 1).
 
-import type { Device, RpcOptions, RpcResult } from './device';
+import type { CallOptions, Device, RpcOptions, RpcResult } from './device';
 import { Scope } from './uapi/constants';
 import { pack, type Bytes } from './uapi/layout';
 import { fwctlRpcPds } from './uapi/structs';
@@ -111,7 +111,7 @@ export function decodeOperations(buf: Bytes): QueryData<PdsOperation> {
 
 // ---- calls ----
 
-export interface PdsCallOptions {
+export interface PdsCallOptions extends CallOptions {
   ep: number;
   /** Operation id (use opcode(command, version)). */
   op: number;
@@ -149,6 +149,9 @@ function prepare(o: PdsCallOptions): { request: Uint8Array; out: Buffer; options
       scope: o.scope,
       responseLength: fwctlRpcPds.size,
       allowKernelTaint: o.allowKernelTaint,
+      signal: o.signal,
+      // No length fields given: the addon writes in.len/out.len from these
+      // buffers, as the pds driver's table says (lib/guards.ts).
       attach: [
         { at: F['in.payload'].offset, buffer: payload, direction: 'in' },
         { at: F['out.payload'].offset, buffer: out, direction: 'out' },
@@ -179,8 +182,10 @@ export function callSync(dev: Device, options: PdsCallOptions): PdsCallResult {
  * Where the firmware answers endpoint/operation queries over RPC. The
  * in-tree driver keeps its own lists (from PDS_FWCTL_CMD_QUERY) internal;
  * firmware that serves them to userspace names its own endpoint and
- * operation. The default is the project's mock firmware (ep 0, op 1),
- * whose request payload is { u8 entity; u8 version; u8 rsvd[2]; __le32 ep }.
+ * operation. There is no default: on real firmware a guessed route runs
+ * whatever that operation is. The project's emulated firmware serves them
+ * at MOCK_QUERY_ROUTE (ep 0, op 1), request payload
+ * { u8 entity; u8 version; u8 rsvd[2]; __le32 ep }.
  */
 export interface QueryRoute {
   ep: number;
@@ -188,15 +193,20 @@ export interface QueryRoute {
   scope?: Scope;
 }
 
+/** The route of this project's emulated pds firmware (test/kernel/emu), for tests and the demo. */
 export const MOCK_QUERY_ROUTE: Readonly<QueryRoute> = Object.freeze({ ep: 0, op: 1 });
 
 const QUERY_BUFFER = 4096;
 
-function queryOptions(entity: number, ep: number, route: QueryRoute): PdsCallOptions {
+function queryOptions(entity: number, ep: number, route: QueryRoute, signal?: AbortSignal): PdsCallOptions {
+  if (typeof route !== 'object' || route === null || !Number.isInteger(route.ep) || !Number.isInteger(route.op)) {
+    throw new TypeError('pds endpoint/operation queries need the route your firmware serves them at, ' +
+      'e.g. { ep, op }: the in-tree driver keeps these lists to itself (no default: a guessed operation could be a write)');
+  }
   const payload = Buffer.alloc(8);
   payload[0] = entity;
   payload.writeUInt32LE(ep, 4);
-  return { ep: route.ep, op: route.op, payload, responseLength: QUERY_BUFFER, scope: route.scope ?? Scope.Configuration };
+  return { ep: route.ep, op: route.op, payload, responseLength: QUERY_BUFFER, scope: route.scope ?? Scope.Configuration, signal };
 }
 
 /** A non-zero retval from a query: the firmware's code. */
@@ -213,18 +223,18 @@ function checked(r: PdsCallResult, what: string): Buffer {
   return r.payload;
 }
 
-export async function endpoints(dev: Device, route: QueryRoute = MOCK_QUERY_ROUTE): Promise<QueryData<PdsEndpoint>> {
-  return decodeEndpoints(checked(await call(dev, queryOptions(QueryEntity.Root, 0, route)), 'endpoint query'));
+export async function endpoints(dev: Device, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsEndpoint>> {
+  return decodeEndpoints(checked(await call(dev, queryOptions(QueryEntity.Root, 0, route, options?.signal)), 'endpoint query'));
 }
 
-export function endpointsSync(dev: Device, route: QueryRoute = MOCK_QUERY_ROUTE): QueryData<PdsEndpoint> {
+export function endpointsSync(dev: Device, route: QueryRoute): QueryData<PdsEndpoint> {
   return decodeEndpoints(checked(callSync(dev, queryOptions(QueryEntity.Root, 0, route)), 'endpoint query'));
 }
 
-export async function operations(dev: Device, ep: number, route: QueryRoute = MOCK_QUERY_ROUTE): Promise<QueryData<PdsOperation>> {
-  return decodeOperations(checked(await call(dev, queryOptions(QueryEntity.Endpoint, ep, route)), 'operation query'));
+export async function operations(dev: Device, ep: number, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsOperation>> {
+  return decodeOperations(checked(await call(dev, queryOptions(QueryEntity.Endpoint, ep, route, options?.signal)), 'operation query'));
 }
 
-export function operationsSync(dev: Device, ep: number, route: QueryRoute = MOCK_QUERY_ROUTE): QueryData<PdsOperation> {
+export function operationsSync(dev: Device, ep: number, route: QueryRoute): QueryData<PdsOperation> {
   return decodeOperations(checked(callSync(dev, queryOptions(QueryEntity.Endpoint, ep, route)), 'operation query'));
 }

@@ -25,7 +25,7 @@
 //   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
 //   FWCTL_VM_ACCEL          kvm|tcg, overrides detection (see run-vm.sh)
 //   FWCTL_VM_CXL_MEM        MB for the cxl boot (default 2048)
-//   FWCTL_ASAN=1            also run npm run test:asan (a fourth boot, several
+//   FWCTL_ASAN=1            also run npm run test:tsan (host) and npm run test:asan (a fourth boot, several
 //                           minutes under TCG); .ci/run sets it
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
 //   FWCTL_NODE_MATRIX       Node lines the unit tests also run under (default
@@ -380,6 +380,16 @@ function asan() {
   record(name, c);
 }
 
+// ThreadSanitizer over the addon's pool and teardown paths, on the host
+// (test/kernel/scripts/test-tsan.sh): reports with a frame in the addon fail.
+function tsan() {
+  const name = 'ThreadSanitizer (addon pool/teardown, host)';
+  say(`${name}: npm run test:tsan`);
+  const status = timed(name, () => run('bash', [path.join(scripts, 'test-tsan.sh')]));
+  record(name, status === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 },
+    status === 0 ? '' : ' (TSan reports in the addon, or the native tests failed: see above)');
+}
+
 // ---- main ------------------------------------------------------------------
 const t0 = Date.now();
 fs.mkdirSync(resultsDir, { recursive: true });
@@ -397,6 +407,7 @@ if (buildError) {
   }
   if (k) kernel(k);
   if (k && process.env.FWCTL_ASAN === '1' && jestArgs.length === 0) asan();
+  if (process.env.FWCTL_ASAN === '1' && mode !== 'kernel' && jestArgs.length === 0) tsan();
 }
 
 process.stdout.write('\n');

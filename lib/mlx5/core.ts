@@ -12,7 +12,7 @@
 // or runPlanSync: one mechanism for both twins. Layouts come from the
 // generated mlx5_ifc.h table (./ifc).
 
-import type { Device, RpcOptions, RpcResult } from '../device';
+import type { CallOptions, Device, RpcOptions, RpcResult } from '../device';
 import { MAX_RPC_LEN, Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
@@ -143,7 +143,7 @@ export class Mlx5FirmwareError extends Error {
   }
 }
 
-export interface Mlx5ExecOptions {
+export interface Mlx5ExecOptions extends CallOptions {
   opMod?: number;
   /** Command-specific input after the 16-byte header. */
   body?: Bytes;
@@ -166,8 +166,9 @@ export interface Plan<T> {
   finish(r: RpcResult): T;
 }
 
-export async function runPlan<T>(dev: Device, plan: Plan<T>): Promise<T> {
-  return plan.finish(await dev.rpc(plan.request, plan.options));
+/** Run a plan on the addon's pool; `signal` (if any) overrides the plan's. */
+export async function runPlan<T>(dev: Device, plan: Plan<T>, signal?: AbortSignal): Promise<T> {
+  return plan.finish(await dev.rpc(plan.request, signal ? { ...plan.options, signal } : plan.options));
 }
 
 export function runPlanSync<T>(dev: Device, plan: Plan<T>): T {
@@ -188,7 +189,7 @@ export function requestPlan(opcode: number, request: Buffer, o: Mlx5ExecOptions 
   }
   return {
     request,
-    options: { scope, responseLength: o.responseLength ?? HEADER_LENGTH + 4096, allowKernelTaint: o.allowKernelTaint },
+    options: { scope, responseLength: o.responseLength ?? HEADER_LENGTH + 4096, allowKernelTaint: o.allowKernelTaint, signal: o.signal },
     finish(r: RpcResult): Mlx5Result {
       const h = decodeOutHeader(r.response);
       const result: Mlx5Result = { opcode, ...h, ok: h.status === 0, response: r.response, length: r.length, truncated: r.truncated };
@@ -215,7 +216,7 @@ export const HcaCapType = Object.freeze({
   Roce: MLX5_CAP.ROCE, General2: MLX5_CAP.GENERAL_2,
 } as const);
 
-export interface QueryHcaCapOptions {
+export interface QueryHcaCapOptions extends CallOptions {
   /** MLX5_CAP_* type (default General). */
   capType?: number;
   /** true: current values (HCA_CAP_OPMOD_GET_CUR, the default); false: maximum. */
@@ -236,6 +237,7 @@ function hcaCapOptions(o: QueryHcaCapOptions): Mlx5ExecOptions {
   return {
     opMod: (capType << 1) | (o.current === false ? HCA_CAP_OPMOD.MAX : HCA_CAP_OPMOD.CUR),
     responseLength: HEADER_LENGTH + CAP_LENGTH,
+    signal: o.signal,
   };
 }
 
@@ -280,8 +282,8 @@ export function decodeAdapter(result: Mlx5Result): Adapter {
   };
 }
 
-export async function queryAdapter(dev: Device): Promise<Adapter> {
-  return decodeAdapter(await execOpcode(dev, Mlx5Opcode.QUERY_ADAPTER, { responseLength: HEADER_LENGTH + ADAPTER_LENGTH }));
+export async function queryAdapter(dev: Device, options?: CallOptions): Promise<Adapter> {
+  return decodeAdapter(await execOpcode(dev, Mlx5Opcode.QUERY_ADAPTER, { responseLength: HEADER_LENGTH + ADAPTER_LENGTH, signal: options?.signal }));
 }
 
 export function queryAdapterSync(dev: Device): Adapter {

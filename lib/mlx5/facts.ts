@@ -20,12 +20,12 @@ import { capPlan, regPlan } from './typed';
 /** A generator of plans: each yielded plan's result (or error) is sent back in. */
 export type Steps<T> = Generator<Plan<unknown>, T, unknown>;
 
-export async function steps<T>(dev: Device, gen: Steps<T>): Promise<T> {
+export async function steps<T>(dev: Device, gen: Steps<T>, signal?: AbortSignal): Promise<T> {
   let next = gen.next();
   while (!next.done) {
     let value: unknown;
     try {
-      value = await runPlan(dev, next.value);
+      value = await runPlan(dev, next.value, signal);
     } catch (e) {
       next = gen.throw(e);
       continue;
@@ -231,8 +231,8 @@ export function* factSteps(): Steps<Mlx5Facts> {
 }
 
 /** Identity, firmware versions, temperatures and transceiver modules of an mlx5 function. */
-export function facts(dev: Device): Promise<Mlx5Facts> {
-  return steps(dev, factSteps());
+export function facts(dev: Device, options?: { signal?: AbortSignal }): Promise<Mlx5Facts> {
+  return steps(dev, factSteps(), options?.signal);
 }
 
 export function factsSync(dev: Device): Mlx5Facts {

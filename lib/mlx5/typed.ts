@@ -5,7 +5,7 @@
 // max) and registers by name (ACCESS_REG reads; writes only through
 // writeRegister) are built on the same plans.
 
-import type { Device, RpcResult } from '../device';
+import type { CallOptions, Device, RpcResult } from '../device';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { command, type Mlx5Command } from './commands';
@@ -114,7 +114,7 @@ export function exec(dev: Device, name: string, fields?: Mlx5Fields, options?: M
 export function exec(dev: Device, opcode: number, options?: Mlx5ExecOptions): Promise<Mlx5Result>;
 export function exec(dev: Device, what: string | number, a?: object, b?: Mlx5TypedOptions): Promise<Mlx5Result | Mlx5TypedResult> {
   if (typeof what === 'number') return execOpcode(dev, what, a as Mlx5ExecOptions);
-  return runPlan(dev, commandPlan(what, a as Mlx5Fields, b));
+  return runPlan(dev, commandPlan(what, a as Mlx5Fields, b), b?.signal);
 }
 
 export function execSync(dev: Device, name: string, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Mlx5TypedResult;
@@ -128,7 +128,7 @@ export function execSync(dev: Device, what: string | number, a?: object, b?: Mlx
 
 export type Mlx5CapName = keyof typeof MLX5_CAP;
 
-export interface CapabilityOptions {
+export interface CapabilityOptions extends CallOptions {
   /** The maximum the device supports (HCA_CAP_OPMOD_GET_MAX) instead of the current values. */
   max?: boolean;
   /** Another function's capabilities (other_function = 1, function_id), as the driver allows. */
@@ -183,7 +183,7 @@ export function capPlan(type: string | number, o: CapabilityOptions): Plan<Mlx5C
 
 /** QUERY_HCA_CAP for one capability type, decoded by mlx5_ifc.h's layout for it. */
 export function capabilities(dev: Device, type: string | number, options: CapabilityOptions = {}): Promise<Mlx5Capabilities> {
-  return runPlan(dev, capPlan(type, options));
+  return runPlan(dev, capPlan(type, options), options.signal);
 }
 
 export function capabilitiesSync(dev: Device, type: string | number, options: CapabilityOptions = {}): Mlx5Capabilities {
@@ -243,7 +243,7 @@ const GROUP_VALUES: Readonly<Record<string, Readonly<Record<string, number>>>> =
 /** Every counter group name and the union member it selects. */
 export const REGISTER_COUNTER_GROUPS = COUNTER_GROUPS;
 
-export interface RegisterOptions {
+export interface RegisterOptions extends CallOptions {
   /** ACCESS_REG's `argument` (register-specific; default 0). */
   argument?: number;
   /** Register data bytes to send instead of fields (the register's whole data, or its start). */
@@ -315,7 +315,7 @@ export function regPlan(reg: string | number, fields: Mlx5Fields, o: RegisterOpt
  * PPCNT { local_port, grp: 'PHYSICAL_LAYER' }) given as fields of its layout.
  */
 export function readRegister(dev: Device, reg: string | number, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
-  return runPlan(dev, regPlan(reg, fields, options, false));
+  return runPlan(dev, regPlan(reg, fields, options, false), options.signal);
 }
 
 export function readRegisterSync(dev: Device, reg: string | number, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Mlx5RegisterResult {
@@ -324,7 +324,7 @@ export function readRegisterSync(dev: Device, reg: string | number, fields: Mlx5
 
 /** Write a register (ACCESS_REG op_mod 0): the driver requires Scope.Configuration. Changes device state. */
 export function writeRegister(dev: Device, reg: string | number, fields: Mlx5Fields, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
-  return runPlan(dev, regPlan(reg, fields, options, true));
+  return runPlan(dev, regPlan(reg, fields, options, true), options.signal);
 }
 
 export function writeRegisterSync(dev: Device, reg: string | number, fields: Mlx5Fields, options: RegisterOptions = {}): Mlx5RegisterResult {

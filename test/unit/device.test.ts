@@ -375,3 +375,39 @@ describe('lifecycle', () => {
     expect(typeof Symbol.asyncDispose).toBe('symbol');
   });
 });
+
+describe('AbortSignal', () => {
+  test('an already-aborted signal rejects with its reason before anything is submitted', async () => {
+    const d = openFake();
+    const reason = new Error('stop');
+    const c = new AbortController();
+    c.abort(reason);
+    await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: c.signal })).rejects.toBe(reason);
+    await expect(d.info({ signal: c.signal })).rejects.toBe(reason);
+    await expect(open('fwctl0', { ...sys.roots, signal: c.signal })).rejects.toBe(reason);
+    expect(calls()).toHaveLength(0);
+    expect(() => d.rpcSync(new Uint8Array(4), { scope: 0, signal: 'x' as unknown as AbortSignal })).toThrow(/signal must be an AbortSignal/);
+  });
+
+  test('abort in flight: rejects at once with the reason, the call is abandoned in the addon, a late answer is dropped', async () => {
+    const d = openFake();
+    let release!: () => void;
+    fake.handles[0].gate = new Promise((r) => { release = r; });
+    const c = new AbortController();
+    const p = d.rpc(new Uint8Array(4), { scope: 0, signal: c.signal });
+    await new Promise((r) => setImmediate(r));
+    c.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(fake.abandoned).toHaveLength(1);
+    expect(fake.abandoned[0]).toBeGreaterThan(0); // the id the call was submitted with
+    release();
+    await d.close(); // does not wait for the abandoned call's promise
+    expect(d.closed).toBe(true);
+  });
+
+  test('AbortSignal.timeout gives a TimeoutError', async () => {
+    const d = openFake();
+    fake.handles[0].gate = new Promise(() => undefined); // never answers
+    await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: AbortSignal.timeout(20) })).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+});

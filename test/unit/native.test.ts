@@ -101,7 +101,9 @@ beforeAll(() => {
   shim = path.join(dir, 'shim.so');
 });
 function withShim(delayMs = 0, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { LD_PRELOAD: shim, SHIM_DELAY_MS: String(delayMs), ...extra };
+  // Appended: under scripts/test-tsan.sh the sanitizer runtime stays first.
+  const preload = [process.env.LD_PRELOAD, shim].filter(Boolean).join(' ');
+  return { LD_PRELOAD: preload, SHIM_DELAY_MS: String(delayMs), ...extra };
 }
 
 describe('module', () => {

@@ -141,6 +141,25 @@ describe('pds', () => {
     const dev = new Device(new FakeHandle((c) => (setU32(c.arg, 12, 8), 0), [0, 0, 0]), '/dev/fwctl/fwctl9');
     await expect(pds.call(dev, { ep: 0, op: 1, scope: Scope.Configuration })).rejects.toThrow(FwctlDecodeError);
   });
+
+  test('endpoint/operation queries have no default route: nothing is sent without one', async () => {
+    const handle = new FakeHandle(() => 0, [0, 0, 0]);
+    const dev = new Device(handle, '/dev/fwctl/fwctl9');
+    const noRoute = undefined as unknown as pds.QueryRoute;
+    await expect(pds.endpoints(dev, noRoute)).rejects.toThrow(/need the route your firmware serves them at/);
+    expect(() => pds.operationsSync(dev, 1, noRoute)).toThrow(TypeError);
+    expect(() => pds.endpointsSync(dev, { ep: 0 } as pds.QueryRoute)).toThrow(TypeError);
+    expect(handle.calls).toHaveLength(0);
+  });
+
+  test('the typed calls pass a signal through: an aborted one is never sent', async () => {
+    const handle = new FakeHandle(() => 0, [0, 0, 0]);
+    const dev = new Device(handle, '/dev/fwctl/fwctl9');
+    const signal = AbortSignal.abort();
+    await expect(pds.call(dev, { ep: 1, op: 1, scope: Scope.Configuration, signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(pds.endpoints(dev, pds.MOCK_QUERY_ROUTE, { signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(handle.calls).toHaveLength(0);
+  });
 });
 
 describe('Device attach option', () => {

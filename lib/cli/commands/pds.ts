@@ -7,18 +7,21 @@ import { jsonSafe, typedCommand, u } from './typed';
 import { SCOPE_NAMES } from '../../uapi/constants';
 
 function route(values: Values): pds.QueryRoute {
-  const num = (k: string, d: number) => {
+  const num = (k: string) => {
     const v = values[k];
-    if (v === undefined) return d;
+    if (v === undefined) {
+      throw new UsageError('--query-ep and --query-op are required: the in-tree driver keeps its endpoint and operation ' +
+        'lists to itself, and only your firmware knows which operation (if any) serves them over RPC');
+    }
     if (typeof v !== 'string' || !/^(0x[0-9a-f]+|\d+)$/i.test(v)) throw new UsageError(`--${k} must be a number, got '${String(v)}'`);
     return Number(v);
   };
-  return { ep: num('query-ep', pds.MOCK_QUERY_ROUTE.ep), op: num('query-op', pds.MOCK_QUERY_ROUTE.op) };
+  return { ep: num('query-ep'), op: num('query-op') };
 }
 
 export const command = typedCommand('pds', {
   endpoints: {
-    args: ' [--query-ep N --query-op N]',
+    args: ' --query-ep N --query-op N',
     summary: 'the firmware\'s RPC endpoints',
     run(dev, _extra, values) {
       const r = pds.endpointsSync(dev, route(values));
@@ -26,7 +29,7 @@ export const command = typedCommand('pds', {
     },
   },
   operations: {
-    args: ' <ep> [--query-ep N --query-op N]',
+    args: ' <ep> --query-ep N --query-op N',
     summary: 'the operations of endpoint <ep>, with the scope the driver requires for each',
     extra: 1,
     run(dev, [ep], values) {
@@ -41,6 +44,8 @@ export const command = typedCommand('pds', {
   },
 }, { 'query-ep': { type: 'string' }, 'query-op': { type: 'string' } },
 `The in-tree pds driver keeps its endpoint/operation lists internal; these
-commands ask the firmware over RPC, at --query-ep/--query-op (default ep 0,
-op 1: the project's mock firmware). A non-zero firmware retval is an error.
+commands ask the firmware over RPC at the endpoint and operation you name
+with --query-ep/--query-op (no default: on real firmware a guessed operation
+could be a write; the project's emulated firmware serves them at ep 0, op 1).
+A non-zero firmware retval is an error.
 `);

@@ -20,7 +20,7 @@ out=$(cd "$out" && pwd)
 ln -sfn "$repo/native" "$out/native"
 node -e '
   const fs = require("fs");
-  const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8").replace(/^\s*#.*$/mg, ""));
   const t = g.targets[0];
   const san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g", "-O1"];
   t.cflags_cc = [...t.cflags_cc, ...san];
