@@ -36,6 +36,9 @@ pkgs=(
   # the linux-arm64 prebuild (scripts/build-arm64.sh), checked under user-mode emulation
   "g++-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-g++"
   "qemu-user:/usr/bin/qemu-aarch64"
+  # the unit test of `fwctl completion zsh|fish` runs the scripts in those shells
+  "zsh:/usr/bin/zsh"
+  "fish:/usr/bin/fish"
 )
 
 installed() {
