@@ -71,10 +71,11 @@ if [ "$cross" = 1 ]; then
 else
   echo "[pack-test] SKIP linux-arm64 prebuild: no aarch64-linux-gnu-g++ here (test/kernel/scripts/provision.sh installs it)"
 fi
-check "the shipped declarations have no @internal members" bash -c "
+check "the shipped declarations have no @internal members (new Device(handle), setBindingForTesting)" bash -c "
   mkdir -p '$work/decl' && tar -xzf '$work/$tgz' -C '$work/decl' --wildcards 'package/dist/lib/*.d.ts' 'package/dist/lib/*.d.mts'
   ! grep -rn '@internal' '$work/decl'
-  ! grep -n 'constructor(handle' '$work/decl/package/dist/lib/device.d.ts'"
+  ! grep -n 'constructor(handle' '$work/decl/package/dist/lib/device.d.ts'
+  ! grep -rn 'setBindingForTesting' '$work/decl'"
 check "@arethetypeswrong/cli finds no problem in the tarball" \
   "$clone/node_modules/.bin/attw" --no-emoji --no-color --format table-flipped "$work/$tgz"
 
