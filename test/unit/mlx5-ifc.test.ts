@@ -469,6 +469,59 @@ function roundTrip(name: string, seed: number) {
   return { mask, l };
 }
 
+/** A small deterministic generator of 32-bit values. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
+
+function randomLeaf(bits: number, at: number, rnd: () => number): unknown {
+  let v = 0n;
+  for (let i = 0; i < bits; i += 32) v = (v << 32n) | BigInt(rnd());
+  v &= (1n << BigInt(bits)) - 1n;
+  if (bits <= 53) return Number(v);
+  if (bits > 64 && bits % 8 === 0 && at % 8 === 0) return Buffer.from(v.toString(16).padStart(bits / 4, '0'), 'hex');
+  return v;
+}
+
+/**
+ * Random values for the fields of a layout, in decode()'s representation:
+ * for a union one member only, and in a struct no member overlapping one
+ * already given (anonymous unions are lifted into the struct). A flexible
+ * array gets at least the elements the layout's own size already holds
+ * (decode() reads those), up to 2 more; none inside an array element.
+ */
+function randomFields(l: ifc.IfcLayout, base: number, rnd: () => number, total = l.bits, inArray = false): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const members = l.kind === 'union' ? [l.members[rnd() % l.members.length]] : l.members;
+  const value = (m: ifc.IfcMember, k: number, at: number): unknown => {
+    if (k === m.dims.length) return m.layout ? randomFields(m.layout, at, rnd, total, inArray || m.dims.length > 0) : randomLeaf(m.bits, at, rnd);
+    const stride = m.bits * m.dims.slice(k + 1).reduce((x, y) => x * y, 1);
+    const fit = stride ? Math.max(0, Math.floor((total - at) / stride)) : 0;
+    const count = m.dims[k] || fit + (rnd() % 3);
+    if (k === m.dims.length - 1 && !m.layout && m.bits === 8 && at % 8 === 0) return Buffer.from(Array.from({ length: count }, () => rnd() & 0xff));
+    return Array.from({ length: count }, (_, i) => value(m, k + 1, at + i * stride));
+  };
+  const taken: [number, number][] = [];
+  for (const m of members) {
+    const flexible = m.dims.includes(0);
+    // a flexible array before the end of a struct, or in an array element
+    // (query_packet_reformat_context_out), would overlap what follows it
+    if (flexible && (inArray || (l.kind === 'struct' && m !== l.members[l.members.length - 1]))) continue;
+    const end = flexible ? Infinity : m.offset + m.bits * m.dims.reduce((x, y) => x * y, 1);
+    if (taken.some(([a, b]) => m.offset < b && a < end)) continue;
+    taken.push([m.offset, end]);
+    o[m.name] = value(m, 0, base + m.offset);
+  }
+  return o;
+}
+
 describe('every command the driver allows', () => {
   test('commands by name; renamed layouts exist', () => {
     expect(MLX5_COMMANDS.length).toBe(MLX5_OPCODE_TABLE.length);
@@ -505,5 +558,20 @@ describe('every command the driver allows', () => {
 
   test('every layout of the header round-trips (unions, nested arrays, flexible arrays)', () => {
     for (const n of ifc.layoutNames()) roundTrip(n, n.length);
+  });
+
+  test('every layout of the header: random field values encode and decode back', () => {
+    for (const n of ifc.layoutNames()) {
+      const obj = randomFields(ifc.layout(n), 0, prng(n.length * 31 + 7));
+      expect([n, ifc.decode(n, ifc.encode(n, obj as never))]).toMatchObject([n, obj]);
+    }
+  });
+
+  test.each(layouts)('%s: random field values encode and decode back (5 seeds)', (name) => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const rnd = prng(seed * 7919 + name.length);
+      const obj = randomFields(ifc.layout(name), 0, rnd);
+      expect(ifc.decode(name, ifc.encode(name, obj as never))).toMatchObject(obj as object);
+    }
   });
 });
