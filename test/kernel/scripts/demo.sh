@@ -58,7 +58,7 @@ run inventory
 run info "$FWCTL_EMU_PCI_MLX5"
 run mlx5 query-adapter "$FWCTL_EMU_PCI_MLX5"
 run bnxt ver-get "$FWCTL_EMU_PCI_BNXT"
-run pds operations "$FWCTL_EMU_PCI_PDS" 1
+run pds operations "$FWCTL_EMU_PCI_PDS" 1 --query-ep 0 --query-op 1
 echo
 echo "Try your own: npm run demo -- fwctl <command> ... (or any command; cwd is the repo)"
 '
