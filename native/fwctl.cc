@@ -535,7 +535,15 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   }
   a->needCopy = a->natt > 0 || typed;
 
-  std::vector<std::pair<uint32_t, uint32_t>> written;  // byte ranges patched into the request
+  // Byte ranges patched into the request: (offset, width, value). Two
+  // buffers may share one length field (bnxt's PORT_QSTATS_EXT_PFC_ADV and
+  // DBG_PTRACE bounce both with one length) when they need the same value.
+  struct Written {
+    uint32_t off, width;
+    uint64_t value;
+    bool length;
+  };
+  std::vector<Written> written;
   for (size_t k = 0; k < a->natt; k++) {
     Nested& s = a->spec[k];
     const Guard* g = nullptr;
@@ -570,7 +578,7 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     if (s.fixed != 0 && a->len[k] < s.fixed)
       return Throw(env, true, at + ": the driver always transfers " + std::to_string(s.fixed) +
                                   " bytes, the buffer has " + std::to_string(a->len[k])), false;
-    written.push_back({s.ptr, 8});
+    written.push_back({s.ptr, 8, 0, false});
     if (width != 0) {
       if (static_cast<uint64_t>(s.lenOff) + width > a->reqLen)
         return Throw(env, true, at + ": its length field is past the end of the request"), false;
@@ -581,13 +589,21 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
       if (width < 8 && v >> (8 * width))
         return Throw(env, true, at + ": buffer length does not fit its length field"), false;
       a->lenValue[k] = v;
-      written.push_back({s.lenOff, width});
+      written.push_back({s.lenOff, width, v, true});
     }
   }
-  for (size_t i = 0; i < written.size(); i++)
-    for (size_t j = i + 1; j < written.size(); j++)
-      if (Overlaps(written[i].first, written[i].second, written[j].first, written[j].second))
-        return Throw(env, true, "attachments' pointer and length fields overlap"), false;
+  for (size_t i = 0; i < written.size(); i++) {
+    for (size_t j = i + 1; j < written.size(); j++) {
+      const Written &x = written[i], &y = written[j];
+      if (!Overlaps(x.off, x.width, y.off, y.width)) continue;
+      if (x.length && y.length && x.off == y.off && x.width == y.width) {
+        if (x.value == y.value) continue;  // one shared length field, one value
+        return Throw(env, true, "two attachments share the length field at offset " + std::to_string(x.off) +
+                                    ": the driver transfers the same length for both, so the buffers must be the same size"), false;
+      }
+      return Throw(env, true, "attachments' pointer and length fields overlap"), false;
+    }
+  }
 
   // Raw pointers: a guarded field that no attachment provides must be 0.
   for (const Guard* g : mine) {

@@ -220,6 +220,21 @@ describe('attachments (shim nested op)', () => {
     expect(lastJson(r.stdout)).toEqual([[48, 'payload-bytes!!!', true, true, 1 << 20], 48, -1, 'payload-bytes!!!', true, true]);
   });
 
+  test('two buffers may share one length field (as bnxt\'s PORT_QSTATS_EXT_PFC_ADV does) only when they need the same value', () => {
+    const r = runNode(`${nest}
+      const h = open();
+      const shared = S(16, 24, 4, 1, 0, 1, 32, 24, 4, 1, 0, 2);
+      const req = nest(0, 0);
+      const resp = new Uint8Array(48);
+      const ok = h.rpcSync(0, req, resp, shared, Buffer.alloc(8, 1), new Uint8Array(8));
+      const bad = err(() => h.rpcSync(0, req, resp, shared, Buffer.alloc(8, 1), new Uint8Array(12)));
+      out(ok, new DataView(resp.buffer).getUint32(24, true), bad);`, { env: withShim() });
+    expect(r.stderr).toBe('');
+    const [ok, len, bad] = lastJson(r.stdout);
+    expect([ok, len]).toEqual([48, 8]);
+    expect(bad).toMatch(/^RangeError: two attachments share the length field at offset 24/);
+  });
+
   test('async: an out buffer detached or shrunk in flight loses its output, corrupts nothing', () => {
     const r = runNode(`${nest} (async () => {
       const h = open();
