@@ -14,7 +14,7 @@ export {
   decodeHcaCap, queryHcaCap, queryHcaCapSync, type Adapter, decodeAdapter, queryAdapter, queryAdapterSync,
 } from './mlx5/core';
 export {
-  exec, execSync, commandPlan, capPlan, regPlan, type Mlx5Fields, type Mlx5TypedOptions, type Mlx5TypedResult,
+  exec, execSync, commandPlan, capPlan, regPlan, type Mlx5CommandName, type Mlx5CapType, type Mlx5RegId, type Mlx5Fields, type Mlx5TypedOptions, type Mlx5TypedResult,
   capabilities, capabilitiesSync, capType, type CapabilityOptions, type Mlx5Capabilities, type Mlx5CapName,
   register, registers, readRegister, readRegisterSync, writeRegister, writeRegisterSync, type Mlx5Register,
   type Mlx5RegisterResult, type Mlx5RegName, type RegisterOptions,

@@ -18,6 +18,9 @@ import { IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
 
 export { IFC_SOURCE, IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
 
+/** A layout name: the table's names complete in an editor; any string is accepted (TypeError at run time if unknown). */
+export type IfcName = IfcLayoutName | (string & {});
+
 export type IfcValue = number | bigint | Buffer | IfcValue[] | IfcObject;
 export interface IfcObject {
   [field: string]: IfcValue;
@@ -63,7 +66,7 @@ export function layoutNames(): IfcLayoutName[] {
 }
 
 /** The compiled layout; TypeError for a name the table does not have. */
-export function layout(name: IfcLayoutName | string): IfcLayout {
+export function layout(name: IfcName): IfcLayout {
   const have = compiled.get(name);
   if (have) return have;
   if (!hasLayout(name)) throw new TypeError(`mlx5_ifc.h has no layout named '${name}'`);
@@ -96,7 +99,7 @@ export function layout(name: IfcLayoutName | string): IfcLayout {
 }
 
 /** MLX5_ST_SZ_BYTES: the layout's size in bytes. */
-export function sizeOf(name: IfcLayoutName | string): number {
+export function sizeOf(name: IfcName): number {
   return layout(name).bytes;
 }
 
@@ -197,7 +200,7 @@ function decodeAt(l: IfcLayout, b: Uint8Array, base: number): IfcObject {
  * Decode `bytes` as layout `name` into a plain object with the header's field
  * names. FwctlDecodeError when `bytes` is shorter than the layout.
  */
-export function decode(name: IfcLayoutName | string, bytes: Uint8Array): IfcObject {
+export function decode(name: IfcName, bytes: Uint8Array): IfcObject {
   const l = layout(name);
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`decode(${name}): expected a Uint8Array or Buffer`);
   if (bytes.byteLength < l.bytes) throw new FwctlDecodeError(`mlx5 ${name}`, l.bytes, bytes.byteLength);
@@ -205,7 +208,7 @@ export function decode(name: IfcLayoutName | string, bytes: Uint8Array): IfcObje
 }
 
 /** One field by its path ('capability.cmd_hca_cap.log_max_qp'), without decoding the rest. */
-export function getField(name: IfcLayoutName | string, bytes: Uint8Array, fieldPath: string): IfcValue {
+export function getField(name: IfcName, bytes: Uint8Array, fieldPath: string): IfcValue {
   let l = layout(name);
   let bit = 0;
   const parts = fieldPath.split('.');
@@ -338,7 +341,7 @@ function encodeAt(s: Sink, l: IfcLayout, base: number, fields: unknown, where: s
  * a RangeError. A flexible array grows the result past the layout's size.
  * `into` (at least the layout's size) is written in place instead.
  */
-export function encode(name: IfcLayoutName | string, fields: { readonly [field: string]: IfcInput } = {}, into?: Uint8Array): Buffer {
+export function encode(name: IfcName, fields: { readonly [field: string]: IfcInput } = {}, into?: Uint8Array): Buffer {
   const l = layout(name);
   if (into && into.length < l.bytes) throw new RangeError(`encode(${name}) needs ${l.bytes} bytes, the buffer has ${into.length}`);
   const s: Sink = { buf: into ?? Buffer.alloc(l.bytes) };

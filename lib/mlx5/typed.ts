@@ -16,6 +16,9 @@ import {
 import { decode, encode, hasLayout, layout, sizeOf, type IfcInput, type IfcLayoutName, type IfcObject } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP, MLX5_CAP_LAYOUT, MLX5_CMD_OP, MLX5_MPCNT_GROUP, MLX5_PPCNT_GROUP, MLX5_REG } from './ifc-data';
 
+/** A command name: MLX5_CMD_OP_* names complete in an editor; any of the driver's names is accepted. */
+export type Mlx5CommandName = keyof typeof MLX5_CMD_OP | (string & {});
+
 /** Fields of an input layout; PPCNT/MPCNT's grp may also be a group name ('PHYSICAL_LAYER'). */
 export type Mlx5Fields = { readonly [field: string]: IfcInput | string };
 
@@ -58,7 +61,7 @@ function resolve(name: string): Mlx5Command {
 const hasFlexible = (l: IfcLayoutName) => layout(l).members.some((m) => m.dims.includes(0));
 
 /** The plan of a command by name: `fields` of its _in layout, the answer decoded as its _out layout. */
-export function commandPlan(name: string, fields: Mlx5Fields = {}, o: Mlx5TypedOptions = {}): Plan<Mlx5TypedResult> {
+export function commandPlan(name: Mlx5CommandName, fields: Mlx5Fields = {}, o: Mlx5TypedOptions = {}): Plan<Mlx5TypedResult> {
   const c = resolve(name);
   for (const k of ['opcode', 'uid'] as const) {
     if (fields[k] !== undefined) throw new TypeError(`${c.name}: '${k}' is not an input (${k === 'uid' ? 'the kernel writes it' : 'it is the command'})`);
@@ -110,14 +113,14 @@ export function commandPlan(name: string, fields: Mlx5Fields = {}, o: Mlx5TypedO
  * driver allows. Kernel refusals are FwctlError (EBADMSG, EMSGSIZE, ...);
  * firmware failures Mlx5FirmwareError unless allowStatus.
  */
-export function exec(dev: Device, name: string, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Promise<Mlx5TypedResult>;
+export function exec(dev: Device, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Promise<Mlx5TypedResult>;
 export function exec(dev: Device, opcode: number, options?: Mlx5ExecOptions): Promise<Mlx5Result>;
 export function exec(dev: Device, what: string | number, a?: object, b?: Mlx5TypedOptions): Promise<Mlx5Result | Mlx5TypedResult> {
   if (typeof what === 'number') return execOpcode(dev, what, a as Mlx5ExecOptions);
   return runPlan(dev, commandPlan(what, a as Mlx5Fields, b), b?.signal);
 }
 
-export function execSync(dev: Device, name: string, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Mlx5TypedResult;
+export function execSync(dev: Device, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Mlx5TypedResult;
 export function execSync(dev: Device, opcode: number, options?: Mlx5ExecOptions): Mlx5Result;
 export function execSync(dev: Device, what: string | number, a?: object, b?: Mlx5TypedOptions): Mlx5Result | Mlx5TypedResult {
   if (typeof what === 'number') return execOpcodeSync(dev, what, a as Mlx5ExecOptions);
@@ -127,6 +130,8 @@ export function execSync(dev: Device, what: string | number, a?: object, b?: Mlx
 // ---- capabilities ----
 
 export type Mlx5CapName = keyof typeof MLX5_CAP;
+/** A capability type: MLX5_CAP_* names (any case, '-' for '_') or the number. */
+export type Mlx5CapType = Mlx5CapName | (string & {}) | number;
 
 export interface CapabilityOptions extends CallOptions {
   /** The maximum the device supports (HCA_CAP_OPMOD_GET_MAX) instead of the current values. */
@@ -150,7 +155,7 @@ export interface Mlx5Capabilities {
 }
 
 /** A capability type by MLX5_CAP_* name ('general', 'GENERAL_2', 'roce', 'ethernet-offloads') or number. */
-export function capType(type: string | number): { type: number; name: string } {
+export function capType(type: Mlx5CapType): { type: number; name: string } {
   if (typeof type === 'number') {
     const name = Object.entries(MLX5_CAP).find(([, v]) => v === type)?.[0];
     if (!Number.isInteger(type) || type < 0 || type > 0x7fff) throw new RangeError(`capability type must be 0..0x7fff, got ${type}`);
@@ -161,7 +166,7 @@ export function capType(type: string | number): { type: number; name: string } {
   return { type: MLX5_CAP[key as Mlx5CapName], name: key };
 }
 
-export function capPlan(type: string | number, o: CapabilityOptions): Plan<Mlx5Capabilities> {
+export function capPlan(type: Mlx5CapType, o: CapabilityOptions): Plan<Mlx5Capabilities> {
   const t = capType(type);
   const max = o.max === true;
   const fields: Record<string, number> = { op_mod: (t.type << 1) | (max ? HCA_CAP_OPMOD.MAX : HCA_CAP_OPMOD.CUR) };
@@ -182,17 +187,19 @@ export function capPlan(type: string | number, o: CapabilityOptions): Plan<Mlx5C
 }
 
 /** QUERY_HCA_CAP for one capability type, decoded by mlx5_ifc.h's layout for it. */
-export function capabilities(dev: Device, type: string | number, options: CapabilityOptions = {}): Promise<Mlx5Capabilities> {
+export function capabilities(dev: Device, type: Mlx5CapType, options: CapabilityOptions = {}): Promise<Mlx5Capabilities> {
   return runPlan(dev, capPlan(type, options), options.signal);
 }
 
-export function capabilitiesSync(dev: Device, type: string | number, options: CapabilityOptions = {}): Mlx5Capabilities {
+export function capabilitiesSync(dev: Device, type: Mlx5CapType, options: CapabilityOptions = {}): Mlx5Capabilities {
   return runPlanSync(dev, capPlan(type, options));
 }
 
 // ---- registers ----
 
 export type Mlx5RegName = keyof typeof MLX5_REG;
+/** A register: MLX5_REG_* names (any case, with or without the prefix) or the id. */
+export type Mlx5RegId = Mlx5RegName | (string & {}) | number;
 
 export interface Mlx5Register {
   /** MLX5_REG_* name ('MTMP') and id. */
@@ -214,7 +221,7 @@ export function registers(): Mlx5Register[] {
 }
 
 /** A register by MLX5_REG_* name (any case, with or without the prefix) or id. */
-export function register(reg: string | number): Mlx5Register {
+export function register(reg: Mlx5RegId): Mlx5Register {
   if (typeof reg === 'number') {
     if (!Number.isInteger(reg) || reg < 0 || reg > 0xffff) throw new RangeError(`register id must be a u16, got ${reg}`);
     const name = Object.entries(MLX5_REG).find(([, v]) => v === reg)?.[0];
@@ -263,7 +270,7 @@ export interface Mlx5RegisterResult extends Mlx5Register {
   result: Mlx5TypedResult;
 }
 
-export function regPlan(reg: string | number, fields: Mlx5Fields, o: RegisterOptions, write: boolean): Plan<Mlx5RegisterResult> {
+export function regPlan(reg: Mlx5RegId, fields: Mlx5Fields, o: RegisterOptions, write: boolean): Plan<Mlx5RegisterResult> {
   const r = register(reg);
   let f = { ...fields } as Record<string, IfcInput>;
   let group: string | undefined;
@@ -314,19 +321,19 @@ export function regPlan(reg: string | number, fields: Mlx5Fields, o: RegisterOpt
  * fields (e.g. MTMP { sensor_index }, MCIA { module, page_number, ... },
  * PPCNT { local_port, grp: 'PHYSICAL_LAYER' }) given as fields of its layout.
  */
-export function readRegister(dev: Device, reg: string | number, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
+export function readRegister(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
   return runPlan(dev, regPlan(reg, fields, options, false), options.signal);
 }
 
-export function readRegisterSync(dev: Device, reg: string | number, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Mlx5RegisterResult {
+export function readRegisterSync(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Mlx5RegisterResult {
   return runPlanSync(dev, regPlan(reg, fields, options, false));
 }
 
 /** Write a register (ACCESS_REG op_mod 0): the driver requires Scope.Configuration. Changes device state. */
-export function writeRegister(dev: Device, reg: string | number, fields: Mlx5Fields, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
+export function writeRegister(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
   return runPlan(dev, regPlan(reg, fields, options, true), options.signal);
 }
 
-export function writeRegisterSync(dev: Device, reg: string | number, fields: Mlx5Fields, options: RegisterOptions = {}): Mlx5RegisterResult {
+export function writeRegisterSync(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Mlx5RegisterResult {
   return runPlanSync(dev, regPlan(reg, fields, options, true));
 }
