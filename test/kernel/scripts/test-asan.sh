@@ -28,6 +28,8 @@ libubsan=$(realpath "$(gcc -print-file-name=libubsan.so)")
 kbuild=$(bash "$here/build-kernel.sh" base | tail -n1)
 ko=$(bash "$here/build-module.sh" "$kbuild" | tail -n1)
 probe=$(bash "$here/build-module.sh" "$kbuild" probe | tail -n1)
+# The kernel's mlx5/bnxt/pds fwctl drivers over the emulated firmware, as in the main boot.
+emu=$(bash "$here/build-drivers.sh" "$kbuild" | tail -n1)
 
 files=()
 for f in "$REPO"/dist/test/kernel/suite/*.test.js; do
@@ -45,7 +47,7 @@ results=$REPO/.results/asan
 rm -rf "$results"; mkdir -p "$results"
 set +e
 bash "$here/run-vm.sh" --kernel "$kbuild" --results "$results" --timeout "${FWCTL_VM_TIMEOUT:-2400}" \
-  --load-module "$ko" --env "FWCTL_PROBE=$probe" --env "FWCTL_MOCK_KO=$ko" \
+  --emu "$emu" --load-module "$ko" --env "FWCTL_PROBE=$probe" --env "FWCTL_MOCK_KO=$ko" \
   --env "FWCTL_STRESS_SCALE=${FWCTL_STRESS_SCALE:-0.1}" \
   -- bash "$REPO/test/kernel/guest/asan-run.sh" "$addon" "$libasan" "$libubsan" -- "${files[@]}"
 rc=$?
