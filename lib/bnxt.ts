@@ -259,8 +259,8 @@ function verGetOptions(seqId?: number): BnxtExecOptions {
   return { body: Uint8Array.from(INTF), length: VER_GET_REQUEST_LENGTH, responseLength: VER_GET_RESPONSE_LENGTH, seqId };
 }
 
-export async function verGet(dev: Device, options: { seqId?: number } = {}): Promise<VerGet> {
-  return decodeVerGet(await exec(dev, HwrmReqType.VER_GET, verGetOptions(options.seqId)));
+export async function verGet(dev: Device, options: { seqId?: number } & CallOptions = {}): Promise<VerGet> {
+  return decodeVerGet(await exec(dev, HwrmReqType.VER_GET, { ...verGetOptions(options.seqId), signal: options.signal }));
 }
 
 export function verGetSync(dev: Device, options: { seqId?: number } = {}): VerGet {

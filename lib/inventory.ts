@@ -36,12 +36,17 @@ function errorOf(e: unknown): { code: string; message: string } {
   return { code: typeof err?.code === 'string' ? err.code : 'ERROR', message: typeof err?.message === 'string' ? err.message : String(e) };
 }
 
-async function facts(dev: Device, rec: InventoryRecord): Promise<void> {
-  const info = await dev.info();
+export interface InventoryOptions extends Roots {
+  /** Give up: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | undefined): Promise<void> {
+  const info = await dev.info({ signal });
   rec.type = { name: info.type, id: info.typeId };
   switch (info.type) {
     case 'bnxt': {
-      const v = await bnxt.verGet(dev);
+      const v = await bnxt.verGet(dev, { signal });
       const s = (x: number[]) => x.join('.');
       rec.bnxt = {
         interfaceVersion: s(v.interfaceVersion), firmwareVersion: s(v.firmwareVersion), firmwareName: v.firmwareName,
@@ -51,12 +56,12 @@ async function facts(dev: Device, rec: InventoryRecord): Promise<void> {
       break;
     }
     case 'mlx5': {
-      const a = await mlx5.queryAdapter(dev);
+      const a = await mlx5.queryAdapter(dev, { signal });
       rec.mlx5 = { ieeeVendorId: a.ieeeVendorId, vsdVendorId: a.vsdVendorId, vsd: a.vsd, psid: a.psid };
       break;
     }
     case 'cxl': {
-      const f = await cxl.getSupportedFeatures(dev);
+      const f = await cxl.getSupportedFeatures(dev, { signal });
       rec.cxl = { featureCount: f.length, features: f.map((x) => ({ uuid: x.uuid, name: x.name ?? null })) };
       break;
     }
@@ -68,7 +73,7 @@ async function facts(dev: Device, rec: InventoryRecord): Promise<void> {
   }
 }
 
-async function record(e: FwctlDeviceEntry, roots?: Roots): Promise<InventoryRecord> {
+async function record(e: FwctlDeviceEntry, options: InventoryOptions): Promise<InventoryRecord> {
   const p = e.parent;
   const rec: InventoryRecord = {
     name: e.name, path: e.path,
@@ -77,8 +82,8 @@ async function record(e: FwctlDeviceEntry, roots?: Roots): Promise<InventoryReco
   };
   let dev: Device | undefined;
   try {
-    dev = await open(e.name, roots);
-    await facts(dev, rec);
+    dev = await open(e.name, options);
+    await facts(dev, rec, options.signal);
   } catch (err) {
     rec.error = errorOf(err);
   } finally {
@@ -91,9 +96,12 @@ async function record(e: FwctlDeviceEntry, roots?: Roots): Promise<InventoryReco
  * One record per fwctl device, in list() order. Per-device failures are in
  * `record.error`; the promise rejects only if listing fails.
  */
-export async function inventory(roots?: Roots): Promise<InventoryRecord[]> {
+export async function inventory(options: InventoryOptions = {}): Promise<InventoryRecord[]> {
   const out: InventoryRecord[] = [];
-  for (const e of await list(roots)) out.push(await record(e, roots));
+  for (const e of await list(options)) {
+    options.signal?.throwIfAborted(); // an aborted inventory stops, rather than recording every device as failed
+    out.push(await record(e, options));
+  }
   return out;
 }
 

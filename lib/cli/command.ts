@@ -9,6 +9,8 @@ export interface Io {
   /** Raw bytes to stdout (rpc --out -). */
   stdoutBytes(bytes: Bytes): void;
   readStdin(): Promise<Buffer>;
+  /** Set by main() from --timeout MS: commands pass it to every call that can wait. */
+  signal?: AbortSignal;
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -39,5 +41,7 @@ export class UsageError extends Error {
 /** Options every command takes. */
 export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
+  /** Give up after MS milliseconds (exit 1, ETIMEDOUT); the kernel call finishes in the background. */
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;

@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { Exit, UsageError, type Command, type Io } from './command';
+import { FwctlError } from '../errors';
 
 /**
  * The commands, loaded on demand. Per-device-type commands (cxl, mlx5, ...)
@@ -38,7 +39,9 @@ export const HELP = `usage: fwctl <command> [options]
 commands:
 ${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(9)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
 
-Run 'fwctl <command> --help' for its options. Every command takes --json.
+Run 'fwctl <command> --help' for its options. Every command takes --json, and
+--timeout MS: give up after MS milliseconds (exit 1, code ETIMEDOUT; a kernel
+call already made finishes in the background).
 
 exit codes: 0 success, 1 runtime or device error (the error code, e.g. ENODEV,
 is on stderr), 2 usage error.
@@ -85,10 +88,35 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.stdout(cmd.help);
       return Exit.Ok;
     }
-    return await cmd.run(parsed.positionals, parsed.values, io);
+    const ms = timeoutArg(parsed.values.timeout);
+    if (ms === undefined) return await cmd.run(parsed.positionals, parsed.values, io);
+    const signal = AbortSignal.timeout(ms);
+    const cio: Io = {
+      stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), stdoutBytes: (b) => io.stdoutBytes(b),
+      readStdin: () => io.readStdin(), signal,
+    };
+    const timedOut = () => new FwctlError({ code: 'ETIMEDOUT',
+      detail: `no answer within ${ms} ms (--timeout); a kernel call already made finishes in the background` });
+    const running = cmd.run(parsed.positionals, parsed.values, cio);
+    running.catch(() => undefined); // settled later (or never) once the race is lost
+    try {
+      return await Promise.race([running, new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(timedOut()), { once: true });
+      })]);
+    } catch (e) {
+      throw signal.aborted && (e as Error)?.name === 'TimeoutError' ? timedOut() : e;
+    }
   } catch (e) {
     return reportError(cmd.name, e, json, io);
   }
+}
+
+function timeoutArg(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 0x7fffffff) {
+    throw new UsageError(`--timeout must be a number of milliseconds (1 to ${0x7fffffff}), got '${String(v)}'`);
+  }
+  return Number(v);
 }
 
 /** Errors go to stderr with their code; as JSON with --json. */

@@ -190,6 +190,21 @@ describe('fwctl rpc', () => {
     expect(io.out).toBe('');
     expect([...Buffer.concat(io.bytes)]).toEqual([5, 6]);
   });
+  test('--timeout MS: a call that does not answer in time is ETIMEDOUT (exit 1), abandoned in the addon', async () => {
+    fake.next = () => {
+      const h = new FakeHandle((c) => responder(c), [fs.constants.S_IFCHR, NULL_DEV.major, NULL_DEV.minor]);
+      h.gate = new Promise(() => undefined); // the "firmware" never answers
+      return h;
+    };
+    const t = Date.now();
+    const { code, io } = await run('rpc', 'fwctl0', '--scope', '0', '--hex', '00', '--timeout', '50', '--json');
+    expect(code).toBe(1);
+    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(io.err).toMatch(/no answer within 50 ms \(--timeout\)/);
+    expect(Date.now() - t).toBeLessThan(2000);
+    expect(fake.abandoned.length).toBeGreaterThan(0);
+    for (const bad of ['0', 'x', '-5']) expect((await run('info', 'fwctl0', '--timeout', bad)).code).toBe(2);
+  });
   test('debug-write without --allow-kernel-taint: exit 1, EPERM, nothing sent', async () => {
     const { code, io } = await run('rpc', 'fwctl0', '--scope', 'debug-write', '--hex', '00');
     expect(code).toBe(1);

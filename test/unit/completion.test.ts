@@ -51,7 +51,7 @@ test('device names where a command takes <device>', () => {
 });
 
 test('options, and values of the options that take one', () => {
-  expect(complete(['list', '--'], devices)).toEqual(['--json', '--help']);
+  expect(complete(['list', '--'], devices)).toEqual(['--json', '--timeout', '--help']);
   expect(complete(['rpc', 'fwctl0', '--sc'], devices)).toEqual(['--scope']);
   expect(complete(['rpc', 'fwctl0', '--scope', 'debug'], devices)).toEqual(['debug-read-only', 'debug-write', 'debug-write-full']);
   expect(complete(['rpc', '--scope', 'configuration', ''], devices)).toEqual(devices()); // the value is not a positional

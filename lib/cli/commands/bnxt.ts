@@ -8,8 +8,8 @@ export const command = typedCommand('bnxt', {
   'ver-get': {
     args: '',
     summary: 'HWRM_VER_GET: interface and firmware versions, names, chip (scope debug-read-only)',
-    run(dev) {
-      const v = bnxt.verGetSync(dev);
+    async run(dev, _extra, _values, signal) {
+      const v = await bnxt.verGet(dev, { signal });
       const { response: _r, ...rest } = v;
       void _r;
       const ver = (x: number[]) => x.join('.');

@@ -6,7 +6,7 @@ import { SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
 import { hexdump, parseHex, table, toHex } from '../format';
 import { parseScope } from './rpc';
-import { openDevice } from './open';
+import { openDeviceAsync } from './open';
 
 const kebab = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 const scopeName = (s: Scope | null) => (s === null ? '-' : kebab(SCOPE_NAMES[s]));
@@ -113,12 +113,12 @@ A mailbox failure exits 1 with code ECXLMBOX and the CXL return code's name.
     const json = values.json === true;
     if (sub === 'features') {
       if (uuidText !== undefined) throw new UsageError('cxl features takes exactly one <device>');
-      const dev = openDevice(device);
+      const dev = await openDeviceAsync(device, io.signal);
       try {
-        const feats = cxl.getSupportedFeaturesSync(dev);
+        const feats = await cxl.getSupportedFeatures(dev, { signal: io.signal });
         io.stdout(json ? JSON.stringify({ device: dev.path, features: feats }, null, 2) + '\n' : featuresText(feats));
       } finally {
-        dev.closeSync();
+        await dev.close();
       }
       return Exit.Ok;
     }
@@ -128,28 +128,28 @@ A mailbox failure exits 1 with code ECXLMBOX and the CXL return code's name.
     if (sub === 'get-feature') {
       const selection = selectionArg(values.selection);
       const length = u16Arg(values.length, '--length', 1);
-      const dev = openDevice(device);
+      const dev = await openDeviceAsync(device, io.signal);
       try {
-        const data = cxl.getFeatureSync(dev, uuid, { selection, offset, length });
+        const data = await cxl.getFeature(dev, uuid, { selection, offset, length, signal: io.signal });
         io.stdout(json
           ? JSON.stringify({ device: dev.path, uuid, selection, offset: offset ?? 0, length: data.length, data: toHex(data) }) + '\n'
           : hexdump(data));
       } finally {
-        dev.closeSync();
+        await dev.close();
       }
       return Exit.Ok;
     }
     const data = await dataArg(values, io);
     const scope = values.scope === undefined ? undefined : parseScope(values.scope as string);
-    const dev = openDevice(device);
+    const dev = await openDeviceAsync(device, io.signal);
     try {
-      cxl.setFeatureSync(dev, uuid, data, {
-        offset, scope, allowKernelTaint: values['allow-kernel-taint'] === true,
+      await cxl.setFeature(dev, uuid, data, {
+        offset, scope, allowKernelTaint: values['allow-kernel-taint'] === true, signal: io.signal,
       });
       io.stdout(json ? JSON.stringify({ device: dev.path, uuid, offset: offset ?? 0, written: data.length }) + '\n'
         : `wrote ${data.length} bytes to feature ${uuid}\n`);
     } finally {
-      dev.closeSync();
+      await dev.close();
     }
     return Exit.Ok;
   },

@@ -4,7 +4,7 @@ import type { DeviceInfo } from '../../decode';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
 import { BnxtCap, MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../../uapi/constants';
 import { fields, hexdump, toHex } from '../format';
-import { openDevice } from './open';
+import { openDeviceAsync } from './open';
 
 export function infoJson(path: string, info: DeviceInfo): object {
   return { path, type: info.type, typeId: info.typeId, data: toHex(info.data), decoded: info.decoded };
@@ -45,12 +45,12 @@ CXL memdev name of the device it belongs to.
   options: COMMON_OPTIONS,
   async run(positionals, values, io) {
     if (positionals.length !== 1) throw new UsageError('info takes exactly one <device>');
-    const dev = openDevice(positionals[0]);
+    const dev = await openDeviceAsync(positionals[0], io.signal);
     try {
-      const info = dev.infoSync();
+      const info = await dev.info({ signal: io.signal });
       io.stdout(values.json ? JSON.stringify(infoJson(dev.path, info), null, 2) + '\n' : infoText(dev.path, info));
     } finally {
-      dev.closeSync();
+      await dev.close();
     }
     return Exit.Ok;
   },

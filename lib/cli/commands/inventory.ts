@@ -55,7 +55,7 @@ command still prints every device and exits 0. Exit 1 only if listing fails.
   async run(positionals, values, io) {
     if (positionals.length > 0) throw new UsageError(`inventory takes no arguments, got ${positionals.join(' ')}`);
     if (values.json && values.prometheus) throw new UsageError('give --json or --prometheus, not both');
-    const records = await inventory();
+    const records = await inventory({ signal: io.signal });
     if (values.json) io.stdout(JSON.stringify(records, null, 2) + '\n');
     else if (values.prometheus) io.stdout(toPrometheus(records));
     else if (records.length === 0) io.stderr('no fwctl devices (is a fwctl driver loaded? see /sys/class/fwctl)\n');

@@ -1,13 +1,22 @@
 // Opening the <device> argument of a command.
 
-import { openSync, type Device } from '../../device';
+import { open, openSync, type Device } from '../../device';
 import { FwctlError } from '../../errors';
 import { resolveDeviceArg } from '../resolve';
 
-export function openDevice(spec: string): Device {
-  const target = resolveDeviceArg(spec);
-  if (target === undefined) {
+function target(spec: string): string {
+  const t = resolveDeviceArg(spec);
+  if (t === undefined) {
     throw new FwctlError({ code: 'ENOENT', detail: `no fwctl device matches '${spec}' (see fwctl list)` });
   }
-  return openSync(target);
+  return t;
+}
+
+export function openDevice(spec: string): Device {
+  return openSync(target(spec));
+}
+
+/** Opened on the addon's pool (mlx5 runs a firmware command at open), abortable by --timeout. */
+export function openDeviceAsync(spec: string, signal?: AbortSignal): Promise<Device> {
+  return open(target(spec), { signal });
 }

@@ -23,8 +23,8 @@ export const command = typedCommand('pds', {
   endpoints: {
     args: ' --query-ep N --query-op N',
     summary: 'the firmware\'s RPC endpoints',
-    run(dev, _extra, values) {
-      const r = pds.endpointsSync(dev, route(values));
+    async run(dev, _extra, values, signal) {
+      const r = await pds.endpoints(dev, route(values), { signal });
       return { json: jsonSafe(r), text: table(['ENDPOINT'], r.entries.map((e) => [String(e.id)])) };
     },
   },
@@ -32,9 +32,9 @@ export const command = typedCommand('pds', {
     args: ' <ep> --query-ep N --query-op N',
     summary: 'the operations of endpoint <ep>, with the scope the driver requires for each',
     extra: 1,
-    run(dev, [ep], values) {
+    async run(dev, [ep], values, signal) {
       if (!/^\d+$/.test(ep)) throw new UsageError(`<ep> must be a number, got '${ep}'`);
-      const r = pds.operationsSync(dev, Number(ep), route(values));
+      const r = await pds.operations(dev, Number(ep), route(values), { signal });
       return {
         json: jsonSafe(r),
         text: table(['OP', 'COMMAND', 'VERSION', 'ATTR', 'SCOPE'],

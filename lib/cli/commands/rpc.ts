@@ -6,7 +6,7 @@ import { asU8 } from '../../uapi/layout';
 import { MAX_RPC_LEN, SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
 import { hexdump, parseHex, toHex } from '../format';
-import { openDevice } from './open';
+import { openDeviceAsync } from './open';
 
 /** 'debug-read-only', 'DebugReadOnly', 'debug_read_only' or '1' -> 1. */
 export function parseScope(text: string | undefined): Scope {
@@ -107,16 +107,17 @@ error: the JSON says truncated, and a warning goes to stderr.
   async run(positionals, values, io) {
     const args = parseRpcArgs(positionals, values);
     const request = await readRequest(args.input, io);
-    const dev = openDevice(args.device);
+    const dev = await openDeviceAsync(args.device, io.signal);
     let res: RpcResult;
     try {
-      res = dev.rpcSync(request, {
+      res = await dev.rpc(request, {
         scope: args.scope,
         responseLength: args.responseLength,
         allowKernelTaint: args.allowKernelTaint,
+        signal: io.signal,
       });
     } finally {
-      dev.closeSync();
+      await dev.close();
     }
     if (args.out === '-') io.stdoutBytes(res.response);
     else if (args.out !== undefined) writeFileSync(args.out, asU8(res.response));

@@ -2,7 +2,12 @@
 
 import type { Device } from '../../device';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Options, type Values } from '../command';
-import { openDevice } from './open';
+import { openDeviceAsync } from './open';
+
+export interface Output {
+  json: unknown;
+  text: string;
+}
 
 export interface Sub {
   /** ' <device> [--max]' etc., for the usage line. */
@@ -10,7 +15,8 @@ export interface Sub {
   readonly summary: string;
   /** Extra positionals after <device>. */
   readonly extra?: number;
-  run(dev: Device, extra: string[], values: Values): { json: unknown; text: string };
+  /** May be async; `signal` comes from --timeout. */
+  run(dev: Device, extra: string[], values: Values, signal?: AbortSignal): Output | Promise<Output>;
 }
 
 /** One `fwctl <type>` command with subcommands; the device's type is checked first. */
@@ -27,16 +33,16 @@ export function typedCommand(type: 'mlx5' | 'pds' | 'bnxt', subs: Readonly<Recor
       const sub = name === undefined ? undefined : Object.hasOwn(subs, name) ? subs[name] : undefined;
       if (!sub) throw new UsageError(`${type}: give one of ${Object.keys(subs).join(', ')}`);
       if (device === undefined || extra.length !== (sub.extra ?? 0)) throw new UsageError(`usage: fwctl ${type} ${name} <device>${sub.args}`);
-      const dev = openDevice(device);
+      const dev = await openDeviceAsync(device, io.signal);
       try {
-        const info = dev.infoSync();
+        const info = await dev.info({ signal: io.signal });
         if (info.type !== type) {
           throw new UsageError(`${dev.path} is a ${info.type} device (type ${info.typeId}), not ${type}`);
         }
-        const out = sub.run(dev, extra, values);
+        const out = await sub.run(dev, extra, values, io.signal);
         io.stdout(values.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
       } finally {
-        dev.closeSync();
+        await dev.close();
       }
       return Exit.Ok;
     },
