@@ -5,6 +5,7 @@
 // heap bytes sent to the driver, or a hang).
 import { spawnSync } from 'node:child_process';
 import * as fwctl from '../../../lib';
+import * as emu from '../emu/emu';
 import * as mock from '../mock/protocol';
 
 const libPath = require.resolve('../../../lib');
@@ -150,6 +151,46 @@ describe('pointer fields of typed devices', () => {
       dev.closeSync();
       mock.del(p.name);
     }
+  });
+});
+
+describe('pointer fields of the real drivers (bnxt_fwctl, pds_fwctl over the emulated firmware)', () => {
+  test('bnxt: a raw DMA address in NVM_READ never reaches the driver; attached, the length comes from the driver\'s table', async () => {
+    await using dev = await fwctl.open(emu.device('bnxt').name);
+    const { bnxt } = fwctl;
+    const e = bnxt.BNXT_COMMAND_TABLE.find((c) => c.name === 'NVM_READ')!;
+    const f = e.dma![0];
+    const sent = emu.commands('bnxt');
+    const req = bnxt.encodeRequest(e.reqType, { length: e.dmaRequestSize });
+    req.writeBigUInt64LE(0x7fff00001000n, f.addrOffset);
+    req.writeUInt16LE(2, 24); // dir_idx 2, offset 10 (the emulated NVM image)
+    req.writeUInt32LE(10, 28);
+    req.writeUInt32LE(65536, f.lenOffset!); // a length the buffer below does not have
+    const o = { scope: fwctl.Scope.DebugReadOnly, responseLength: 64 };
+    expect(() => dev.rpcSync(req, o)).toThrow(/raw user pointer at offset 16/);
+    await expect(dev.rpc(req, o)).rejects.toThrow(/raw user pointer at offset 16/);
+    expect(emu.commands('bnxt')).toBe(sent); // nothing reached the firmware
+    req.writeBigUInt64LE(0n, f.addrOffset);
+    const out = window(100);
+    const r = await dev.rpc(req, { ...o, attach: [{ at: f.addrOffset, buffer: out.win, direction: 'out' }] });
+    expect(bnxt.decodeOutput(r.response).errorCode).toBe(0);
+    expect(out.intact()).toBe(true); // the driver bounced 100 bytes (written from the buffer), not 65536
+    expect(req.readUInt32LE(f.lenOffset!)).toBe(65536); // the caller's request is not patched
+    // A length field the driver does not read is refused: the table says where it is.
+    await expect(dev.rpc(req, { ...o, attach: [{ at: f.addrOffset, buffer: out.win, direction: 'out', length: { at: 24, width: 2, endian: le } }] }))
+      .rejects.toThrow(/as the driver reads it/);
+  });
+
+  test('pds: raw in.payload / out.payload pointers are refused; pds.call passes the buffers with their lengths', async () => {
+    await using dev = await fwctl.open(emu.device('pds').name);
+    const req = Buffer.alloc(48);
+    req.writeUInt32LE(0x10001, 0);
+    req.writeUInt32LE(1, 4);
+    req.writeUInt32LE(1 << 20, 36);
+    req.writeBigUInt64LE(0x7fff00002000n, 40);
+    expect(() => dev.rpcSync(req, { scope: fwctl.Scope.Configuration, responseLength: 48 })).toThrow(/raw user pointer at offset 40/);
+    const r = await fwctl.pds.call(dev, { ep: 1, op: 0x10001, payload: Buffer.from('hello'), responseLength: 5, scope: fwctl.Scope.Configuration });
+    expect([r.retval, r.payload.toString()]).toEqual([0, 'hello']);
   });
 });
 
