@@ -14,6 +14,16 @@ import { asU8, pack, read, write, type Bytes } from './uapi/layout';
 import {
   cxlFeatEntry, cxlGetFeatIn, cxlGetSupFeatsIn, cxlGetSupFeatsOut, cxlSetFeatIn, fwctlRpcCxl, fwctlRpcCxlOut,
 } from './uapi/structs';
+import { decodeByName, edacInfo, MIN_DATA_SIZE, type CxlDecodedFeature, type CxlEdacInfo } from './cxl/decode';
+
+export {
+  decodePatrolScrub, decodeEcs, decodePpr, decodeSparing, decodedRows, edacInfo, ECS_THRESHOLDS,
+  PATROL_SCRUB_SIZE, ECS_HEADER_SIZE, ECS_FRU_SIZE, PPR_SIZE, SPARING_SIZE,
+} from './cxl/decode';
+export type {
+  CxlDecodedFeature, CxlPatrolScrub, CxlEcs, CxlEcsFru, CxlPpr, CxlSparing, CxlSparingName, CxlMaintenanceHeader,
+  CxlEdacInfo, CxlEdacControl,
+} from './cxl/decode';
 
 // ---- constants from include/uapi/cxl/features.h and include/cxl/features.h ----
 
@@ -200,6 +210,44 @@ export function uuidString(bytes: Bytes): string {
 }
 
 const canonical = (uuid: string | Bytes) => uuidString(uuidBytes(uuid));
+
+// ---- the known features' data ----
+
+/** 'patrol-scrub', 'ecs', ... for one of the eight UUIDs drivers/cxl knows; undefined otherwise. */
+export function featureName(uuid: string | Bytes): string | undefined {
+  return KNOWN_NAMES.get(canonical(uuid));
+}
+
+/**
+ * The data of a kernel-known feature (Get Feature from offset 0) decoded by
+ * name (lib/cxl/decode.ts); null for a feature this package has no layout
+ * for. Data shorter than the layout is a FwctlDecodeError.
+ */
+export function decodeFeatureData(uuid: string | Bytes, data: Bytes): CxlDecodedFeature | null {
+  const name = featureName(uuid);
+  return name === undefined ? null : decodeByName(name, asU8(data)) ?? null;
+}
+
+/** Where Linux changes a kernel-exclusive feature (EDAC sysfs), for the memdev; undefined for other features. */
+export function featureEdacInfo(uuid: string | Bytes, memdev: string | null): CxlEdacInfo | undefined {
+  const name = featureName(uuid);
+  return name === undefined ? undefined : edacInfo(name, memdev);
+}
+
+/**
+ * What getFeature returns: the data bytes, with `decoded` (not enumerable, so
+ * the Buffer compares and prints as before) next to them: the named fields of
+ * a kernel-known feature read from offset 0, null otherwise (another feature,
+ * an offset read, or data shorter than the layout).
+ */
+export type CxlFeatureData = Buffer & { readonly decoded: CxlDecodedFeature | null };
+
+function withDecoded(uuid: string, offset: number, data: Buffer): CxlFeatureData {
+  const name = KNOWN_NAMES.get(uuid);
+  let decoded: CxlDecodedFeature | null = null;
+  if (name !== undefined && offset === 0 && data.length >= MIN_DATA_SIZE[name]) decoded = decodeByName(name, data) ?? null;
+  return Object.defineProperty(data, 'decoded', { value: decoded, enumerable: false }) as CxlFeatureData;
+}
 
 // ---- the decoded feature entry ----
 
@@ -517,7 +565,7 @@ function* findFeature(path: string, uuid: string, given: unknown): Op<CxlFeature
   return (yield* getSupportedOp(path)).find((f) => f.uuid === uuid);
 }
 
-function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatureOptions): Op<Buffer> {
+function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatureOptions): Op<CxlFeatureData> {
   const op = CxlOpcode.GetFeature;
   const uuid = canonical(uuidIn);
   const o = checkOptions(options, 'getFeature');
@@ -547,7 +595,7 @@ function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatur
     throw new CxlResponseError(op, 'no data and no mailbox error: the transfer failed in the kernel (see dmesg)', path);
   }
   if (out.size > length) throw new CxlResponseError(op, `${out.size} bytes of data, more than the ${length} asked for`, path);
-  return Buffer.from(out.payload);
+  return withDecoded(uuid, offset, Buffer.from(out.payload));
 }
 
 export interface SetFeatureOptions extends CallOptions {
@@ -731,13 +779,17 @@ export function getSupportedFeaturesSync(dev: Device, options?: GetSupportedOpti
   return runSync(dev, getSupportedOp(dev.path, options));
 }
 
-/** A feature's data (Get Feature): its current value unless options.selection says 'default' or 'saved'. */
-export async function getFeature(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Promise<Buffer> {
+/**
+ * A feature's data (Get Feature): its current value unless options.selection
+ * says 'default' or 'saved'. A Buffer; for a kernel-known feature read from
+ * offset 0, `.decoded` holds its named fields (CxlFeatureData).
+ */
+export async function getFeature(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Promise<CxlFeatureData> {
   await ensureCxl(dev, options?.signal);
   return run(dev, getFeatureOp(dev.path, uuid, options), options?.signal);
 }
 
-export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Buffer {
+export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): CxlFeatureData {
   ensureCxlSync(dev);
   return runSync(dev, getFeatureOp(dev.path, uuid, options));
 }

@@ -24,8 +24,16 @@ export interface InventoryRecord {
   };
   /** mlx5 QUERY_ADAPTER (scope Configuration). */
   mlx5?: { ieeeVendorId: number; vsdVendorId: number; vsd: string; psid: string };
-  /** CXL Get Supported Features (scope Configuration). */
-  cxl?: { featureCount: number; features: { uuid: string; name: string | null }[] };
+  /** CXL Get Supported Features, and Get Feature of patrol scrub and ECS when listed (scope Configuration). */
+  cxl?: {
+    featureCount: number; features: { uuid: string; name: string | null }[];
+    /** Patrol scrub (cxl.decodePatrolScrub): cycle and minimum cycle in hours. */
+    patrolScrub?: { cycleHours: number; minCycleHours: number; enabled: boolean; cycleChangeable: boolean };
+    /** DDR5 ECS per media FRU (cxl.decodeEcs): mode 0 counts rows, 1 codewords; threshold per Gb (null: reserved). */
+    ecs?: { logEntryType: number; frus: { fru: number; mode: number; modeName: string; threshold: number | null }[] };
+    /** A listed feature whose Get Feature failed. */
+    featureErrors?: { name: string; code: string; message: string }[];
+  };
   /** Why there are no firmware facts for this type (pds, unknown types). */
   note?: string;
   error: { code: string; message: string } | null;
@@ -63,6 +71,7 @@ async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | un
     case 'cxl': {
       const f = await cxl.getSupportedFeatures(dev, { signal });
       rec.cxl = { featureCount: f.length, features: f.map((x) => ({ uuid: x.uuid, name: x.name ?? null })) };
+      await cxlRas(dev, f, rec.cxl, signal);
       break;
     }
     case 'pds':
@@ -70,6 +79,36 @@ async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | un
       break;
     default:
       rec.note = `type ${info.typeId} is not known to this package: FWCTL_INFO only`;
+  }
+}
+
+/** Patrol scrub cycle and ECS mode, when the device lists them: a failure is recorded, not thrown. */
+async function cxlRas(dev: Device, feats: cxl.CxlFeature[], out: NonNullable<InventoryRecord['cxl']>,
+  signal: AbortSignal | undefined): Promise<void> {
+  for (const f of feats) {
+    if (f.uuid !== cxl.CxlFeatureUuid.PatrolScrub && f.uuid !== cxl.CxlFeatureUuid.Ecs) continue;
+    try {
+      const d = (await cxl.getFeature(dev, f.uuid, { feature: f, signal })).decoded;
+      if (d?.feature === 'patrol-scrub') {
+        out.patrolScrub = {
+          cycleHours: d.scrubCycle.currentHours, minCycleHours: d.scrubCycle.minimumHours,
+          enabled: d.flags.enabled, cycleChangeable: d.capabilities.scrubCycleChangeable,
+        };
+      } else if (d?.feature === 'ecs') {
+        out.ecs = {
+          logEntryType: d.logCapabilities.logEntryType,
+          frus: d.frus.map((x) => ({
+            fru: x.fru, mode: x.configuration.countMode, modeName: x.configuration.countModeName,
+            threshold: x.configuration.thresholdCount,
+          })),
+        };
+      } else {
+        throw Object.assign(new Error(`${f.getSize}-byte ${f.name} data is shorter than its layout`), { code: 'ERR_FWCTL_DECODE' });
+      }
+    } catch (e) {
+      signal?.throwIfAborted();
+      (out.featureErrors ??= []).push({ name: f.name ?? f.uuid, ...errorOf(e) });
+    }
   }
 }
 
@@ -117,6 +156,11 @@ const HELP: Readonly<Record<string, string>> = {
   fwctl_firmware_version_info: 'A firmware version a fwctl device reported.',
   fwctl_mlx5_adapter_info: 'mlx5 QUERY_ADAPTER identity: PSID, VSD and vendor ids.',
   fwctl_cxl_features: 'CXL features the device supports (Get Supported Features).',
+  fwctl_cxl_patrol_scrub_cycle_hours: 'CXL patrol scrub cycle of the memdev, in hours (Get Feature, patrol scrub).',
+  fwctl_cxl_patrol_scrub_min_cycle_hours: 'CXL minimum patrol scrub cycle the memdev supports, in hours.',
+  fwctl_cxl_patrol_scrub_enabled: 'CXL background patrol scrub enabled (1) or not (0).',
+  fwctl_cxl_ecs_mode: 'CXL DDR5 ECS count mode per media FRU: 0 counts rows with errors, 1 codewords.',
+  fwctl_cxl_ecs_threshold: 'CXL DDR5 ECS threshold count per Gb of memory cells, per media FRU.',
   fwctl_query_error: 'A fwctl device that refused a query (open, FWCTL_INFO or the firmware query).',
 };
 
@@ -146,6 +190,17 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
       }, 1);
     }
     if (r.cxl) add('fwctl_cxl_features', { device }, r.cxl.featureCount);
+    const memdev = r.parent?.subsystem === 'cxl' ? r.parent.name : '';
+    if (r.cxl?.patrolScrub) {
+      const p = r.cxl.patrolScrub;
+      add('fwctl_cxl_patrol_scrub_cycle_hours', { device, memdev }, p.cycleHours);
+      add('fwctl_cxl_patrol_scrub_min_cycle_hours', { device, memdev }, p.minCycleHours);
+      add('fwctl_cxl_patrol_scrub_enabled', { device, memdev }, p.enabled ? 1 : 0);
+    }
+    for (const f of r.cxl?.ecs?.frus ?? []) {
+      add('fwctl_cxl_ecs_mode', { device, memdev, fru: String(f.fru) }, f.mode);
+      if (f.threshold !== null) add('fwctl_cxl_ecs_threshold', { device, memdev, fru: String(f.fru) }, f.threshold);
+    }
     if (r.error) add('fwctl_query_error', { device, code: r.error.code }, 1);
   }
   let out = '';

@@ -17,6 +17,7 @@ import { Scope } from '../../lib/uapi/constants';
 import { HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type IoctlCall } from './helpers/fake-binding';
 import { FakeSys } from './helpers/fake-sysfs';
+import { inventory, toPrometheus } from '../../lib/inventory';
 
 const { EINVAL, EPERM, EOPNOTSUPP } = constants.errno;
 const S_IFCHR = fs.constants.S_IFCHR;
@@ -456,6 +457,59 @@ describe('getFeature', () => {
   });
 });
 
+// ---- the kernel-known features' data, decoded next to the bytes ----
+
+/** Patrol scrub: changeable, cycle 12 h, minimum 1 h, enabled (Table 8-222). */
+const SCRUB_VALUE = Buffer.from([0x01, 12, 1, 0x01]);
+/** ECS: per-FRU log entries; FRU 0 codewords/256, FRU 1 rows/4096 (Table 8-225). */
+const ECS_VALUE = Buffer.from([0x01, 0x01, 0x0b, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00]);
+/** The eight known features as the fake drivers/cxl lists them (exclusive: setSize and changeable cleared). */
+const knownFeatures = (): FakeFeature[] => [
+  testFeature({ uuid: cxl.CxlFeatureUuid.PatrolScrub, getSize: 4, value: SCRUB_VALUE }),
+  testFeature({ uuid: cxl.CxlFeatureUuid.Ecs, getSize: 9, value: ECS_VALUE }),
+  ...[cxl.CxlFeatureUuid.SoftPpr, cxl.CxlFeatureUuid.HardPpr].map((uuid, i) => {
+    const v = Buffer.alloc(20);
+    v[5] = 1; v[6] = i; v[16] = 0x03; v.writeUInt16LE(0x1, 17);
+    return testFeature({ uuid, getSize: 20, value: v });
+  }),
+  ...[cxl.CxlFeatureUuid.CachelineSparing, cxl.CxlFeatureUuid.RowSparing, cxl.CxlFeatureUuid.BankSparing,
+    cxl.CxlFeatureUuid.RankSparing].map((uuid, i) => {
+    const v = Buffer.alloc(19);
+    v[5] = 2; v[6] = i; v.writeUInt16LE(0x6, 17);
+    return testFeature({ uuid, getSize: 19, value: v });
+  }),
+];
+
+describe('getFeature: .decoded for the kernel-known features', () => {
+  test('each of the eight decoded from offset 0, equal to what the device holds', async () => {
+    fakeCxl.features = knownFeatures();
+    for (const f of fakeCxl.features) {
+      const d = await cxl.getFeature(dev, f.uuid);
+      expect(Buffer.from(d)).toEqual(f.value);
+      expect(d.decoded).toEqual(cxl.decodeFeatureData(f.uuid, f.value));
+      expect(d.decoded?.feature).toBe(cxl.featureName(f.uuid));
+    }
+    const s = cxl.getFeatureSync(dev, cxl.CxlFeatureUuid.PatrolScrub).decoded as cxl.CxlPatrolScrub;
+    expect([s.scrubCycle.currentHours, s.scrubCycle.minimumHours, s.flags.enabled]).toEqual([12, 1, true]);
+    const e = (await cxl.getFeature(dev, cxl.CxlFeatureUuid.Ecs)).decoded as cxl.CxlEcs;
+    expect(e.frus.map((x) => [x.configuration.countModeName, x.configuration.thresholdCount])).toEqual([['codewords', 256], ['rows', 4096]]);
+    const r = (await cxl.getFeature(dev, cxl.CxlFeatureUuid.RowSparing)).decoded as cxl.CxlSparing;
+    expect(r).toMatchObject({ maintenanceOperationClass: 2, maintenanceOperationSubclass: 1,
+      restrictionFlags: { safeWhenInUse: true, hardSparingSupported: true, softSparingSupported: true } });
+  });
+
+  test('null for an offset read, a read shorter than the layout and an unknown feature; the Buffer is unchanged', async () => {
+    fakeCxl.features = [...knownFeatures(), testFeature()];
+    expect((await cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub, { offset: 1 })).decoded).toBeNull();
+    expect((await cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub, { length: 3 })).decoded).toBeNull();
+    const t = await cxl.getFeature(dev, TEST_UUID);
+    expect(t.decoded).toBeNull();
+    expect(t).toEqual(Buffer.from([0xef, 0xbe, 0xad, 0xde])); // not enumerable: compares as the bytes
+    expect(Object.keys(t)).not.toContain('decoded');
+    expect(JSON.stringify(await cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub))).not.toContain('decoded');
+  });
+});
+
 describe('setFeature', () => {
   test('reset-only effects: sent at DebugWrite with the entry\'s version and saved-across-reset', async () => {
     await cxl.setFeature(dev, TEST_UUID, Buffer.from([1, 2, 3, 4]), { allowKernelTaint: true });
@@ -602,5 +656,108 @@ describe('fwctl cxl', () => {
       const u = await run(...argv);
       expect({ argv, code: u.code }).toEqual({ argv, code: 2 });
     }
+  });
+  test('features --json: every kernel-known feature read and decoded by name, with its EDAC control', async () => {
+    fakeCxl.features = [testFeature(), ...knownFeatures()];
+    const edac = path.join(sys.sys, 'bus', 'edac', 'devices', 'cxl_mem3');
+    for (const [n, t] of [['mem_repair0', 'bank-sparing'], ['mem_repair1', 'ppr']]) {
+      fs.mkdirSync(path.join(edac, n), { recursive: true });
+      fs.writeFileSync(path.join(edac, n, 'repair_type'), `${t}\n`);
+    }
+    fs.mkdirSync(path.join(edac, 'scrub0'));
+    const { code, io } = await run('cxl', 'features', 'mem3', '--json');
+    expect(code).toBe(0);
+    const j = JSON.parse(io.out);
+    expect(j.memdev).toBe('mem3');
+    expect(j.features[0]).not.toHaveProperty('decoded');
+    expect(j.features[0]).not.toHaveProperty('edac');
+    const by = Object.fromEntries(j.features.slice(1).map((f: { name: string }) => [f.name, f]));
+    expect(Object.keys(by).sort()).toEqual(['bank-sparing', 'cacheline-sparing', 'ecs', 'hard-ppr', 'patrol-scrub',
+      'rank-sparing', 'row-sparing', 'soft-ppr']);
+    for (const f of fakeCxl.features.slice(1)) {
+      const n = cxl.featureName(f.uuid)!;
+      expect(by[n].data).toBe(f.value.toString('hex'));
+      expect(by[n].decoded).toEqual(JSON.parse(JSON.stringify(cxl.decodeFeatureData(f.uuid, f.value))));
+      expect(by[n].edac.readOnlyThroughFwctl).toBe(true);
+    }
+    expect(by['patrol-scrub'].decoded.scrubCycle).toEqual({ raw: 0x10c, currentHours: 12, minimumHours: 1 });
+    expect(by['patrol-scrub'].edac).toMatchObject({ directory: path.join(edac, 'scrub0'), present: true,
+      attributes: ['enable_background', 'current_cycle_duration'] });
+    expect(by['bank-sparing'].edac).toMatchObject({ directory: path.join(edac, 'mem_repair0'), present: true });
+    expect(by['soft-ppr'].edac).toMatchObject({ directory: path.join(edac, 'mem_repair1'), present: true });
+    expect(by['row-sparing'].edac).toMatchObject({ directory: path.join(edac, 'mem_repairN'), present: false });
+    expect(by.ecs.edac).toMatchObject({ directory: path.join(edac, 'ecs_fruN'), present: false });
+    expect(by['hard-ppr'].edac).toMatchObject({ directory: null, note: expect.stringMatching(/soft PPR only/) });
+  });
+
+  test('features text: the table, then each known feature\'s fields and the EDAC attributes; a failed read is shown', async () => {
+    fakeCxl.features = [testFeature(), ...knownFeatures()];
+    fakeCxl.features[2] = { ...fakeCxl.features[2], value: Buffer.alloc(1) }; // ECS: Get Feature fails (INPUT)
+    const { code, io } = await run('cxl', 'features', 'fwctl5');
+    expect(code).toBe(0);
+    const out = io.out;
+    expect(out).toMatch(/^UUID +NAME/);
+    expect(out).toMatch(/\npatrol-scrub \(96dad7d6-fde8-482b-a733-75774e06db8a\)\n +scrub cycle changeable +yes\n(.*\n)* +scrub cycle +12 h\n +minimum scrub cycle +1 h\n +enabled +yes\n/);
+    expect(out).toMatch(/read-only through fwctl .*:\n +\S*\/bus\/edac\/devices\/cxl_mem3\/scrub0\/\{enable_background,current_cycle_duration\} \(not registered for this memdev\)/);
+    expect(out).toMatch(/\necs \(e5b13f22-[^)]*\)\n +value: ECXLMBOX: .*INPUT/);
+    expect(out).toMatch(/\nrank-sparing \([^)]*\)\n(.*\n)* +maintenance operation class\/subclass +0x2\/0x3\n/);
+    expect(out).toMatch(/\nhard-ppr [^\n]*\n(.*\n)* +.*Linux 7\.3 has no EDAC control for it/);
+  });
+
+  test('get-feature: decoded fields for a known feature (text and JSON); none for others or offset reads', async () => {
+    fakeCxl.features = [testFeature(), ...knownFeatures()];
+    let r = await run('cxl', 'get-feature', 'mem3', cxl.CxlFeatureUuid.Ecs, '--json');
+    expect(r.code).toBe(0);
+    let j = JSON.parse(r.io.out);
+    expect(j).toMatchObject({ name: 'ecs', data: ECS_VALUE.toString('hex'), edac: { readOnlyThroughFwctl: true } });
+    expect(j.decoded.frus.map((f: { configuration: { countMode: number } }) => f.configuration.countMode)).toEqual([1, 0]);
+    r = await run('cxl', 'get-feature', 'mem3', cxl.CxlFeatureUuid.PatrolScrub);
+    expect(r.io.out).toMatch(/^00000000  01 0c 01 01 .*\n\npatrol-scrub \(96dad7d6[^)]*\)\n(.*\n)* +scrub cycle +12 h\n/);
+    r = await run('cxl', 'get-feature', 'mem3', cxl.CxlFeatureUuid.PatrolScrub, '--offset', '1', '--json');
+    expect(JSON.parse(r.io.out)).toMatchObject({ name: 'patrol-scrub', offset: 1, decoded: null });
+    r = await run('cxl', 'get-feature', 'mem3', TEST_UUID, '--json');
+    j = JSON.parse(r.io.out);
+    expect(j.decoded).toBeNull();
+    expect(j).not.toHaveProperty('edac');
+    expect(j).not.toHaveProperty('name');
+  });
+
+  test('inventory: patrol scrub cycle and ECS mode per memdev, in JSON, text and Prometheus', async () => {
+    fakeCxl.features = [testFeature(), ...knownFeatures()];
+    const recs = await inventory();
+    expect(recs).toHaveLength(1);
+    expect(recs[0].cxl).toEqual({
+      featureCount: 9, features: expect.any(Array),
+      patrolScrub: { cycleHours: 12, minCycleHours: 1, enabled: true, cycleChangeable: true },
+      ecs: { logEntryType: 1, frus: [{ fru: 0, mode: 1, modeName: 'codewords', threshold: 256 },
+        { fru: 1, mode: 0, modeName: 'rows', threshold: 4096 }] },
+    });
+    const prom = toPrometheus(recs);
+    expect(prom).toContain('fwctl_cxl_patrol_scrub_cycle_hours{device="fwctl5",memdev="mem3"} 12\n');
+    expect(prom).toContain('fwctl_cxl_patrol_scrub_min_cycle_hours{device="fwctl5",memdev="mem3"} 1\n');
+    expect(prom).toContain('fwctl_cxl_patrol_scrub_enabled{device="fwctl5",memdev="mem3"} 1\n');
+    expect(prom).toContain('fwctl_cxl_ecs_mode{device="fwctl5",memdev="mem3",fru="0"} 1\n');
+    expect(prom).toContain('fwctl_cxl_ecs_mode{device="fwctl5",memdev="mem3",fru="1"} 0\n');
+    expect(prom).toContain('fwctl_cxl_ecs_threshold{device="fwctl5",memdev="mem3",fru="1"} 4096\n');
+    expect(prom.match(/^# HELP fwctl_cxl_ecs_mode /gm)).toHaveLength(1);
+    const t = await run('inventory');
+    expect(t.io.out).toMatch(/fwctl5 .*9 features: .*; patrol scrub 12 h \(enabled\); ecs counts codewords\/rows\n/);
+    const p = await run('inventory', '--prometheus');
+    expect(p.io.out).toContain('fwctl_cxl_ecs_threshold{device="fwctl5",memdev="mem3",fru="0"} 256\n');
+  });
+
+  test('inventory: a patrol scrub read that fails is recorded, the rest still reported', async () => {
+    fakeCxl.features = [testFeature(), ...knownFeatures()];
+    fakeCxl.features[1] = { ...fakeCxl.features[1], getSize: 2, value: Buffer.from([1, 12]) }; // shorter than its layout
+    fakeCxl.features[2] = { ...fakeCxl.features[2], value: Buffer.alloc(1) }; // ECS read fails (INPUT)
+    const [r] = await inventory();
+    expect(r.error).toBeNull();
+    expect(r.cxl?.patrolScrub).toBeUndefined();
+    expect(r.cxl?.ecs).toBeUndefined();
+    expect(r.cxl?.featureErrors).toEqual([
+      { name: 'patrol-scrub', code: 'ERR_FWCTL_DECODE', message: expect.stringMatching(/shorter than its layout/) },
+      { name: 'ecs', code: 'ECXLMBOX', message: expect.stringMatching(/INPUT/) },
+    ]);
+    expect(toPrometheus([r])).not.toContain('patrol_scrub');
   });
 });

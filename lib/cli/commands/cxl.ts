@@ -1,10 +1,13 @@
 // fwctl cxl <features|get-feature|set-feature>: CXL Features (lib/cxl.ts).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as cxl from '../../cxl';
+import type { Device } from '../../device';
+import { list, sysfsRootOf } from '../../discovery';
 import { SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
-import { hexdump, parseHex, table, toHex } from '../format';
+import { fields, hexdump, parseHex, table, toHex } from '../format';
 import { parseScope } from './rpc';
 import { openDeviceAsync } from './open';
 
@@ -29,6 +32,95 @@ export function featuresText(feats: readonly cxl.CxlFeature[]): string {
     feats.map((f) => [f.uuid, f.name ?? '-', String(f.id), String(f.getSize), String(f.setSize),
       `${f.getVersion}/${f.setVersion}`, flagNames(f.flags), effectNames(f.effects),
       f.requiredScope === null ? `- (${f.notSettableReason})` : scopeName(f.requiredScope)]));
+}
+
+// ---- the kernel-known features: decoded values and where Linux changes them ----
+
+/** The EDAC control of a kernel-known feature, with its directory found in sysfs when it is there. */
+export interface EdacView {
+  readOnlyThroughFwctl: true;
+  note: string;
+  /** The attribute directory (mem_repairN resolved by its repair_type when sysfs has it); null: none in Linux. */
+  directory: string | null;
+  attributes: string[];
+  /** The directory exists (the kernel registered the EDAC control for this memdev). */
+  present: boolean;
+}
+
+function edacView(uuid: string, memdev: string | null): EdacView | undefined {
+  const info = cxl.featureEdacInfo(uuid, memdev);
+  if (!info) return undefined;
+  const c = info.control;
+  if (!c) return { readOnlyThroughFwctl: true, note: info.note, directory: null, attributes: [], present: false };
+  const root = sysfsRootOf();
+  let dir = root + c.directory.slice('/sys'.length);
+  let present = memdev !== null && existsSync(dir);
+  if (memdev !== null && /(mem_repair|ecs_fru)N$/.test(dir)) {
+    const parent = path.dirname(dir);
+    const stem = path.basename(dir).slice(0, -1);
+    let found: string[] = [];
+    try {
+      found = readdirSync(parent).filter((n) => n.startsWith(stem) && /^\d+$/.test(n.slice(stem.length))).sort();
+    } catch { /* no EDAC device for this memdev */ }
+    if (c.repairType !== undefined) {
+      const hit = found.find((n) => {
+        try {
+          return readFileSync(path.join(parent, n, 'repair_type'), 'utf8').trim() === c.repairType;
+        } catch {
+          return false;
+        }
+      });
+      if (hit) [dir, present] = [path.join(parent, hit), true];
+    } else if (found.length) {
+      present = true; // ecs_fruN: one per media FRU
+    }
+  }
+  return { readOnlyThroughFwctl: true, note: info.note, directory: dir, attributes: [...c.attributes], present };
+}
+
+/** The fwctl device's CXL memdev (mem0), from sysfs; null when it cannot be told. */
+async function memdevOf(dev: Device): Promise<string | null> {
+  try {
+    const all = await list();
+    const e = all.find((x) => x.path === dev.path) ?? all.find((x) => x.name === path.basename(dev.path));
+    return e?.parent?.cxlMemdev ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A kernel-known feature's current value: its data (hex) and named fields, or why it could not be read. */
+interface KnownValue {
+  data?: string;
+  decoded?: cxl.CxlDecodedFeature | null;
+  readError?: { code: string; message: string };
+}
+
+async function knownValue(dev: Device, f: cxl.CxlFeature, signal: AbortSignal | undefined): Promise<KnownValue> {
+  try {
+    const d = await cxl.getFeature(dev, f.uuid, { feature: f, signal });
+    return { data: toHex(d), decoded: d.decoded };
+  } catch (e) {
+    signal?.throwIfAborted();
+    const err = e as { code?: unknown; message?: unknown };
+    return { readError: { code: typeof err.code === 'string' ? err.code : 'ERROR', message: String(err.message ?? e) } };
+  }
+}
+
+function edacText(e: EdacView): string {
+  if (e.directory === null) return `  ${e.note}\n`;
+  const where = `${e.directory}/{${e.attributes.join(',')}}`;
+  return `  ${e.note}:\n  ${where}${e.present ? '' : ' (not registered for this memdev)'}\n`;
+}
+
+/** The decoded block of one kernel-known feature, for the text output. */
+export function knownText(f: { name?: string; uuid: string }, v: KnownValue, e: EdacView | undefined): string {
+  let out = `\n${f.name} (${f.uuid})\n`;
+  if (v.readError) out += `  value: ${v.readError.code}: ${v.readError.message}\n`;
+  else if (v.decoded) out += fields(cxl.decodedRows(v.decoded).map(([k, x]) => [`  ${k}`, x]));
+  else if (v.data !== undefined) out += `  value: ${v.data} (shorter than its layout: not decoded)\n`;
+  if (e) out += edacText(e);
+  return out;
 }
 
 function u16Arg(v: Values[string], what: string, min = 0): number | undefined {
@@ -84,9 +176,13 @@ export const command: Command = {
 <device> is fwctlN, a path, or the CXL memdev name (mem0) it belongs to.
 
 features       the device's features (Get Supported Features) with flags, effects
-               and the scope a Set needs (- when it cannot be set through fwctl)
-get-feature    the feature's data as a hex dump (--json: { uuid, selection, offset,
-               length, data (hex) }); --length defaults to the rest of the feature
+               and the scope a Set needs (- when it cannot be set through fwctl);
+               each kernel-known feature (patrol scrub, ECS, PPR, sparing) read
+               and decoded by field name, with the EDAC sysfs attributes under
+               /sys/bus/edac/devices/ that change it (it is read-only through fwctl)
+get-feature    the feature's data as a hex dump, decoded for a kernel-known feature
+               (--json: { uuid, name, selection, offset, length, data (hex),
+               decoded, edac }); --length defaults to the rest of the feature
 set-feature    write the feature's data at the scope its effects require:
                debug-write (change after reset) or debug-write-full (immediate;
                needs CAP_SYS_RAWIO). Both taint the kernel: --allow-kernel-taint.
@@ -116,7 +212,24 @@ A mailbox failure exits 1 with code ECXLMBOX and the CXL return code's name.
       const dev = await openDeviceAsync(device, io.signal);
       try {
         const feats = await cxl.getSupportedFeatures(dev, { signal: io.signal });
-        io.stdout(json ? JSON.stringify({ device: dev.path, features: feats }, null, 2) + '\n' : featuresText(feats));
+        const memdev = await memdevOf(dev);
+        const known = new Map<string, KnownValue & { edac: EdacView | undefined }>();
+        for (const f of feats) {
+          if (f.name !== undefined) known.set(f.uuid, { ...await knownValue(dev, f, io.signal), edac: edacView(f.uuid, memdev) });
+        }
+        if (json) {
+          io.stdout(JSON.stringify({
+            device: dev.path, memdev,
+            features: feats.map((f) => ({ ...f, ...known.get(f.uuid) })),
+          }, null, 2) + '\n');
+        } else {
+          let out = featuresText(feats);
+          for (const f of feats) {
+            const k = known.get(f.uuid);
+            if (k) out += knownText(f, k, k.edac);
+          }
+          io.stdout(out);
+        }
       } finally {
         await dev.close();
       }
@@ -131,9 +244,17 @@ A mailbox failure exits 1 with code ECXLMBOX and the CXL return code's name.
       const dev = await openDeviceAsync(device, io.signal);
       try {
         const data = await cxl.getFeature(dev, uuid, { selection, offset, length, signal: io.signal });
-        io.stdout(json
-          ? JSON.stringify({ device: dev.path, uuid, selection, offset: offset ?? 0, length: data.length, data: toHex(data) }) + '\n'
-          : hexdump(data));
+        const name = cxl.featureName(uuid);
+        const edac = name === undefined ? undefined : edacView(uuid, await memdevOf(dev));
+        if (json) {
+          io.stdout(JSON.stringify({
+            device: dev.path, uuid, ...(name !== undefined ? { name } : {}), selection, offset: offset ?? 0,
+            length: data.length, data: toHex(data), decoded: data.decoded, ...(edac ? { edac } : {}),
+          }) + '\n');
+        } else {
+          io.stdout(hexdump(data) + (name === undefined ? ''
+            : knownText({ name, uuid }, { data: toHex(data), decoded: data.decoded }, edac)));
+        }
       } finally {
         await dev.close();
       }

@@ -11,7 +11,11 @@ export function factsText(r: InventoryRecord): string {
   if (r.mlx5) return `psid ${r.mlx5.psid}, vsd ${r.mlx5.vsd || '-'}, vendor 0x${r.mlx5.ieeeVendorId.toString(16).padStart(6, '0')}`;
   if (r.cxl) {
     const names = r.cxl.features.map((f) => f.name ?? f.uuid);
-    return `${r.cxl.featureCount} feature${r.cxl.featureCount === 1 ? '' : 's'}${names.length ? `: ${names.join(', ')}` : ''}`;
+    const ps = r.cxl.patrolScrub;
+    const modes = [...new Set(r.cxl.ecs?.frus.map((f) => f.modeName) ?? [])];
+    return `${r.cxl.featureCount} feature${r.cxl.featureCount === 1 ? '' : 's'}${names.length ? `: ${names.join(', ')}` : ''}` +
+      (ps ? `; patrol scrub ${ps.cycleHours} h (${ps.enabled ? 'enabled' : 'disabled'})` : '') +
+      (modes.length ? `; ecs counts ${modes.join('/')}` : '');
   }
   return r.note ?? '-';
 }
@@ -36,7 +40,8 @@ export const command: Command = {
 
 One record per fwctl device (in 'fwctl list' order): parent, driver, type and
 what the firmware tells at the least-privileged scope: bnxt HWRM_VER_GET
-versions, mlx5 QUERY_ADAPTER (PSID, VSD, vendor ids), CXL supported features.
+versions, mlx5 QUERY_ADAPTER (PSID, VSD, vendor ids), CXL supported features
+with the patrol scrub cycle and DDR5 ECS mode per memdev when it has them.
 pds and unknown types: FWCTL_INFO only. Never taints the kernel.
 
 A device that refuses (EACCES when not root, EPERM, ENODEV, a firmware or
@@ -49,7 +54,9 @@ command still prints every device and exits 0. Exit 1 only if listing fails.
                    note?, error { code, message } | null }
   --prometheus   node_exporter textfile-collector format (fwctl_device_info,
                  fwctl_firmware_version_info, fwctl_mlx5_adapter_info,
-                 fwctl_cxl_features, fwctl_query_error)
+                 fwctl_cxl_features, fwctl_cxl_patrol_scrub_cycle_hours,
+                 fwctl_cxl_patrol_scrub_min_cycle_hours, fwctl_cxl_patrol_scrub_enabled,
+                 fwctl_cxl_ecs_mode, fwctl_cxl_ecs_threshold, fwctl_query_error)
 `,
   options: { ...COMMON_OPTIONS, prometheus: { type: 'boolean' } },
   async run(positionals, values, io) {
