@@ -38,13 +38,18 @@ export interface NativeHandle {
    */
   rpcSync(scope: number, request: Uint8Array, response: Uint8Array, spec?: AttachSpec, ...buffers: Uint8Array[]): number;
   /**
-   * FWCTL_RPC on the addon's pool, over copies the addon owns. Resolves
-   * [driver's length, the bytes the kernel wrote, index of the first 'out'
-   * attachment that could not be copied back (detached or shrunk), or -1],
-   * or a negative errno. `id` (non-zero) makes it abandonable.
+   * FWCTL_RPC on the addon's pool, over copies the addon owns. `response`
+   * is the response length, or a view the response is copied into at
+   * completion. Resolves [driver's length, the bytes the kernel wrote (a
+   * Buffer; the view itself in the `into` form), index of the first 'out'
+   * attachment that could not be copied back (detached or shrunk), -2 for
+   * the response view, or -1], or a negative errno. `id` (non-zero) makes
+   * it abandonable.
    */
-  rpc(id: number, scope: number, request: Uint8Array, responseLength: number, spec?: AttachSpec,
+  rpc(id: number, scope: number, request: Uint8Array, response: number | Uint8Array, spec?: AttachSpec,
     ...buffers: Uint8Array[]): Promise<[number, Buffer, number] | number>;
+  /** For benchmarks: a bound function taking rpcSync's arguments and doing nothing (the N-API floor). */
+  rpcNoop?(scope: number, request: Uint8Array, response: Uint8Array): number;
   /** FWCTL_INFO on the calling thread into `data` (its native length). The driver's length or -errno. */
   infoSync(data: Uint8Array): number;
   /** FWCTL_INFO on the pool: [driver's length, Buffer of min(length, it)] or -errno. */

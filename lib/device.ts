@@ -9,12 +9,14 @@ import { asyncDisposeSymbol, disposeSymbol } from './dispose';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import { binding as loadBinding, type NativeBinding, type NativeHandle, type OpenResult } from './binding';
+import { activeBinding, statNode, statNodeSync } from './backend';
+import { type NativeBinding, type NativeHandle, type OpenResult } from './binding';
 import { DIR_IN, DIR_OUT, LEN_BE, LEN_FROM_TABLE, SPEC_WORDS } from './binding-flags';
 import { decodeInfo, type DeviceInfo } from './decode';
+import { channels, deviceContext, listening, openContext, openDone, rpcContext, rpcDone, tracePromise, traceSync } from './trace';
 import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
 import { closedError, FwctlError } from './errors';
-import { MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
+import { deviceTypeOf, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
 import { asU8, HOST_LE, type Bytes } from './uapi/layout';
 
 export type { Bytes };
@@ -34,11 +36,36 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface InfoOptions extends CallOptions {
+  /**
+   * Receive device_data in this buffer (its byteLength is offered to the
+   * driver); `info.data` is then a view of it. A driver with more to say is
+   * EMSGSIZE (naming the length it needs).
+   */
+  data?: Uint8Array;
+  /** false: skip decoding (no `decoded`): with `data`, only the small result object is allocated. */
+  decode?: boolean;
+}
+
 export interface RpcOptions extends CallOptions {
   /** The access the RPC needs: Scope.Configuration, DebugReadOnly, DebugWrite or DebugWriteFull. */
   scope: Scope;
   /** Bytes to reserve for the response (default 4096, at most 2 MiB). A longer answer is truncated. */
   responseLength?: number;
+  /**
+   * Receive the response in this buffer, as fs.readSync(fd, buffer) does: its
+   * byteLength is the response length (a responseLength given too must
+   * equal it) and the result's `response` is a view of it. `rpcSync()` lets
+   * the kernel write it directly; `rpc()` copies the addon's buffer into it
+   * when the call completes (the kernel never writes JS memory while
+   * JavaScript runs), checking it was not detached or shrunk meanwhile.
+   */
+  responseBuffer?: Uint8Array;
+  /**
+   * Fill this object (a result of an earlier call) instead of allocating a
+   * new one. With `responseBuffer`, a sync call then allocates nothing.
+   */
+  result?: RpcResult<Uint8Array>;
   /** Required for DebugWrite and DebugWriteFull, which taint the kernel (TAINT_FWCTL). */
   allowKernelTaint?: boolean;
   /**
@@ -89,9 +116,9 @@ export interface RpcAttachment {
 /** Extra buffers one call can take besides the request and the response. */
 export const MAX_ATTACHMENTS = 6;
 
-export interface RpcResult {
-  /** Exactly the bytes the kernel wrote: min(length, responseLength). */
-  response: Buffer;
+export interface RpcResult<R extends Uint8Array = Buffer> {
+  /** Exactly the bytes the kernel wrote: min(length, responseLength); a view of responseBuffer when given. */
+  response: R;
   /** The response length the driver reported. */
   length: number;
   /** length > responseLength: the driver had more to say; call again with a larger responseLength. */
@@ -119,7 +146,7 @@ export function setBindingForTesting(fake: NativeBinding | undefined): void {
 }
 
 function native(): NativeBinding {
-  return bindingOverride ?? loadBinding();
+  return bindingOverride ?? activeBinding();
 }
 
 // ---- abort ----
@@ -130,6 +157,14 @@ function jobId(signal: AbortSignal | undefined): number {
   if (signal === undefined) return 0;
   lastJobId = lastJobId >= 0xfffffffe ? 1 : lastJobId + 1;
   return lastJobId;
+}
+
+function checkInfoData(value: unknown): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Uint8Array)) throw new TypeError('options.data must be a Uint8Array or Buffer');
+  if (value.byteLength === 0 && isDetached(value)) throw new TypeError('options.data is detached (its ArrayBuffer was transferred)');
+  checkLength(value.byteLength, 'options.data length');
+  return value;
 }
 
 function checkSignal(value: unknown, what: string): AbortSignal | undefined {
@@ -181,6 +216,8 @@ export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
 export interface CheckedRpc {
   scope: Scope;
   responseLength: number;
+  responseBuffer: Uint8Array | undefined;
+  result: RpcResult<Uint8Array> | undefined;
   /** Undefined without attachments; else SPEC_WORDS u32 per entry of `buffers`. */
   spec: Uint32Array | undefined;
   buffers: readonly Uint8Array[];
@@ -258,6 +295,14 @@ function isDetached(view: Uint8Array): boolean {
   }
 }
 
+/**
+ * The one CheckedRpc, refilled by every check: callers take its fields
+ * before running anything else (the sync path allocates nothing).
+ */
+const CHECKED: CheckedRpc = {
+  scope: 0, responseLength: 0, responseBuffer: undefined, result: undefined, spec: undefined, buffers: [], signal: undefined,
+};
+
 export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
   if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
   if (request.byteLength === 0 && isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
@@ -268,11 +313,23 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
   // value and the call another.
   const o = options as Partial<Record<keyof RpcOptions, unknown>>;
   const scope = o.scope, rl = o.responseLength, taint = o.allowKernelTaint, attach = o.attach, sig = o.signal;
+  const into = o.responseBuffer, result = o.result;
   if (typeof scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
   if (!Number.isInteger(scope) || scope < 0 || scope >= SCOPE_NAMES.length) {
     throw new RangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
   }
-  const responseLength = rl === undefined ? DEFAULT_RESPONSE_LENGTH : checkLength(rl, 'options.responseLength');
+  let responseLength: number;
+  if (into !== undefined) {
+    if (!(into instanceof Uint8Array)) throw new TypeError('options.responseBuffer must be a Uint8Array or Buffer');
+    if (into.byteLength === 0 && isDetached(into)) throw new TypeError('options.responseBuffer is detached (its ArrayBuffer was transferred)');
+    responseLength = checkLength(into.byteLength, 'options.responseBuffer length');
+    if (rl !== undefined && rl !== responseLength) {
+      throw new RangeError(`options.responseLength ${String(rl)} differs from options.responseBuffer's length ${responseLength}: give one`);
+    }
+  } else {
+    responseLength = rl === undefined ? DEFAULT_RESPONSE_LENGTH : checkLength(rl, 'options.responseLength');
+  }
+  if (result !== undefined && (typeof result !== 'object' || result === null)) throw new TypeError('options.result must be an object (an earlier result)');
   if (taint !== undefined && typeof taint !== 'boolean') throw new TypeError('options.allowKernelTaint must be a boolean');
   const signal = checkSignal(sig, 'options');
   const requestLength = checkLength(request.byteLength, 'request length');
@@ -298,7 +355,24 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
         `pass allowKernelTaint: true to allow it.${rawio}`,
     });
   }
-  return { scope: scope as Scope, responseLength, spec, buffers, signal };
+  const c = CHECKED;
+  c.scope = scope as Scope;
+  c.responseLength = responseLength;
+  c.responseBuffer = into as Uint8Array | undefined;
+  c.result = result as RpcResult<Uint8Array> | undefined;
+  c.spec = spec;
+  c.buffers = buffers;
+  c.signal = signal;
+  return c;
+}
+
+/** `into` (an earlier result) refilled, or a new result. */
+function fillResult<R extends Uint8Array>(into: RpcResult<Uint8Array> | undefined, response: R, length: number, truncated: boolean): RpcResult<R> {
+  if (into === undefined) return { response, length, truncated };
+  into.response = response;
+  into.length = length;
+  into.truncated = truncated;
+  return into as RpcResult<R>;
 }
 
 // ---- what a node must be before we open it ----
@@ -358,10 +432,15 @@ function openedChecked(r: OpenResult, p: string, dev: { major: number; minor: nu
 
 /** Open a fwctl device by name ('fwctl0') or path, after checking it is one. */
 export function openSync(nameOrPath: string, options?: OpenOptions): Device {
+  if (listening(channels.open)) return traceSync(channels.open, openContext(nameOrPath, true), () => openSyncUntraced(nameOrPath, options), openDone);
+  return openSyncUntraced(nameOrPath, options);
+}
+
+function openSyncUntraced(nameOrPath: string, options?: OpenOptions): Device {
   const p = resolveDevicePath(nameOrPath, options);
   let st: fs.BigIntStats;
   try {
-    st = fs.statSync(p, { bigint: true });
+    st = statNodeSync(p);
   } catch (e) {
     throw statError(e, p);
   }
@@ -373,13 +452,18 @@ export function openSync(nameOrPath: string, options?: OpenOptions): Device {
  * Open a fwctl device. open(2) runs on the addon's pool: on mlx5 it is a
  * firmware command (CREATE_UCTX), which must not block the event loop.
  */
-export async function open(nameOrPath: string, options?: OpenOptions): Promise<Device> {
+export function open(nameOrPath: string, options?: OpenOptions): Promise<Device> {
+  if (listening(channels.open)) return tracePromise(channels.open, openContext(nameOrPath, false), () => openUntraced(nameOrPath, options), openDone);
+  return openUntraced(nameOrPath, options);
+}
+
+async function openUntraced(nameOrPath: string, options?: OpenOptions): Promise<Device> {
   const signal = checkSignal(options?.signal, 'options');
   signal?.throwIfAborted();
   const p = resolveDevicePath(nameOrPath, options);
   let st: fs.BigIntStats;
   try {
-    st = await fs.promises.stat(p, { bigint: true });
+    st = await statNode(p);
   } catch (e) {
     throw statError(e, p);
   }
@@ -406,6 +490,8 @@ export class Device {
   /** Sync responses land here (zeroed once, grown on demand, never exposed past what the kernel wrote). */
   #scratch: Buffer = Buffer.alloc(0);
   #scratchView: Buffer = this.#scratch;
+  #lastViewOf: Uint8Array | undefined;
+  #lastView: Uint8Array | undefined;
   /** infoSync()'s device_data scratch, 256 bytes zeroed once; the result is a copy. */
   #infoData: Buffer | undefined;
 
@@ -426,10 +512,27 @@ export class Device {
   }
 
   /** The device type and its device_data (FWCTL_INFO). */
-  async info(options?: CallOptions): Promise<DeviceInfo> {
+  info(options?: InfoOptions): Promise<DeviceInfo> {
+    if (listening(channels.info)) return tracePromise(channels.info, deviceContext(this.path, this.typeId, false), () => this.#info(options));
+    return this.#info(options);
+  }
+
+  async #info(options?: InfoOptions): Promise<DeviceInfo> {
     const signal = checkSignal(options?.signal, 'options');
+    const into = checkInfoData(options?.data), decode = options?.decode !== false;
     this.#checkOpen();
     signal?.throwIfAborted();
+    if (into !== undefined) {
+      // Received in the addon's memory, copied into the caller's buffer now.
+      const id = jobId(signal);
+      const r = await this.#track(abortable(this.#handle.info(id, into.byteLength), signal, id));
+      if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_INFO)', this.path);
+      const [reported, data] = r;
+      if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
+      if (into.byteLength < data.length) throw new TypeError('options.data was detached or shrunk while the call was in flight');
+      into.set(data);
+      return this.#infoOf(this.#viewOf(into, reported), decode);
+    }
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
       const id = jobId(signal);
@@ -442,8 +545,20 @@ export class Device {
     throw this.#infoUnstable();
   }
 
-  infoSync(): DeviceInfo {
+  infoSync(options?: Omit<InfoOptions, 'signal'>): DeviceInfo {
+    if (listening(channels.info)) return traceSync(channels.info, deviceContext(this.path, this.typeId, true), () => this.#infoSync(options));
+    return this.#infoSync(options);
+  }
+
+  #infoSync(options?: Omit<InfoOptions, 'signal'>): DeviceInfo {
+    const into = checkInfoData(options?.data), decode = options?.decode !== false;
     this.#checkOpen();
+    if (into !== undefined) {
+      const reported = this.#handle.infoSync(into);
+      if (reported < 0) throw FwctlError.fromErrno(reported, 'ioctl(FWCTL_INFO)', this.path);
+      if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
+      return this.#infoOf(this.#viewOf(into, reported), decode);
+    }
     this.#infoData ??= Buffer.alloc(INFO_FIRST_LENGTH);
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
@@ -469,27 +584,62 @@ export class Device {
    * request and attachments at the call: the caller's buffers are free to
    * change while it runs. Never retried.
    */
-  async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult> {
-    const { scope, responseLength, spec, buffers, signal } = checkRpcArgs(request, options, this.path);
+  async rpc<R extends Uint8Array>(request: Bytes, options: RpcOptions & { responseBuffer: R }): Promise<RpcResult<R>>;
+  async rpc(request: Bytes, options: RpcOptions): Promise<RpcResult>;
+  rpc(request: Bytes, options: RpcOptions): Promise<RpcResult<Uint8Array>> {
+    if (listening(channels.rpc)) {
+      return tracePromise(channels.rpc, rpcContext(this.path, this.typeId, false, request, options), () => this.#rpc(request, options), rpcDone);
+    }
+    return this.#rpc(request, options);
+  }
+
+  async #rpc(request: Bytes, options: RpcOptions): Promise<RpcResult<Uint8Array>> {
+    const { scope, responseLength, responseBuffer: into, result, spec, buffers, signal } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
     signal?.throwIfAborted();
     const id = jobId(signal);
+    // The addon receives the response in memory of its own; with a
+    // responseBuffer it copies it there at completion.
+    const response = into ?? responseLength;
     const call = spec === undefined // no spread: a spread call takes V8's generic API-call path
-      ? this.#handle.rpc(id, scope, asU8(request), responseLength)
-      : this.#handle.rpc(id, scope, asU8(request), responseLength, spec, ...buffers);
+      ? this.#handle.rpc(id, scope, asU8(request), response)
+      : this.#handle.rpc(id, scope, asU8(request), response, spec, ...buffers);
     const r = await this.#track(abortable(call, signal, id));
     if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', this.path);
-    const [length, response, lost] = r;
+    const [length, got, lost] = r;
+    if (lost === -2) {
+      throw new TypeError('options.responseBuffer was detached or shrunk while the call was in flight: the response is lost');
+    }
     if (lost >= 0) {
       throw new TypeError(`options.attach[${lost}].buffer was detached or shrunk while the call was in flight: its output is lost`);
     }
-    return { response, length, truncated: length > responseLength };
+    const truncated = length > responseLength;
+    if (into === undefined) return fillResult(result, got as Buffer, length, truncated);
+    return fillResult(result, truncated || length === responseLength ? into : this.#viewOf(into, length), length, truncated);
   }
 
   /** Send one RPC on the calling thread; the kernel reads the caller's request buffer directly. */
-  rpcSync(request: Bytes, options: RpcOptions): RpcResult {
-    const { scope, responseLength, spec, buffers } = checkRpcArgs(request, options, this.path);
+  rpcSync<R extends Uint8Array>(request: Bytes, options: RpcOptions & { responseBuffer: R }): RpcResult<R>;
+  rpcSync(request: Bytes, options: RpcOptions): RpcResult;
+  rpcSync(request: Bytes, options: RpcOptions): RpcResult<Uint8Array> {
+    if (listening(channels.rpc)) {
+      return traceSync(channels.rpc, rpcContext(this.path, this.typeId, true, request, options), () => this.#rpcSync(request, options), rpcDone);
+    }
+    return this.#rpcSync(request, options);
+  }
+
+  #rpcSync(request: Bytes, options: RpcOptions): RpcResult<Uint8Array> {
+    const { scope, responseLength, responseBuffer: into, result, spec, buffers } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
+    if (into !== undefined) {
+      // The kernel writes the caller's buffer (the thread is blocked); the
+      // response is a view of it: no allocation with a reused `result`.
+      const n = spec === undefined
+        ? this.#handle.rpcSync(scope, asU8(request), into)
+        : this.#handle.rpcSync(scope, asU8(request), into, spec, ...buffers);
+      if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', this.path);
+      return fillResult(result, n >= responseLength ? into : this.#viewOf(into, n), n, n > responseLength);
+    }
     // Above SCRATCH_MAX the kernel writes straight into the result: a
     // backing store of its own, not zeroed (no 2 MiB memset), its unwritten
     // tail zeroed below before it is returned (no copy).
@@ -502,7 +652,7 @@ export class Device {
     const written = Math.min(length, responseLength);
     if (direct) {
       if (written < responseLength) target.fill(0, written);
-      return { response: written === responseLength ? target : target.subarray(0, written), length, truncated: length > responseLength };
+      return fillResult(result, written === responseLength ? target : target.subarray(0, written), length, length > responseLength);
     }
     // Every byte of the copy was written by the kernel in this call (it copies
     // exactly min(out_len, length)). allocUnsafeSlow: a backing store of its
@@ -510,7 +660,16 @@ export class Device {
     // bytes `response.buffer` would then expose).
     const response = Buffer.allocUnsafeSlow(written);
     response.set(new Uint8Array(target.buffer, target.byteOffset, written));
-    return { response, length, truncated: length > responseLength };
+    return fillResult(result, response, length, length > responseLength);
+  }
+
+  /** The first n bytes of `buf`, as a view kept for the next call with the same buffer and length. */
+  #viewOf<R extends Uint8Array>(buf: R, n: number): R {
+    if (this.#lastView !== undefined && this.#lastViewOf === buf && this.#lastView.byteLength === n) return this.#lastView as R;
+    const v = buf.subarray(0, n) as R;
+    this.#lastViewOf = buf;
+    this.#lastView = v;
+    return v;
   }
 
   /**
@@ -518,7 +677,12 @@ export class Device {
    * command at close). Calls in flight finish (the fd stays open under
    * them); the promise resolves once they have settled. Idempotent.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    if (listening(channels.close)) return tracePromise(channels.close, deviceContext(this.path, this.typeId, false), () => this.#close());
+    return this.#close();
+  }
+
+  async #close(): Promise<void> {
     const pending = [...this.#inFlight];
     if (!this.#closed) {
       this.#closed = true;
@@ -530,6 +694,11 @@ export class Device {
 
   /** Close now, on this thread; in-flight async calls still complete. Idempotent. */
   closeSync(): void {
+    if (listening(channels.close)) return traceSync(channels.close, deviceContext(this.path, this.typeId, true), () => this.#closeSync());
+    this.#closeSync();
+  }
+
+  #closeSync(): void {
     if (this.#closed) return;
     this.#closed = true;
     const rc = this.#handle.close();
@@ -573,6 +742,18 @@ export class Device {
         detail: `the driver reports ${reported} bytes of device_data, more than this package accepts (2 MiB)` });
     }
     return reported;
+  }
+
+  /** The info result over a view of the caller's data buffer. */
+  #infoOf(data: Uint8Array, decode: boolean): DeviceInfo {
+    const typeId = this.#handle.type;
+    if (decode) return decodeInfo(typeId, data as Buffer);
+    return { type: deviceTypeOf(typeId), typeId, data: data as Buffer } as DeviceInfo;
+  }
+
+  #infoTooSmall(reported: number, have: number): FwctlError {
+    return new FwctlError({ code: 'EMSGSIZE', syscall: 'ioctl(FWCTL_INFO)', path: this.path,
+      detail: `the driver has ${reported} bytes of device_data, options.data holds ${have}: pass a buffer of at least ${reported} bytes` });
   }
 
   #infoUnstable(): FwctlError {

@@ -147,13 +147,21 @@ struct Guard {
   Nested n;
 };
 
-// Set once (setPointerGuards) before any device is opened; read-only after.
-std::mutex gGuardsMu;
-std::vector<Guard>* gGuards = nullptr;
+// Set once (setPointerGuards) before any device is opened; immutable after,
+// so readers need no lock: an acquire load of the pointer.
+constexpr size_t kMaxGuardsPerRequest = 8;  // checked at setPointerGuards
+std::mutex gGuardsMu;                       // serialises the one store
+std::atomic<const std::vector<Guard>*> gGuards{nullptr};
 
-const std::vector<Guard>* Guards() {
-  std::lock_guard<std::mutex> lock(gGuardsMu);
-  return gGuards;
+const std::vector<Guard>* Guards() { return gGuards.load(std::memory_order_acquire); }
+
+// Whether a device type has pointer fields at all (decided once per handle).
+bool TypeHasGuards(uint32_t type) {
+  const std::vector<Guard>* g = Guards();
+  if (!g) return false;
+  for (const Guard& x : *g)
+    if (x.type == type) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -190,6 +198,7 @@ struct Job {
   uint8_t* mem = nullptr;       // request copy + attachment copies (Rpc), device_data (Info)
   uint8_t* response = nullptr;  // Rpc: handed to JS at completion, or freed
   size_t responseLen = 0;
+  napi_ref into = nullptr;       // Rpc into the caller's view: copied there at completion
   Attached att[kMaxAttach];
   size_t natt = 0;
   // Open
@@ -398,6 +407,8 @@ void Uncount(EnvState* s, Job* job) {
 void DropRefs(napi_env env, Job* job) {
   if (job->handleRef) napi_delete_reference(env, job->handleRef);
   job->handleRef = nullptr;
+  if (job->into) napi_delete_reference(env, job->into);
+  job->into = nullptr;
   for (size_t i = 0; i < job->natt; i++)
     if (job->att[i].view) napi_delete_reference(env, job->att[i].view);
   for (size_t i = 0; i < job->natt; i++) job->att[i].view = nullptr;
@@ -461,6 +472,7 @@ struct RpcArgs {
   size_t len[kMaxAttach];
   uint64_t lenValue[kMaxAttach];
   bool needCopy = false;  // the request must be copied (patched or guarded)
+  napi_value into = nullptr;  // async: the caller's response view (copied into at completion)
 };
 
 bool Overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen) {
@@ -472,7 +484,7 @@ bool Overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen) {
 // everything against the native views and the device's pointer guards. On
 // bad input throws and returns false; nothing has been written then.
 bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView, uint32_t devType,
-              RpcArgs* a) {
+              bool typed, RpcArgs* a) {
   napi_env env = info.Env();
   size_t argc = info.Length();
   if (argc < first + 3) return Throw(env, false, "expected (scope, request, response[, spec, ...buffers])"), false;
@@ -483,10 +495,17 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   if (responseIsView) {
     if (!GetBytes(env, info[first + 2], &a->resp, &a->respLen))
       return Throw(env, false, "response must be a TypedArray or DataView"), false;
-  } else {
+  } else if (info[first + 2].IsNumber()) {
     uint32_t n;
     if (!GetU32(env, info[first + 2], &n)) return Throw(env, false, "response length must be a u32"), false;
     a->respLen = n;
+  } else {
+    // Async into the caller's view: the kernel writes the job's memory; the
+    // bytes are copied into this view at completion (length checked then).
+    a->into = info[first + 2];
+    if (!GetBytes(env, a->into, &a->resp, &a->respLen))
+      return Throw(env, false, "response must be a length or a TypedArray"), false;
+    a->resp = nullptr;
   }
   if (a->respLen > kMaxRpcLen) return Throw(env, true, "response exceeds the kernel's 2 MiB limit"), false;
 
@@ -521,19 +540,17 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     return Throw(env, false, "buffers without an attachment spec"), false;
   }
 
-  // The device's pointer fields (guards), for this request.
-  const std::vector<Guard>* guards = Guards();
-  std::vector<const Guard*> mine;
-  bool typed = false;  // the device type has guards at all
-  if (guards) {
+  // The device's pointer fields (guards), for this request. `typed`: its
+  // type has any (decided at open), else nothing to look up.
+  const Guard* mine[kMaxGuardsPerRequest];
+  size_t nmine = 0;
+  if (typed) {
     uint32_t key = a->reqLen >= 2 ? (a->req[0] | (a->req[1] << 8)) : kAnyKey - 1;
-    for (const Guard& g : *guards) {
-      if (g.type != devType) continue;
-      typed = true;
-      if (g.key == kAnyKey || g.key == key) mine.push_back(&g);
-    }
+    for (const Guard& g : *Guards())
+      if (g.type == devType && (g.key == kAnyKey || g.key == key) && nmine < kMaxGuardsPerRequest) mine[nmine++] = &g;
   }
   a->needCopy = a->natt > 0 || typed;
+  if (a->natt == 0 && nmine == 0) return true;  // the common path: nothing nested
 
   // Byte ranges patched into the request: (offset, width, value). Two
   // buffers may share one length field (bnxt's PORT_QSTATS_EXT_PFC_ADV and
@@ -543,57 +560,59 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     uint64_t value;
     bool length;
   };
-  std::vector<Written> written;
+  Written written[2 * kMaxAttach];
+  size_t nwritten = 0;
   for (size_t k = 0; k < a->natt; k++) {
     Nested& s = a->spec[k];
     const Guard* g = nullptr;
-    for (const Guard* c : mine)
-      if (c->n.ptr == s.ptr) g = c;
-    std::string at = "attachment " + std::to_string(k) + " (pointer at offset " + std::to_string(s.ptr) + ")";
+    for (size_t i = 0; i < nmine; i++)
+      if (mine[i]->n.ptr == s.ptr) g = mine[i];
+    // The message prefix is built only when an error is thrown.
+    auto at = [k, &s]() { return "attachment " + std::to_string(k) + " (pointer at offset " + std::to_string(s.ptr) + ")"; };
     if (typed) {
       if (!g)
-        return Throw(env, true, at + ": the driver reads no pointer there for this request"), false;
+        return Throw(env, true, at() + ": the driver reads no pointer there for this request"), false;
       if (s.lenFlags == kLenFromTable) {
         uint32_t dir = s.dir;
         s = g->n;
         s.dir = dir;
       } else if (!(s == g->n)) {
-        return Throw(env, true, at + ": its length must be given as the driver reads it (offset " +
+        return Throw(env, true, at() + ": its length must be given as the driver reads it (offset " +
                                     std::to_string(g->n.lenOff) + ")"), false;
       }
       if ((s.dir & g->n.dir) != g->n.dir && s.dir != (kDirIn | kDirOut))
-        return Throw(env, true, at + ": direction does not match what the driver does with it"), false;
+        return Throw(env, true, at() + ": direction does not match what the driver does with it"), false;
     } else if (s.lenFlags == kLenFromTable) {
-      return Throw(env, true, at + ": this device type has no known length field: give one"), false;
+      return Throw(env, true, at() + ": this device type has no known length field: give one"), false;
     }
     unsigned width = s.lenFlags & 0xFF;
-    if (s.dir < 1 || s.dir > 3) return Throw(env, true, at + ": direction must be in, out or inout"), false;
-    if (static_cast<uint64_t>(s.ptr) + 8 > a->reqLen) return Throw(env, true, at + ": past the end of the request"), false;
+    if (s.dir < 1 || s.dir > 3) return Throw(env, true, at() + ": direction must be in, out or inout"), false;
+    if (static_cast<uint64_t>(s.ptr) + 8 > a->reqLen) return Throw(env, true, at() + ": past the end of the request"), false;
     if (width == 0 && s.fixed == 0)
-      return Throw(env, true, at + ": needs its length (a length field or the driver's fixed length)"), false;
+      return Throw(env, true, at() + ": needs its length (a length field or the driver's fixed length)"), false;
     if (width != 0 && width != 2 && width != 4 && width != 8)
-      return Throw(env, true, at + ": length field width must be 2, 4 or 8"), false;
-    if (s.unit == 0) return Throw(env, true, at + ": length unit must be at least 1"), false;
-    if (a->len[k] > kMaxRpcLen) return Throw(env, true, at + ": buffer exceeds 2 MiB"), false;
+      return Throw(env, true, at() + ": length field width must be 2, 4 or 8"), false;
+    if (s.unit == 0) return Throw(env, true, at() + ": length unit must be at least 1"), false;
+    if (a->len[k] > kMaxRpcLen) return Throw(env, true, at() + ": buffer exceeds 2 MiB"), false;
     if (s.fixed != 0 && a->len[k] < s.fixed)
-      return Throw(env, true, at + ": the driver always transfers " + std::to_string(s.fixed) +
+      return Throw(env, true, at() + ": the driver always transfers " + std::to_string(s.fixed) +
                                   " bytes, the buffer has " + std::to_string(a->len[k])), false;
-    written.push_back({s.ptr, 8, 0, false});
+    written[nwritten++] = {s.ptr, 8, 0, false};
     if (width != 0) {
       if (static_cast<uint64_t>(s.lenOff) + width > a->reqLen)
-        return Throw(env, true, at + ": its length field is past the end of the request"), false;
+        return Throw(env, true, at() + ": its length field is past the end of the request"), false;
       if (a->len[k] % s.unit != 0)
-        return Throw(env, true, at + ": buffer length " + std::to_string(a->len[k]) +
+        return Throw(env, true, at() + ": buffer length " + std::to_string(a->len[k]) +
                                     " is not a multiple of the length unit " + std::to_string(s.unit)), false;
       uint64_t v = a->len[k] / s.unit;
       if (width < 8 && v >> (8 * width))
-        return Throw(env, true, at + ": buffer length does not fit its length field"), false;
+        return Throw(env, true, at() + ": buffer length does not fit its length field"), false;
       a->lenValue[k] = v;
-      written.push_back({s.lenOff, width, v, true});
+      written[nwritten++] = {s.lenOff, width, v, true};
     }
   }
-  for (size_t i = 0; i < written.size(); i++) {
-    for (size_t j = i + 1; j < written.size(); j++) {
+  for (size_t i = 0; i < nwritten; i++) {
+    for (size_t j = i + 1; j < nwritten; j++) {
       const Written &x = written[i], &y = written[j];
       if (!Overlaps(x.off, x.width, y.off, y.width)) continue;
       if (x.length && y.length && x.off == y.off && x.width == y.width) {
@@ -606,7 +625,8 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   }
 
   // Raw pointers: a guarded field that no attachment provides must be 0.
-  for (const Guard* g : mine) {
+  for (size_t m = 0; m < nmine; m++) {
+    const Guard* g = mine[m];
     if (static_cast<uint64_t>(g->n.ptr) + 8 > a->reqLen) continue;
     bool provided = false;
     for (size_t k = 0; k < a->natt; k++) provided |= a->spec[k].ptr == g->n.ptr;
@@ -657,7 +677,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
       return;
     }
     fd_ = new FdRef(info[1].As<Napi::Number>().Int32Value());
-    type_ = info[2].As<Napi::Number>().Uint32Value();
+    SetType(info[2].As<Napi::Number>().Uint32Value());
   }
 
   // Finaliser (GC or env teardown): the last close may run a firmware
@@ -686,11 +706,12 @@ class Handle : public Napi::ObjectWrap<Handle> {
         Napi::Function::New<&Handle::RpcBound>(env, "rpc", this),
         Napi::Function::New<&Handle::InfoSyncBound>(env, "infoSync", this),
         Napi::Function::New<&Handle::InfoBound>(env, "info", this),
+        Napi::Function::New<&Handle::NoopBound>(env, "rpcNoop", this),
     };
     if (env.IsExceptionPending()) return false;
-    const char* names[] = {"rpcSync", "rpc", "infoSync", "info"};
+    const char* names[] = {"rpcSync", "rpc", "infoSync", "info", "rpcNoop"};
     std::vector<Napi::PropertyDescriptor> props;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
       fns[i].DefineProperty(Napi::PropertyDescriptor::Value("handle", self, napi_default));
       if (env.IsExceptionPending()) return false;
       props.push_back(Napi::PropertyDescriptor::Value(names[i], fns[i], napi_default));
@@ -699,9 +720,18 @@ class Handle : public Napi::ObjectWrap<Handle> {
     return !env.IsExceptionPending();
   }
 
+  void SetType(uint32_t t) {
+    if (t == type_ && typeKnown_) return;
+    type_ = t;
+    typed_ = TypeHasGuards(t);
+    typeKnown_ = true;
+  }
+
   EnvState* env_ = nullptr;
   FdRef* fd_ = nullptr;  // the handle's reference; null once closed
   uint32_t type_ = 0;
+  bool typed_ = false;   // its requests carry pointers the driver dereferences
+  bool typeKnown_ = false;
   size_t inFlight_ = 0;
 
  private:
@@ -729,6 +759,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
   static Napi::Value RpcBound(const Napi::CallbackInfo& info);
   static Napi::Value InfoSyncBound(const Napi::CallbackInfo& info);
   static Napi::Value InfoBound(const Napi::CallbackInfo& info);
+  // The N-API floor for the benchmark: a bound function taking rpcSync's
+  // arguments and doing nothing with them.
+  static Napi::Value NoopBound(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), 0); }
 
   // close(): drop the handle's reference now, on this thread. With calls in
   // flight the fd closes when the last one returns (on the pool).
@@ -854,7 +887,7 @@ napi_value Result(napi_env env, EnvState* s, Job* job) {
       size_t n = job->info.device_data_len < job->responseLen ? job->info.device_data_len : job->responseLen;
       napi_value pair, buf = TakeBuffer(env, job->mem, job->responseLen, n);
       if (!buf) return Int(env, -ENOMEM);
-      if (job->handle) job->handle->type_ = job->info.out_device_type;
+      if (job->handle) job->handle->SetType(job->info.out_device_type);
       napi_create_array_with_length(env, 2, &pair);
       napi_set_element(env, pair, 0, Int(env, job->info.device_data_len));
       napi_set_element(env, pair, 1, buf);
@@ -879,7 +912,22 @@ napi_value Result(napi_env env, EnvState* s, Job* job) {
         if (at.len) memcpy(data, job->mem + at.off, at.len);
       }
       size_t n = job->rpc.out_len < job->responseLen ? job->rpc.out_len : job->responseLen;
-      napi_value arr, buf = TakeBuffer(env, job->response, job->responseLen, n);
+      napi_value arr, buf = nullptr;
+      if (job->into) {
+        // Into the caller's view as it is now: detached or shrunk meanwhile,
+        // the response is dropped (-2 reports it), never written elsewhere.
+        uint8_t* data = nullptr;
+        size_t len = 0;
+        if (napi_get_reference_value(env, job->into, &buf) != napi_ok || !buf || !GetBytes(env, buf, &data, &len) ||
+            len < n) {
+          if (lost < 0) lost = -2;
+          napi_get_undefined(env, &buf);
+        } else if (n) {
+          memcpy(data, job->response, n);
+        }
+      } else {
+        buf = TakeBuffer(env, job->response, job->responseLen, n);
+      }
       if (!buf) return Int(env, -ENOMEM);
       napi_create_array_with_length(env, 3, &arr);
       napi_set_element(env, arr, 0, Int(env, job->rpc.out_len));
@@ -939,7 +987,7 @@ Napi::Value Handle::RpcSyncBound(const Napi::CallbackInfo& info) {
   Handle* h = BoundHandle(info);
   if (!h) return env.Undefined();
   RpcArgs a;
-  if (!ParseRpc(info, 0, true, h->type_, &a)) return env.Undefined();
+  if (!ParseRpc(info, 0, true, h->type_, h->typed_, &a)) return env.Undefined();
   if (!h->fd_) return Napi::Number::New(env, -EBADF);
   // A request the addon checks or patches is copied first (another thread
   // sharing its memory must not change it after the check). Small ones on
@@ -978,7 +1026,7 @@ Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
   uint32_t id;
   if (info.Length() < 1 || !GetU32(env, info[0], &id)) return Throw(env, false, "id must be a u32");
   RpcArgs a;
-  if (!ParseRpc(info, 1, false, h->type_, &a)) return env.Undefined();
+  if (!ParseRpc(info, 1, false, h->type_, h->typed_, &a)) return env.Undefined();
   napi_value promise;
   Job* job = NewJob(env, h->env_, Kind::Rpc, id, &promise);
   if (!job) return env.Undefined();
@@ -997,7 +1045,8 @@ Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
   job->responseLen = a.respLen;
   job->handle = h;
   if (!job->mem || !job->response ||
-      napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok) {
+      napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok ||
+      (a.into && napi_create_reference(env, a.into, 1, &job->into) != napi_ok)) {
     job->result = -ENOMEM;
     h->env_->live.insert(job);
     Release(env, h->env_, job, true);
@@ -1051,7 +1100,7 @@ Napi::Value Handle::InfoSyncBound(const Napi::CallbackInfo& info) {
   in.out_device_data = len ? Addr(data) : 0;  // the caller's view, alive while we block
   int r = ioctl(h->fd_->fd, kFwctlInfo, &in);
   if (r < 0) return Napi::Number::New(env, -errno);
-  h->type_ = in.out_device_type;  // the same as at open for any real device
+  h->SetType(in.out_device_type);  // the same as at open for any real device
   return Napi::Number::New(env, static_cast<double>(in.device_data_len));
 }
 
@@ -1191,10 +1240,7 @@ Napi::Value SetPointerGuards(const Napi::CallbackInfo& info) {
       napi_get_typedarray_info(env, info[0], &t, &n, &p, nullptr, nullptr) != napi_ok ||
       t != napi_uint32_array || n % kGuardWords != 0)
     return Throw(env, false, "guards must be a Uint32Array of 8-word entries");
-  {
-    std::lock_guard<std::mutex> lock(gGuardsMu);
-    if (gGuards) return Throw(env, false, "pointer guards are set once per process");
-  }
+  if (Guards()) return Throw(env, false, "pointer guards are set once per process");
   auto* g = new std::vector<Guard>();
   const uint32_t* w = static_cast<const uint32_t*>(p);
   for (size_t i = 0; i < n / kGuardWords; i++) {
@@ -1212,12 +1258,20 @@ Napi::Value SetPointerGuards(const Napi::CallbackInfo& info) {
     }
     g->push_back(x);
   }
+  for (const Guard& x : *g) {  // ParseRpc keeps the guards of one request on its stack
+    size_t n = 0;
+    for (const Guard& y : *g) n += y.type == x.type && (y.key == x.key || y.key == kAnyKey || x.key == kAnyKey);
+    if (n > kMaxGuardsPerRequest) {
+      delete g;
+      return Throw(env, true, "more than 8 pointer guards apply to one request");
+    }
+  }
   std::lock_guard<std::mutex> lock(gGuardsMu);
-  if (gGuards) {
+  if (Guards()) {
     delete g;
     return Throw(env, false, "pointer guards are set once per process");
   }
-  gGuards = g;
+  gGuards.store(g, std::memory_order_release);
   return env.Undefined();
 }
 

@@ -411,3 +411,66 @@ describe('AbortSignal', () => {
     await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: AbortSignal.timeout(20) })).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 });
+
+describe('caller-provided buffers (responseBuffer, result, info data)', () => {
+  const echo: Responder = (c) => {
+    const [req, out] = c.buffers;
+    if (c.request === 0x9a00) {
+      req.set([1, 2, 3, 4].slice(0, req.length)); // INFO: buffers = [device_data]
+      setU32(c.arg, 8, 1);
+      setU32(c.arg, 12, 4);
+      return 0;
+    }
+    out.set(req.subarray(0, Math.min(req.length, out.length)));
+    setU32(c.arg, 12, req.length);
+    return 0;
+  };
+
+  test('rpcSync writes into the caller\'s buffer; response is a view of it, reused with the result object', () => {
+    responder = echo;
+    const d = openFake();
+    const buf = new Uint8Array(8).fill(0xee);
+    const r1 = d.rpcSync(Buffer.from('abc'), { scope: 0, responseBuffer: buf });
+    expect(calls()[0].buffers[1]).toBe(buf); // handed to the "kernel" directly
+    expect(r1.response.buffer).toBe(buf.buffer);
+    expect([...r1.response]).toEqual([0x61, 0x62, 0x63]);
+    expect([r1.length, r1.truncated]).toEqual([3, false]);
+    const r2 = d.rpcSync(Buffer.from('xyz'), { scope: 0, responseBuffer: buf, result: r1 });
+    expect(r2).toBe(r1); // the same object, refilled
+    expect(r2.response).toBe(r1.response); // the same view (same buffer, same length)
+    expect(Buffer.from(r2.response).toString()).toBe('xyz');
+    const full = d.rpcSync(Buffer.from('0123456789'), { scope: 0, responseBuffer: buf });
+    expect(full.response).toBe(buf); // the whole buffer: no view needed
+    expect([full.length, full.truncated]).toEqual([10, true]);
+  });
+
+  test('rpc copies the addon\'s buffer into the caller\'s at completion; a detached one is a TypeError', async () => {
+    responder = echo;
+    const d = openFake();
+    const buf = new Uint8Array(16);
+    const r = await d.rpc(Buffer.from('hello'), { scope: 0, responseBuffer: buf });
+    expect(r.response.buffer).toBe(buf.buffer);
+    expect(Buffer.from(r.response).toString()).toBe('hello');
+    expect(() => d.rpcSync(Buffer.from('a'), { scope: 0, responseBuffer: buf, responseLength: 8 })).toThrow(/differs from options.responseBuffer's length 16/);
+    expect(() => d.rpcSync(Buffer.from('a'), { scope: 0, responseBuffer: 'x' as unknown as Uint8Array })).toThrow(TypeError);
+    const ab = new ArrayBuffer(16);
+    const p = d.rpc(Buffer.from('hello'), { scope: 0, responseBuffer: new Uint8Array(ab) });
+    structuredClone(ab, { transfer: [ab] });
+    await expect(p).rejects.toThrow(/responseBuffer was detached or shrunk while the call was in flight/);
+  });
+
+  test('info into the caller\'s buffer, with and without decoding; too small is EMSGSIZE', async () => {
+    responder = echo;
+    const d = openFake();
+    const data = new Uint8Array(8);
+    const a = d.infoSync({ data, decode: false });
+    expect(a).toEqual({ type: 'mlx5', typeId: 1, data: Buffer.from([1, 2, 3, 4]) });
+    expect(a.data.buffer).toBe(data.buffer);
+    expect('decoded' in a).toBe(false);
+    const b = d.infoSync({ data: new Uint8Array(8) });
+    expect(b.decoded).toBeUndefined(); // 4 bytes: shorter than fwctl_info_mlx5
+    const c = await d.info({ data, decode: false });
+    expect([...c.data]).toEqual([1, 2, 3, 4]);
+    expect(() => d.infoSync({ data: new Uint8Array(2) })).toThrow(/has 4 bytes of device_data, options.data holds 2/);
+  });
+});

@@ -90,8 +90,10 @@ export class FakeHandle implements NativeHandle {
     return rc < 0 ? rc : u32(arg, 12);
   }
 
-  async rpc(_id: number, scope: number, request: Uint8Array, responseLength: number, spec?: Uint32Array,
+  async rpc(_id: number, scope: number, request: Uint8Array, responseOrInto: number | Uint8Array, spec?: Uint32Array,
     ...bufs: Uint8Array[]): Promise<[number, Buffer, number] | number> {
+    const into = typeof responseOrInto === 'number' ? undefined : responseOrInto;
+    const responseLength = into ? into.byteLength : (responseOrInto as number);
     // Private copies, as the addon makes them.
     const copies = bufs.map((b, k) => (spec && spec[k * SPEC_WORDS + 5] === 2 ? new Uint8Array(b.byteLength) : new Uint8Array(b)));
     const response = Buffer.alloc(responseLength);
@@ -111,7 +113,13 @@ export class FakeHandle implements NativeHandle {
         else bufs[k].set(c);
       });
       const length = u32(arg, 12);
-      return [length, Buffer.from(response.subarray(0, Math.min(length, responseLength))), lost];
+      const written = response.subarray(0, Math.min(length, responseLength));
+      if (into) {
+        if (into.byteLength < written.length) return [length, undefined as unknown as Buffer, lost < 0 ? -2 : lost];
+        into.set(written);
+        return [length, into as Buffer, lost];
+      }
+      return [length, Buffer.from(written), lost];
     } finally {
       this.inFlight--;
     }
