@@ -27,7 +27,8 @@
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
  * (emu_common.h); uctx_cap (the capability page's uctx_cap, default 0x7:
  * RAW_TX | INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware
- * without the tools uid, for which the driver asks no TOOLS_RESOURCES).
+ * without the tools uid, for which the driver asks no TOOLS_RESOURCES;
+ * writable at run time, taking effect at the next open).
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/idr.h>
@@ -39,8 +40,14 @@
 #include "emu_common.h"
 
 static uint uctx_cap = 0x7;
-module_param(uctx_cap, uint, 0444);
-MODULE_PARM_DESC(uctx_cap, "cmd_hca_cap.uctx_cap the firmware reports (bit 2: TOOLS_RESOURCES)");
+static int emu_set_uctx_cap(const char *val, const struct kernel_param *kp);
+static const struct kernel_param_ops emu_uctx_cap_ops = {
+	.set = emu_set_uctx_cap,
+	.get = param_get_uint,
+};
+module_param_cb(uctx_cap, &emu_uctx_cap_ops, &uctx_cap, 0644);
+MODULE_PARM_DESC(uctx_cap, "cmd_hca_cap.uctx_cap the firmware reports (bit 2: TOOLS_RESOURCES); "
+		 "writable: as after a firmware update, the next open sees it");
 
 /* The PRM mailbox headers (mlx5_core's cmd.c has the same private layouts). */
 struct mlx5_ifc_emu_mbox_in_bits {
@@ -86,6 +93,20 @@ static void emu_fill_caps(u32 *cap, bool max)
 	MLX5_SET(cmd_hca_cap, cap, max_tc, 8);
 	MLX5_SET(cmd_hca_cap, cap, log_max_uctx, 8);
 	MLX5_SET(cmd_hca_cap, cap, uctx_cap, uctx_cap);
+}
+
+/* A new uctx_cap: the firmware's pages and mlx5_core's cached copy (what MLX5_CAP_GEN reads). */
+static int emu_set_uctx_cap(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	if (err || !emu)
+		return err;
+	MLX5_SET(cmd_hca_cap, emu->cap_cur, uctx_cap, uctx_cap);
+	MLX5_SET(cmd_hca_cap, emu->cap_max, uctx_cap, uctx_cap);
+	MLX5_SET(cmd_hca_cap, emu->mdev->caps.hca[MLX5_CAP_GENERAL]->cur, uctx_cap, uctx_cap);
+	MLX5_SET(cmd_hca_cap, emu->mdev->caps.hca[MLX5_CAP_GENERAL]->max, uctx_cap, uctx_cap);
+	return 0;
 }
 
 static void emu_status(u16 opcode, void *out, u8 status)

@@ -50,6 +50,24 @@ describe('mlx5 (mlx5_fwctl over fwctl_emu_mlx5)', () => {
     expect(ic.decoded!.uid).toBe(Math.min(...uids));
   });
 
+  test('firmware without the tools uid (uctx_cap lacks TOOLS_RESOURCES): the driver asks for none, info says 0', async () => {
+    emu.setParam('mlx5', 'uctx_cap', 0x3);
+    try {
+      await using d = await fwctl.open(name);
+      const info = await d.info();
+      if (info.type !== 'mlx5') throw new Error('not mlx5');
+      expect(info.decoded!.uctxCaps).toBe(0);
+      expect(info.decoded!.uid).toBeGreaterThan(0);
+      expect((await fwctl.mlx5.exec(d, fwctl.mlx5.Mlx5Opcode.NOP)).ok).toBe(true);
+    } finally {
+      emu.setParam('mlx5', 'uctx_cap', emu.MLX5.UCTX_CAP);
+    }
+    await using e = await fwctl.open(name);
+    const again = await e.info();
+    if (again.type !== 'mlx5') throw new Error('not mlx5');
+    expect(again.decoded!.uctxCaps).toBe(fwctl.MLX5_UCTX_CAP_TOOLS_RESOURCES);
+  });
+
   test('the driver injects the fd\'s uid: a forged uid in the mailbox still runs under the real one', async () => {
     await using d = await fwctl.open(name);
     const req = fwctl.mlx5.encodeIn(fwctl.mlx5.Mlx5Opcode.NOP);
