@@ -33,7 +33,7 @@ export function param(kind: EmuKind, name: string): string {
   return fs.readFileSync(paramPath(kind, name), 'utf8').trim();
 }
 
-export function setParam(kind: EmuKind, name: 'latency_ms' | 'fault_errno' | 'fault_count' | 'uctx_cap', value: number): void {
+export function setParam(kind: EmuKind, name: 'latency_ms' | 'fault_errno' | 'fault_count' | 'uctx_cap' | 'ulp_stopped', value: number): void {
   fs.writeFileSync(paramPath(kind, name), `${value}\n`);
 }
 

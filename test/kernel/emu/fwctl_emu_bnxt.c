@@ -17,6 +17,20 @@
  *   DBG_COREDUMP_LIST       coredump_segment_record per segment (DMA)
  *   DBG_COREDUMP_RETRIEVE   a segment's bytes, host_buf_len per seq_no (DMA),
  *                           flags MORE while bytes remain
+ *   DBG_COREDUMP_LIST/RETRIEVE with flags CRASHDUMP / seg_flags CRASHED_DATA:
+ *                           the crash dump, component 2, segments 1 and 2 of
+ *                           EMU_CRASH_SEG0/1 bytes (more than 64 KiB: retrieved
+ *                           in several bounce buffers)
+ *   PORT_QSTATS             tx_port_stats / rx_port_stats: u64 counter k is
+ *                           EMU_TX_STAT(k) / EMU_RX_STAT(k) (port 0)
+ *   PORT_QSTATS_EXT         tx/rx_port_stats_ext: EMU_TXE_STAT(k) / EMU_RXE_STAT(k),
+ *                           as many counters as tx/rx_stat_size hold
+ *   NVM_GET_VARIABLE        option_num's value EMU_NVM_VAR(option) in
+ *                           ceil(data_len / 8) bytes (data_len counts bits)
+ *   FW_GET_STRUCTURED_DATA  data_len bytes, byte i = (structure_id + 3 i) & 0xff
+ *   QUEUE_DSCP2PRI_QCFG     entry k = { dscp k, mask 0x3f, pri k & 7 } (3 bytes),
+ *                           as many of 64 as fit, default_pri 3
+ *   DBG_READ_DIRECT         read_len32 words, word i = (read_addr + 4 i) ^ 0xa5a5a5a5
  *   anything else           HWRM_ERR_CODE_CMD_NOT_SUPPORTED (0xffff)
  * A bad argument is HWRM_ERR_CODE_INVALID_PARAMS in struct hwrm_err_output.
  * bnxt_send_msg() copies min(resp_len, resp_max_len) bytes of the response
@@ -26,12 +40,15 @@
  * is the emulator's, EMU_NVM_ENTRY_LEN = 24 bytes, little-endian):
  *   __le16 dir_type, __le16 dir_ordinal, __le16 dir_ext, __le16 dir_attr,
  *   __le32 dir_item_length, __le32 dir_data_length, __le32 fw_ver, __le16 dir_idx, u8 rsvd[2]
- * Item k's byte i is (k * 31 + i * 7) & 0xff.
+ * Item k's byte i is (k * 31 + i * 7) & 0xff, except item 0 (PKG_LOG): the
+ * package log EMU_PKG_LOG (tab-separated, version in field 2), NUL-padded.
+ * Crash segment s (1, 2) byte i is EMU_CRASH_BYTE(s, i).
  * Coredump segment s (component 1, segment s + 1) is EMU_SEG_LEN bytes,
  * byte i = (s * 17 + i) & 0xff.
  *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
- * (emu_common.h).
+ * (emu_common.h); ulp_stopped (writable: BNXT_EN_FLAG_ULP_STOPPED in the
+ * bnxt_en_dev the driver checks under en_dev_lock).
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/module.h>
@@ -48,6 +65,16 @@
 #define EMU_SEGMENTS		3
 #define EMU_SEG_LEN		10000
 #define EMU_RESP_MAX		512
+#define EMU_CRASH_SEG0		150000
+#define EMU_CRASH_SEG1		70001
+#define EMU_CRASH_BYTE(s, i)	(((i) * 13 + ((i) >> 8) * 7 + ((i) >> 16) * 101 + (s) * 17) & 0xff)
+#define EMU_TX_STAT(k)		((1ULL << 40) + (k) * 1000 + 1)
+#define EMU_RX_STAT(k)		((2ULL << 40) + (k) * 1000 + 2)
+#define EMU_TXE_STAT(k)		((3ULL << 40) + (k))
+#define EMU_RXE_STAT(k)		((4ULL << 40) + (k))
+#define EMU_NVM_VAR(opt)	(0x12345678u + (opt) * 0x01010101u)
+#define EMU_PKG_LOG		"20261101\tboard package\t229.1.0.0\t20261101\t0\t0\n" \
+				"20261129\temulated package\t230.0.150.0\t20261129\t0\t0\n"
 
 struct emu_bnxt {
 	struct pci_dev *pdev;
@@ -56,6 +83,26 @@ struct emu_bnxt {
 };
 
 static struct emu_bnxt *emu;
+
+/* bnxt_en sets BNXT_EN_FLAG_ULP_STOPPED while its ULPs are stopped (firmware reset, suspend). */
+static bool ulp_stopped;
+static int emu_set_ulp_stopped(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_bool(val, kp);
+
+	if (err || !emu)
+		return err;
+	mutex_lock(&emu->edev->en_dev_lock);
+	if (ulp_stopped)
+		emu->edev->flags |= BNXT_EN_FLAG_ULP_STOPPED;
+	else
+		emu->edev->flags &= ~BNXT_EN_FLAG_ULP_STOPPED;
+	mutex_unlock(&emu->edev->en_dev_lock);
+	return 0;
+}
+static const struct kernel_param_ops emu_ulp_stopped_ops = { .set = emu_set_ulp_stopped, .get = param_get_bool };
+module_param_cb(ulp_stopped, &emu_ulp_stopped_ops, &ulp_stopped, 0644);
+MODULE_PARM_DESC(ulp_stopped, "1: bnxt_en_dev.flags has BNXT_EN_FLAG_ULP_STOPPED (the driver refuses every command)");
 
 static const struct {
 	u16 type;
@@ -153,8 +200,106 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 			return HWRM_ERR_CODE_INVALID_PARAMS;
 		dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_dest_addr));
 		for (i = 0; i < len; i++)
-			dst[i] = (idx * 31 + (off + i) * 7) & 0xff;
+			dst[i] = idx ? (idx * 31 + (off + i) * 7) & 0xff
+				: off + i < sizeof(EMU_PKG_LOG) - 1 ? EMU_PKG_LOG[off + i] : 0;
 		*resp_len = sizeof(struct hwrm_nvm_read_output);
+		return 0;
+	}
+	case HWRM_NVM_GET_VARIABLE: {
+		const struct hwrm_nvm_get_variable_input *in = (const void *)req;
+		struct hwrm_nvm_get_variable_output *o = (void *)resp;
+		u32 bits = le16_to_cpu(in->data_len), v = EMU_NVM_VAR(le16_to_cpu(in->option_num));
+		u8 *dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->dest_data_addr));
+
+		/* the driver bounced data_len bytes; the firmware writes data_len bits */
+		for (i = 0; i < DIV_ROUND_UP(bits, 8); i++)
+			dst[i] = i < 4 ? (v >> (8 * i)) & 0xff : 0;
+		o->data_len = cpu_to_le16(bits);
+		o->option_num = in->option_num;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_FW_GET_STRUCTURED_DATA: {
+		const struct hwrm_fw_get_structured_data_input *in = (const void *)req;
+		struct hwrm_fw_get_structured_data_output *o = (void *)resp;
+		u32 len = le16_to_cpu(in->data_len), sid = le16_to_cpu(in->structure_id);
+		u8 *dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->dest_data_addr));
+
+		for (i = 0; i < len; i++)
+			dst[i] = (sid + 3 * i) & 0xff;
+		o->hdr_cnt = 1;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_QUEUE_DSCP2PRI_QCFG: {
+		const struct hwrm_queue_dscp2pri_qcfg_input *in = (const void *)req;
+		struct hwrm_queue_dscp2pri_qcfg_output *o = (void *)resp;
+		u32 n = min_t(u32, le16_to_cpu(in->dest_data_buffer_size) / 3, 64);
+		u8 *dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->dest_data_addr));
+
+		for (k = 0; k < n; k++) {
+			dst[3 * k] = k;
+			dst[3 * k + 1] = 0x3f;
+			dst[3 * k + 2] = k & 7;
+		}
+		o->entry_cnt = cpu_to_le16(n);
+		o->default_pri = 3;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_DBG_READ_DIRECT: {
+		const struct hwrm_dbg_read_direct_input *in = (const void *)req;
+		struct hwrm_dbg_read_direct_output *o = (void *)resp;
+		u32 addr = le32_to_cpu(in->read_addr), n = le32_to_cpu(in->read_len32);
+		u8 *dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_dest_addr));
+
+		for (i = 0; i < n; i++)
+			put_unaligned_le32((addr + 4 * i) ^ 0xa5a5a5a5, dst + 4 * i);
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_PORT_QSTATS: {
+		const struct hwrm_port_qstats_input *in = (const void *)req;
+		struct hwrm_port_qstats_output *o = (void *)resp;
+		u8 *tx = emu_dma_ptr(emu->pdev, le64_to_cpu(in->tx_stat_host_addr));
+		u8 *rx = emu_dma_ptr(emu->pdev, le64_to_cpu(in->rx_stat_host_addr));
+
+		if (le16_to_cpu(in->port_id) != 0)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		/* the driver bounces exactly sizeof(struct tx_port_stats) / (struct rx_port_stats) */
+		for (k = 0; k < sizeof(struct tx_port_stats) / 8; k++)
+			put_unaligned_le64(EMU_TX_STAT(k), tx + 8 * k);
+		for (k = 0; k < sizeof(struct rx_port_stats) / 8; k++)
+			put_unaligned_le64(EMU_RX_STAT(k), rx + 8 * k);
+		o->tx_stat_size = cpu_to_le16(sizeof(struct tx_port_stats));
+		o->rx_stat_size = cpu_to_le16(sizeof(struct rx_port_stats));
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_PORT_QSTATS_EXT: {
+		const struct hwrm_port_qstats_ext_input *in = (const void *)req;
+		struct hwrm_port_qstats_ext_output *o = (void *)resp;
+		u32 txn = min_t(u32, le16_to_cpu(in->tx_stat_size), sizeof(struct tx_port_stats_ext)) / 8;
+		u32 rxn = min_t(u32, le16_to_cpu(in->rx_stat_size), sizeof(struct rx_port_stats_ext)) / 8;
+		u8 *tx = emu_dma_ptr(emu->pdev, le64_to_cpu(in->tx_stat_host_addr));
+		u8 *rx = emu_dma_ptr(emu->pdev, le64_to_cpu(in->rx_stat_host_addr));
+
+		if (le16_to_cpu(in->port_id) != 0)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		for (k = 0; k < txn; k++)
+			put_unaligned_le64(EMU_TXE_STAT(k), tx + 8 * k);
+		for (k = 0; k < rxn; k++)
+			put_unaligned_le64(EMU_RXE_STAT(k), rx + 8 * k);
+		o->tx_stat_size = cpu_to_le16(txn * 8);
+		o->rx_stat_size = cpu_to_le16(rxn * 8);
+		o->total_active_cos_queues = 8;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
 		return 0;
 	}
 	case HWRM_DBG_COREDUMP_LIST: {
@@ -165,6 +310,23 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 			emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_dest_addr));
 		u32 n = min_t(u32, cap, EMU_SEGMENTS);
 
+		if (in->flags & DBG_COREDUMP_LIST_REQ_FLAGS_CRASHDUMP) {
+			n = min_t(u32, cap, 2);
+			for (k = 0; k < n; k++) {
+				memset(&r[k], 0, sizeof(r[k]));
+				r[k].component_id = cpu_to_le16(2);
+				r[k].segment_id = cpu_to_le16(k + 1);
+				r[k].max_instances = cpu_to_le16(1);
+				r[k].version_hi = 2;
+				r[k].segment_len = cpu_to_le32(k ? EMU_CRASH_SEG1 : EMU_CRASH_SEG0);
+			}
+			o->total_segments = cpu_to_le16(2);
+			o->data_len = cpu_to_le16(n * sizeof(*r));
+			o->flags = n < 2 ? DBG_COREDUMP_LIST_RESP_FLAGS_MORE : 0;
+			o->valid = 1;
+			*resp_len = sizeof(*o);
+			return 0;
+		}
 		for (k = 0; k < n; k++) {
 			memset(&r[k], 0, sizeof(r[k]));
 			r[k].component_id = cpu_to_le16(1);
@@ -187,6 +349,23 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 		u32 seg = le16_to_cpu(in->segment_id), off, n;
 		u8 *dst;
 
+		if (in->seg_flags & DBG_COREDUMP_RETRIEVE_REQ_SFLAG_CRASHED_DATA) {
+			u32 len = seg == 1 ? EMU_CRASH_SEG0 : EMU_CRASH_SEG1;
+
+			if (le16_to_cpu(in->component_id) != 2 || seg < 1 || seg > 2 ||
+			    (u64)seq * buf >= len)
+				return HWRM_ERR_CODE_INVALID_PARAMS;
+			off = seq * buf;
+			n = min_t(u32, buf, len - off);
+			dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_dest_addr));
+			for (i = 0; i < n; i++)
+				dst[i] = EMU_CRASH_BYTE(seg, off + i);
+			o->data_len = cpu_to_le16(n);
+			o->flags = off + n < len ? DBG_COREDUMP_RETRIEVE_RESP_FLAGS_MORE : 0;
+			o->valid = 1;
+			*resp_len = sizeof(*o);
+			return 0;
+		}
 		if (le16_to_cpu(in->component_id) != 1 || seg < 1 || seg > EMU_SEGMENTS)
 			return HWRM_ERR_CODE_INVALID_PARAMS;
 		if ((u64)seq * buf >= EMU_SEG_LEN)

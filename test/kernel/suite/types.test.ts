@@ -326,6 +326,18 @@ describe('bnxt (bnxt_fwctl over fwctl_emu_bnxt)', () => {
     await rejectsCode(bnxt.exec(d, 0x1234, { scope: Scope.DebugReadOnly }), 'EPERM');
   });
 
+  test('while bnxt_en has its ULPs stopped, the driver refuses every command (EPERM)', async () => {
+    await using d = await fwctl.open(name);
+    emu.setParam('bnxt', 'ulp_stopped', 1);
+    try {
+      await rejectsCode(bnxt.verGet(d), 'EPERM');
+      await rejectsCode(bnxt.exec(d, bnxt.HwrmReqType.FUNC_RESET, { scope: Scope.Configuration }), 'EPERM');
+    } finally {
+      emu.setParam('bnxt', 'ulp_stopped', 0);
+    }
+    expect((await bnxt.verGet(d)).ok).toBe(true);
+  });
+
   test('HWRM errors and failed sends live in error_code, with ioctl success', async () => {
     await using d = await fwctl.open(name);
     const err = await bnxt.exec(d, bnxt.HwrmReqType.FUNC_QCAPS).catch((e) => e);
