@@ -763,4 +763,4 @@ export class Device {
 }
 
 const EBADF = osConstants.errno.EBADF;
-const ENOTTY = -osConstants.errno.ENOTTY;
+const ENOTTY = osConstants.errno.ENOTTY;
