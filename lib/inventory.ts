@@ -21,6 +21,12 @@ export interface InventoryRecord {
   bnxt?: {
     interfaceVersion: string; firmwareVersion: string; firmwareName: string; managementVersion: string;
     netctrlVersion: string; roceVersion: string; activePackage: string; chipNum: number; chipRev: number;
+    /** The NVM package version (PKG_LOG, as bnxt_en reads it; Linux 7.3 DMA commands). */
+    packageVersion?: string;
+    /** PORT_QSTATS totals of port 0 (decimal strings: 64-bit counters). */
+    portStats?: { txFrames: string; rxFrames: string; txBytes: string; rxBytes: string; txErrors: string; rxErrors: string; txDiscards: string; rxDiscards: string };
+    /** A fact above that could not be read (ERR_BNXT_NO_DMA before Linux 7.3, a firmware error). */
+    factErrors?: { name: string; code: string; message: string }[];
   };
   /** mlx5 QUERY_ADAPTER (scope Configuration). */
   mlx5?: { ieeeVendorId: number; vsdVendorId: number; vsd: string; psid: string };
@@ -37,6 +43,24 @@ export interface InventoryRecord {
   /** Why there are no firmware facts for this type (pds, unknown types). */
   note?: string;
   error: { code: string; message: string } | null;
+}
+
+/** bnxt facts that need the 7.3 DMA commands; each failure is recorded, not thrown. */
+async function bnxtDmaFacts(dev: Device, b: NonNullable<InventoryRecord['bnxt']>, signal: AbortSignal | undefined): Promise<void> {
+  const errors: { name: string; code: string; message: string }[] = [];
+  try {
+    const v = await bnxt.packageVersion(dev, { signal });
+    if (v !== undefined) b.packageVersion = v;
+  } catch (e) {
+    errors.push({ name: 'packageVersion', ...errorOf(e) });
+  }
+  try {
+    const t = bnxt.portTotals(await bnxt.portStats(dev, { signal }));
+    b.portStats = Object.fromEntries(Object.entries(t).map(([k, x]) => [k, x.toString()])) as NonNullable<typeof b.portStats>;
+  } catch (e) {
+    errors.push({ name: 'portStats', ...errorOf(e) });
+  }
+  if (errors.length) b.factErrors = errors;
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
@@ -61,6 +85,7 @@ async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | un
         managementVersion: s(v.managementVersion), netctrlVersion: s(v.netctrlVersion), roceVersion: s(v.roceVersion),
         activePackage: v.activePackage, chipNum: v.chipNum, chipRev: v.chipRev,
       };
+      await bnxtDmaFacts(dev, rec.bnxt, signal);
       break;
     }
     case 'mlx5': {
@@ -161,6 +186,10 @@ const HELP: Readonly<Record<string, string>> = {
   fwctl_cxl_patrol_scrub_enabled: 'CXL background patrol scrub enabled (1) or not (0).',
   fwctl_cxl_ecs_mode: 'CXL DDR5 ECS count mode per media FRU: 0 counts rows with errors, 1 codewords.',
   fwctl_cxl_ecs_threshold: 'CXL DDR5 ECS threshold count per Gb of memory cells, per media FRU.',
+  fwctl_bnxt_port_frames_total: 'bnxt port 0 frames (PORT_QSTATS tx_total_frames / rx_total_frames).',
+  fwctl_bnxt_port_bytes_total: 'bnxt port 0 bytes (PORT_QSTATS tx_bytes / rx_bytes).',
+  fwctl_bnxt_port_errors_total: 'bnxt port 0 errors (PORT_QSTATS tx_err / rx_stat_err).',
+  fwctl_bnxt_port_discards_total: 'bnxt port 0 discards (PORT_QSTATS tx_stat_discard / rx_stat_discard).',
   fwctl_query_error: 'A fwctl device that refused a query (open, FWCTL_INFO or the firmware query).',
 };
 
@@ -182,6 +211,15 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
         ['interface', b.interfaceVersion, ''], ['firmware', b.firmwareVersion, b.firmwareName],
         ['management', b.managementVersion, ''], ['netctrl', b.netctrlVersion, ''], ['roce', b.roceVersion, ''],
       ]) add('fwctl_firmware_version_info', { device, component, version, name }, 1);
+      if (b.packageVersion) add('fwctl_firmware_version_info', { device, component: 'package', version: b.packageVersion, name: '' }, 1);
+      const p = b.portStats;
+      if (p) {
+        for (const [metric, tx, rx] of [['frames', p.txFrames, p.rxFrames], ['bytes', p.txBytes, p.rxBytes],
+          ['errors', p.txErrors, p.rxErrors], ['discards', p.txDiscards, p.rxDiscards]]) {
+          add(`fwctl_bnxt_port_${metric}_total`, { device, direction: 'tx' }, Number(tx));
+          add(`fwctl_bnxt_port_${metric}_total`, { device, direction: 'rx' }, Number(rx));
+        }
+      }
     }
     if (r.mlx5) {
       const hex = (n: number, d: number) => `0x${n.toString(16).padStart(d, '0')}`;
@@ -206,7 +244,7 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
   let out = '';
   for (const [metric, lines] of samples) {
     if (lines.length === 0) continue;
-    out += `# HELP ${metric} ${HELP[metric]}\n# TYPE ${metric} gauge\n${lines.join('\n')}\n`;
+    out += `# HELP ${metric} ${HELP[metric]}\n# TYPE ${metric} ${metric.endsWith('_total') ? 'counter' : 'gauge'}\n${lines.join('\n')}\n`;
   }
   return out;
 }

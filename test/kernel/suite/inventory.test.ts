@@ -75,7 +75,7 @@ describe('inventory() over the real drivers and a mock device', () => {
     }
     expect(Object.keys(j.find((r) => r.name === b.name)!.bnxt as object).sort()).toEqual([
       'activePackage', 'chipNum', 'chipRev', 'firmwareName', 'firmwareVersion', 'interfaceVersion',
-      'managementVersion', 'netctrlVersion', 'roceVersion']);
+      'managementVersion', 'netctrlVersion', 'packageVersion', 'portStats', 'roceVersion']);
   });
 
   test('Prometheus text', () => {
