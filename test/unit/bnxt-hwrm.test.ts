@@ -307,3 +307,82 @@ describe('CLI: fwctl bnxt exec --list, usage', () => {
     expect((await cli('bnxt', 'bogus')).err).toMatch(/give one of ver-get, nvm, coredump, stats, exec/);
   });
 });
+
+// ---- the typed DMA calls over a fake device (the firmware's side in a few lines) ----
+
+interface FakeCall { name: string; fields: Record<string, unknown>; sizes: number[] }
+
+/** A duck-typed Device: FWCTL_INFO's uctx_caps, and an HWRM firmware writing into the attached buffers. */
+function fakeDevice(caps: number, fw: (name: string, input: Record<string, unknown>, bufs: Buffer[], out: Buffer) => number) {
+  const calls: FakeCall[] = [];
+  const dev = {
+    typeId: 3, path: '/dev/fwctl/fake',
+    async info() { return { type: 'bnxt', typeId: 3, data: Buffer.alloc(4), decoded: { uctxCaps: caps } }; },
+    async rpc(request: Buffer, o: { responseLength: number; attach?: { buffer: Buffer }[] }) {
+      const c = bnxt.commands().find((x) => x.reqType === request.readUInt16LE(0))!;
+      const input = c.input ? hwrm.decode(c.input, request) : {};
+      const bufs = (o.attach ?? []).map((a) => a.buffer);
+      calls.push({ name: c.name, fields: input, sizes: bufs.map((b) => b.length) });
+      const out = Buffer.alloc(o.responseLength);
+      const err = fw(c.name, input, bufs, out);
+      out.writeUInt16LE(err, 0);
+      return { response: out, length: out.length, truncated: false };
+    },
+  };
+  return { dev: dev as unknown as import('../../lib').Device, calls };
+}
+
+describe('typed DMA calls (fake device)', () => {
+  test('a driver without FWCTL_BNXT_DMA_COMMANDS (uctx_caps 0x7): ERR_BNXT_NO_DMA naming Linux 7.3, nothing sent', async () => {
+    const { dev, calls } = fakeDevice(0x7, () => 0);
+    const e = await bnxt.nvmDirectory(dev).catch((x) => x);
+    expect(e).toBeInstanceOf(bnxt.BnxtDmaUnsupportedError);
+    expect(e).toMatchObject({ code: 'ERR_BNXT_NO_DMA', uctxCaps: 7 });
+    expect(e.message).toMatch(/Linux 7\.3/);
+    expect(calls).toEqual([]);
+  });
+
+  test('coredump: every segment paged by seq_no while MORE, 60 KiB pieces, progress, a Writable with backpressure', async () => {
+    const segs = [100000, 5];
+    const { dev, calls } = fakeDevice(0xf, (name, input, bufs, out) => {
+      if (name === 'DBG_COREDUMP_LIST') {
+        segs.forEach((len, k) => hwrm.encode('coredump_segment_record', { component_id: 1, segment_id: k + 1, segment_len: len }, bufs[0].subarray(16 * k)));
+        hwrm.encode('hwrm_dbg_coredump_list_output', { total_segments: 2, data_len: 32 }, out);
+        return 0;
+      }
+      const len = segs[(input.segment_id as number) - 1];
+      const off = (input.seq_no as number) * bufs[0].length;
+      const n = Math.min(bufs[0].length, len - off);
+      for (let i = 0; i < n; i++) bufs[0][i] = (off + i + (input.segment_id as number)) & 0xff;
+      hwrm.encode('hwrm_dbg_coredump_retrieve_output', { data_len: n, flags: off + n < len ? 1 : 0 }, out);
+      return 0;
+    });
+    const { Writable } = await import('node:stream');
+    const got: Buffer[] = [];
+    const sink = new Writable({ highWaterMark: 1, write(c, _e, cb) { got.push(Buffer.from(c)); setImmediate(cb); } });
+    const progress: number[] = [];
+    const r = await bnxt.coredump(dev, sink, { onProgress: (p) => progress.push(p.bytes) });
+    expect(r.bytes).toBe(100005);
+    const all = Buffer.concat(got);
+    expect(all.subarray(0, 100000).every((b, i) => b === ((i + 1) & 0xff))).toBe(true);
+    expect([...all.subarray(100000)]).toEqual([2, 3, 4, 5, 6]);
+    const retrieve = calls.filter((c) => c.name === 'DBG_COREDUMP_RETRIEVE');
+    expect(retrieve.map((c) => [c.fields.segment_id, c.fields.seq_no, c.sizes[0]])).toEqual([[1, 0, 61440], [1, 1, 61440], [2, 0, 61440]]);
+    expect(progress).toEqual([61440, 100000, 100005]);
+  });
+
+  test('nvmRead: 64 KiB NVM_READs at increasing offsets; port statistics by name', async () => {
+    const { dev, calls } = fakeDevice(0xf, (name, input, bufs, out) => {
+      if (name === 'NVM_READ') bufs[0].fill((input.offset as number) >>> 16);
+      if (name === 'PORT_QSTATS') { hwrm.encode('tx_port_stats', { tx_total_frames: 12345678901234n }, bufs[0]); hwrm.encode('rx_port_stats', { rx_bytes: 7n }, bufs[1]); }
+      void out;
+      return 0;
+    });
+    const data = await bnxt.nvmRead(dev, 4, { offset: 0, length: 150000 });
+    expect(calls.map((c) => [c.fields.offset, c.fields.len])).toEqual([[0, 65536], [65536, 65536], [131072, 18928]]);
+    expect([data[0], data[65536], data[149999]]).toEqual([0, 1, 2]);
+    const s = await bnxt.portStats(dev);
+    expect([s.tx.tx_total_frames, s.rx.rx_bytes]).toEqual([12345678901234n, 7n]);
+    expect(bnxt.portTotals(s)).toMatchObject({ txFrames: 12345678901234n, rxBytes: 7n });
+  });
+});
