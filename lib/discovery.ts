@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sysLayer } from './backend';
 
 /** Where to look: injectable so tests can use a fake tree. */
 export interface Roots {
@@ -95,6 +96,16 @@ function* linkName(p: string): Reads<string | null> {
 }
 
 function answerSync(req: Req): unknown {
+  const layer = sysLayer(); // a recording or a replay (lib/backend.ts), else undefined
+  return layer ? layer.sync(req.op, req.path, () => readSync(req)) : readSync(req);
+}
+
+async function answerAsync(req: Req): Promise<unknown> {
+  const layer = sysLayer();
+  return layer ? layer.async(req.op, req.path, () => read(req)) : read(req);
+}
+
+function readSync(req: Req): unknown {
   try {
     switch (req.op) {
       case 'readdir': return fs.readdirSync(req.path);
@@ -107,7 +118,7 @@ function answerSync(req: Req): unknown {
   }
 }
 
-async function answerAsync(req: Req): Promise<unknown> {
+async function read(req: Req): Promise<unknown> {
   try {
     switch (req.op) {
       case 'readdir': return await fs.promises.readdir(req.path);
@@ -183,12 +194,18 @@ function* listReads(roots?: Roots): Reads<FwctlDeviceEntry[]> {
 }
 
 /** Every fwctl device, in numeric order (fwctl2 before fwctl10). Empty when fwctl is not loaded. */
-export function list(roots?: Roots): Promise<FwctlDeviceEntry[]> {
-  return runAsync(listReads(roots));
+export async function list(roots?: Roots): Promise<FwctlDeviceEntry[]> {
+  return listed(await runAsync(listReads(roots)));
 }
 
 export function listSync(roots?: Roots): FwctlDeviceEntry[] {
-  return runSync(listReads(roots));
+  return listed(runSync(listReads(roots)));
+}
+
+/** A recording notes the devices listed (its transcript's device lines). */
+function listed(entries: FwctlDeviceEntry[]): FwctlDeviceEntry[] {
+  sysLayer()?.listed?.(entries);
+  return entries;
 }
 
 /** '01:00.0' -> '0000:01:00.0', lower case. */

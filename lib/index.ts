@@ -22,3 +22,11 @@ export * as bnxt from './bnxt';
 export { FwctlDecodeError } from './wire';
 export { inventory, toPrometheus } from './inventory';
 export type { InventoryRecord } from './inventory';
+/** Record and replay (docs/transcripts.md), tracing channels (docs/api.md). */
+export { record } from './record';
+export type { Recording, RecordOptions } from './record';
+export { replay, useTranscript, ReplayMismatch } from './replay';
+export type { Replay, ReplayOptions, ReplayMode, TestHooks } from './replay';
+export { CHANNEL_NAMES } from './trace';
+export type { TraceContext } from './trace';
+export type { AuditLine } from './audit';

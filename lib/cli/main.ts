@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   pds: () => (require('./commands/pds') as typeof import('./commands/pds')).command,
   bnxt: () => (require('./commands/bnxt') as typeof import('./commands/bnxt')).command,
   completion: () => (require('./commands/completion') as typeof import('./commands/completion')).command,
+  transcript: () => (require('./commands/transcript') as typeof import('./commands/transcript')).command,
 };
 
 const SUMMARIES: Readonly<Record<string, string>> = {
@@ -32,9 +33,11 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   pds: 'pds endpoint and operation lists (fwctl pds endpoints|operations)',
   bnxt: 'bnxt HWRM commands (fwctl bnxt ver-get)',
   completion: 'shell completion script (fwctl completion bash|zsh|fish)',
+  transcript: 'recorded sessions: show, diff, redact (fwctl --record/--replay FILE <command>)',
 };
 
 export const HELP = `usage: fwctl <command> [options]
+       fwctl --record FILE [--redact] | --replay FILE <command> [options]
 
 commands:
 ${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(9)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
@@ -42,6 +45,9 @@ ${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(9)}  ${SUMMARIES[c] ?? ''}`).jo
 Run 'fwctl <command> --help' for its options. Every command takes --json, and
 --timeout MS: give up after MS milliseconds (exit 1, code ETIMEDOUT; a kernel
 call already made finishes in the background).
+
+--record FILE writes a transcript of the command's calls, --replay FILE answers
+them from one, with no device (docs/transcripts.md; fwctl transcript --help).
 
 exit codes: 0 success, 1 runtime or device error (the error code, e.g. ENODEV,
 is on stderr), 2 usage error.
@@ -60,6 +66,26 @@ export const processIo: Io = {
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  // --record FILE / --replay FILE before the command (lib/cli/session.ts).
+  if (!argv[0]?.startsWith('--re')) return runCommand(argv, io);
+  const { globalOptions, startSession } = require('./session') as typeof import('./session');
+  let stop: () => void;
+  let rest: string[];
+  try {
+    const g = globalOptions(argv);
+    rest = g.rest;
+    stop = startSession(g);
+  } catch (e) {
+    return reportError('fwctl', e, argv.includes('--json'), io);
+  }
+  try {
+    return await runCommand(rest, io);
+  } finally {
+    stop();
+  }
+}
+
+async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;

@@ -1,0 +1,144 @@
+// Redaction of a transcript: the values a user should not publish (serial
+// numbers, PSID, VSD, MAC addresses) are found where each device type puts
+// them, then every occurrence of each value, in requests, responses,
+// attachments, device_data and sysfs text, is replaced by a stand-in of the
+// same length, the same stand-in for the same value everywhere (so a
+// replayed program still sees consistent answers).
+
+import { commandOf, hex, unhex, type TranscriptLine } from './transcript';
+import { DeviceTypeId } from './uapi/constants';
+
+/** A value to hide and what kind it is (for the stand-in and the header's counts). */
+export interface Secret {
+  kind: 'psid' | 'vsd' | 'serial' | 'mac' | 'value';
+  bytes: Buffer;
+}
+
+const MLX5_OUT_HEADER = 16;
+// query_adapter_param_block (mlx5_ifc.h), after the 16-byte out header: vsd @0x100 bits (208 bytes), psid @0x780 bits (16).
+const MLX5_VSD = { at: MLX5_OUT_HEADER + 0x100 / 8, len: 208 };
+const MLX5_PSID = { at: MLX5_OUT_HEADER + 0x780 / 8, len: 16 };
+// hwrm_func_qcaps_output / hwrm_func_qcfg_output (include/linux/bnxt/hsi.h): u8 mac_address[6] @16.
+const BNXT_MAC_AT = 16;
+const BNXT_FUNC_QCAPS = 0x15;
+
+/** A NUL-terminated string field's bytes (without the NULs), or undefined when empty. */
+function cstr(b: Buffer, at: number, len: number): Buffer | undefined {
+  if (b.length < at + 1) return undefined;
+  const f = b.subarray(at, Math.min(at + len, b.length));
+  const end = f.indexOf(0);
+  const v = end < 0 ? f : f.subarray(0, end);
+  return v.length >= 4 ? Buffer.from(v) : undefined;
+}
+
+/** The secrets one call's answer carries, by device type. */
+export function secretsOfCall(typeId: number | undefined, request: Buffer, response: Buffer): Secret[] {
+  const out: Secret[] = [];
+  if (typeId === DeviceTypeId.Mlx5 && request.length >= 2) {
+    const op = request.readUInt16BE(0);
+    if (op === 0x101 /* QUERY_ADAPTER */) {
+      const psid = cstr(response, MLX5_PSID.at, MLX5_PSID.len);
+      if (psid) out.push({ kind: 'psid', bytes: psid });
+      const vsd = cstr(response, MLX5_VSD.at, MLX5_VSD.len);
+      if (vsd) out.push({ kind: 'vsd', bytes: vsd });
+    }
+    const { name } = commandOf(typeId, request);
+    // MSGI (0x9021): serial_number[0x18] @0, part_number[0x14] @0x20 of the register data, after the
+    // 16-byte out header and the 16-byte access_register header.
+    if (/register 0x9021$/.test(name)) {
+      const serial = cstr(response, 32, 0x18);
+      if (serial) out.push({ kind: 'serial', bytes: serial });
+    }
+  }
+  if (typeId === DeviceTypeId.Bnxt && request.length >= 2 && request.readUInt16LE(0) === BNXT_FUNC_QCAPS && response.length >= BNXT_MAC_AT + 6) {
+    const mac = response.subarray(BNXT_MAC_AT, BNXT_MAC_AT + 6);
+    if (mac.some((x) => x !== 0)) out.push({ kind: 'mac', bytes: Buffer.from(mac) });
+  }
+  return out;
+}
+
+/** A stand-in of the same length: printable text for text, a locally administered MAC for MACs. */
+function standIn(s: Secret, n: number): Buffer {
+  if (s.kind === 'mac') return Buffer.from([0x02, 0, 0, 0, (n >> 8) & 0xff, n & 0xff]);
+  const text = `REDACTED-${s.kind.toUpperCase()}-${n}-`;
+  const b = Buffer.alloc(s.bytes.length);
+  for (let i = 0; i < b.length; i++) b[i] = text.charCodeAt(i % text.length);
+  return b;
+}
+
+function replaceAll(b: Buffer, from: Buffer, to: Buffer): number {
+  let count = 0;
+  for (let i = b.indexOf(from); i >= 0; i = b.indexOf(from, i + from.length)) {
+    to.copy(b, i);
+    count++;
+  }
+  return count;
+}
+
+export interface RedactResult {
+  lines: TranscriptLine[];
+  /** Distinct values replaced, per kind. */
+  counts: Record<string, number>;
+}
+
+const HEX_FIELDS = ['request', 'response', 'data'] as const;
+
+/**
+ * Redact parsed transcript lines (header first). `extra`: further values
+ * (strings) the user names. The header gets `redacted` counts.
+ */
+export function redactLines(lines: TranscriptLine[], extra: readonly string[] = []): RedactResult {
+  const types = new Map<number, number>(); // handle -> type
+  const secrets: Secret[] = extra.filter((v) => v.length > 0).map((v) => ({ kind: 'value', bytes: Buffer.from(v) }));
+  for (const l of lines) {
+    if ((l.t === 'open' || l.t === 'info') && l.typeId !== undefined) types.set(l.h, l.typeId);
+    if (l.t === 'rpc' && l.response !== undefined) {
+      secrets.push(...secretsOfCall(l.typeId ?? types.get(l.h), unhex(l.request), unhex(l.response)));
+    }
+  }
+  // Distinct values, longest first (a value containing another is replaced whole).
+  const seen = new Map<string, Secret>();
+  for (const s of secrets) if (!seen.has(s.bytes.toString('hex'))) seen.set(s.bytes.toString('hex'), s);
+  const list = [...seen.values()].sort((a, b) => b.bytes.length - a.bytes.length);
+  const counters: Record<string, number> = {};
+  const pairs = list.map((s) => {
+    counters[s.kind] = (counters[s.kind] ?? 0) + 1;
+    return { from: s.bytes, to: standIn(s, counters[s.kind]) };
+  });
+  const bytes = (h: string): string => {
+    const b = unhex(h);
+    for (const p of pairs) replaceAll(b, p.from, p.to);
+    return hex(b);
+  };
+  const text = (t: string): string => {
+    let out = t;
+    for (const p of pairs) out = out.split(p.from.toString('latin1')).join(p.to.toString('latin1'));
+    return out;
+  };
+  const deep = (v: unknown): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (Array.isArray(v)) return v.map(deep);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+    return v;
+  };
+  const out = lines.map((l): TranscriptLine => {
+    if (pairs.length === 0) return l;
+    switch (l.t) {
+      case 'header': return l;
+      // Paths too: the replay finds a read by its path, and later paths derive from earlier answers.
+      case 'sys': return { ...l, path: text(l.path), result: deep(l.result) };
+      case 'device': return deep(l) as TranscriptLine;
+      case 'rpc': case 'info': {
+        const c = { ...l, path: text(l.path) } as Record<string, unknown>;
+        for (const f of HEX_FIELDS) if (typeof c[f] === 'string') c[f] = bytes(c[f] as string);
+        if (l.t === 'rpc' && l.attach) {
+          c.attach = l.attach.map((a) => ({ ...a, ...(a.in ? { in: bytes(a.in) } : {}), ...(a.out ? { out: bytes(a.out) } : {}) }));
+        }
+        return c as unknown as TranscriptLine;
+      }
+      default: return { ...l, path: text(l.path) };
+    }
+  });
+  if (out[0]?.t === 'header') out[0] = { ...out[0], redacted: counters };
+  return { lines: out, counts: counters };
+}

@@ -1,0 +1,213 @@
+// The transcript format (docs/transcripts.md): one JSON object a line. The
+// first line is the header (host, package); then, in the order they
+// happened, `device` lines (each device listed or opened, once), `sys`
+// lines (the sysfs reads and node stats discovery and open made) and one
+// line per call (open, info, rpc, close) with its arguments and what the
+// kernel answered. Bytes are lowercase hex. Errors are errno names.
+
+import * as fs from 'node:fs';
+import { DeviceTypeId, deviceTypeOf } from './uapi/constants';
+
+export const TRANSCRIPT_FORMAT = 'fwctl-transcript';
+export const TRANSCRIPT_VERSION = 1;
+
+export interface HeaderLine {
+  t: 'header';
+  format: typeof TRANSCRIPT_FORMAT;
+  version: number;
+  created: string;
+  host: { kernel: string; platform: string; arch: string; node: string };
+  package: { name: string; version: string };
+  argv: string[];
+  /** Values replaced by --redact, counted per kind (the values themselves are not kept). */
+  redacted?: Record<string, number>;
+}
+
+export interface DeviceLine {
+  t: 'device';
+  name: string;
+  path: string;
+  parent: { name: string; subsystem: string | null; driver: string | null; pciAddress: string | null } | null;
+  /** From the first open (FWCTL_INFO at open), when opened. */
+  type?: string;
+  typeId?: number;
+}
+
+export interface SysLine {
+  t: 'sys';
+  op: 'readdir' | 'readlink' | 'readFile' | 'realpath' | 'stat';
+  path: string;
+  result: unknown;
+}
+
+interface CallBase {
+  /** Submit order over the whole process, from 1. */
+  seq: number;
+  sync: boolean;
+  /** The device node. */
+  path: string;
+  /** The handle, numbered in open order from 1 (0: the open failed). */
+  h: number;
+  /** The addon threw (bad arguments): { name, message }; nothing reached the kernel. */
+  threw?: { name: string; message: string };
+  /** The kernel's errno name, when the call failed. */
+  errno?: string;
+}
+
+export interface OpenLine extends CallBase {
+  t: 'open';
+  /** The device type the kernel answered at open. */
+  typeId?: number;
+  /** fstat() of the fd: [st_mode, major, minor]. */
+  stat?: [number, number, number];
+}
+
+export interface InfoLine extends CallBase {
+  t: 'info';
+  /** The device_data length asked for. */
+  length: number;
+  /** The driver's device_data length. */
+  result?: number;
+  /** The device_data bytes the kernel wrote (hex). */
+  data?: string;
+  typeId?: number;
+}
+
+export interface AttachLine {
+  /** The six AttachSpec words (lib/binding.ts). */
+  spec: number[];
+  /** The buffer's length. */
+  length: number;
+  /** Its bytes at submit (direction in/inout), hex. */
+  in?: string;
+  /** Its bytes after the call (direction out/inout), hex. */
+  out?: string;
+}
+
+export interface RpcLine extends CallBase {
+  t: 'rpc';
+  scope: number;
+  request: string;
+  responseLength: number;
+  attach?: AttachLine[];
+  /** The driver's response length (may exceed responseLength: truncated). */
+  length?: number;
+  /** The bytes the kernel wrote: min(length, responseLength), hex. */
+  response?: string;
+  /** Index of an out attachment the addon could not copy back (async), or -1. */
+  lost?: number;
+  /** The device type (for decoding). */
+  typeId?: number;
+}
+
+export interface CloseLine extends CallBase {
+  t: 'close';
+  rc: number;
+}
+
+export type CallLine = OpenLine | InfoLine | RpcLine | CloseLine;
+export type TranscriptLine = HeaderLine | DeviceLine | SysLine | CallLine;
+
+export interface Transcript {
+  header: HeaderLine;
+  devices: DeviceLine[];
+  sys: SysLine[];
+  calls: CallLine[];
+}
+
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+export const unhex = (s: string): Buffer => Buffer.from(s, 'hex');
+
+/** Parse a transcript's text; throws naming the line that is not one. */
+export function parseTranscript(text: string, file = 'transcript'): Transcript {
+  const lines = text.split('\n');
+  const out: Transcript = { header: undefined as unknown as HeaderLine, devices: [], sys: [], calls: [] };
+  lines.forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    let l: TranscriptLine;
+    try {
+      l = JSON.parse(raw) as TranscriptLine;
+    } catch (e) {
+      throw new Error(`${file}:${i + 1}: not JSON (${(e as Error).message})`);
+    }
+    if (i === 0 || out.header === undefined) {
+      const h = l as HeaderLine;
+      if (h.t !== 'header' || h.format !== TRANSCRIPT_FORMAT) throw new Error(`${file}:${i + 1}: not a fwctl transcript (no header line)`);
+      if (h.version > TRANSCRIPT_VERSION) {
+        throw new Error(`${file}: transcript version ${h.version} is newer than this package reads (${TRANSCRIPT_VERSION})`);
+      }
+      out.header = h;
+      return;
+    }
+    switch (l.t) {
+      case 'device': out.devices.push(l); break;
+      case 'sys': out.sys.push(l); break;
+      case 'open': case 'info': case 'rpc': case 'close': out.calls.push(l); break;
+      default: throw new Error(`${file}:${i + 1}: unknown line type ${JSON.stringify((l as { t?: unknown }).t)}`);
+    }
+  });
+  if (out.header === undefined) throw new Error(`${file}: empty transcript`);
+  // Async calls are written when they complete: order by submission.
+  out.calls.sort((a, b) => a.seq - b.seq);
+  return out;
+}
+
+export function readTranscript(file: string): Transcript {
+  return parseTranscript(fs.readFileSync(file, 'utf8'), file);
+}
+
+// ---- naming a call, per device type ----
+
+export function typeName(typeId: number | undefined): string {
+  if (typeId === undefined) return 'unknown';
+  const n = deviceTypeOf(typeId);
+  return n === 'unknown' ? `type ${typeId}` : n;
+}
+
+export interface CommandName {
+  /** 'QUERY_ADAPTER', 'HWRM_VER_GET', 'CXL Get Feature', 'pds op 0x1 ep 0'. */
+  name: string;
+  /** A write whatever its scope: Set Feature, ACCESS_REG write, SET_HCA_CAP, NVM writes. */
+  write: boolean;
+}
+
+const CXL_NAMES: Record<number, string> = { 0x500: 'Get Supported Features', 0x501: 'Get Feature', 0x502: 'Set Feature' };
+const MLX5_ACCESS_REG = new Set([0x805, 0xb0c]);
+const MLX5_SET_HCA_CAP = 0x109;
+const BNXT_WRITES = /^NVM_(WRITE|MODIFY|RAW_WRITE_BLK|SET_VARIABLE|ERASE_DIR_ENTRY|INSTALL_UPDATE|FLUSH)|^FW_SET|SET_STRUCTURED/;
+
+/** The command a request carries, by device type (the package's generated tables). */
+export function commandOf(typeId: number | undefined, request: Uint8Array): CommandName {
+  const v = new DataView(request.buffer, request.byteOffset, request.byteLength);
+  const u16be = (o: number) => (request.byteLength >= o + 2 ? v.getUint16(o, false) : -1);
+  const u16le = (o: number) => (request.byteLength >= o + 2 ? v.getUint16(o, true) : -1);
+  const u32le = (o: number) => (request.byteLength >= o + 4 ? v.getUint32(o, true) : -1);
+  const h = (n: number) => `0x${n.toString(16)}`;
+  switch (typeId) {
+    case DeviceTypeId.Mlx5: {
+      const op = u16be(0), opMod = u16be(6);
+      const core = require('./mlx5/core') as typeof import('./mlx5/core');
+      const name = core.opcodeName(op) ?? `opcode ${h(op)}`;
+      if (MLX5_ACCESS_REG.has(op)) {
+        const reg = u16be(10);
+        return { name: `${name} ${opMod === 0 ? 'write' : 'read'} register ${h(reg)}`, write: opMod === 0 };
+      }
+      return { name, write: op === MLX5_SET_HCA_CAP };
+    }
+    case DeviceTypeId.Bnxt: {
+      const rt = u16le(0);
+      const bnxt = require('./bnxt') as typeof import('./bnxt');
+      const n = bnxt.reqTypeName(rt);
+      return { name: n ? `HWRM_${n}` : `req_type ${h(rt)}`, write: n !== undefined && BNXT_WRITES.test(n) };
+    }
+    case DeviceTypeId.Cxl: {
+      const op = u32le(0);
+      return { name: `CXL ${CXL_NAMES[op] ?? `opcode ${h(op)}`}`, write: op === 0x502 };
+    }
+    case DeviceTypeId.Pds: {
+      return { name: `pds op ${h(u32le(0))} ep ${u32le(4)}`, write: false };
+    }
+    default:
+      return { name: request.byteLength >= 4 ? `request ${h(u32le(0))}` : 'request', write: false };
+  }
+}
