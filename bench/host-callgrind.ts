@@ -30,7 +30,8 @@ function clients(shim: string): Client[] {
   const koffi = require('koffi');
   const opened = binding().open('/dev/null');
   if (typeof opened === 'number') throw new Error(`open /dev/null: ${opened}`);
-  const d = new fwctl.Device(opened[0], '/dev/null');
+  const h = opened[0];
+  const d = new fwctl.Device(h, '/dev/null');
   const reqOf = (size: number) => Buffer.alloc(size, 0x5a);
   const opts = (size: number) => ({ scope: fwctl.Scope.Configuration, responseLength: size - MOCK_HDR });
   const r64 = reqOf(64), o64 = opts(64);
@@ -46,7 +47,26 @@ function clients(shim: string): Client[] {
   const kInfo = Buffer.alloc(24);
   const kInfoData = Buffer.alloc(256);
   kInfo.writeBigUInt64LE(koffi.address(kInfoData) as bigint, 16);
+  // Caller buffers: the response lands in the caller's buffer, the result is reused.
+  const out48 = new Uint8Array(64 - MOCK_HDR);
+  const into64 = { scope: fwctl.Scope.Configuration, responseBuffer: out48, result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
+  into64.result = d.rpcSync(r64, into64);
+  const into64k = { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
+  const info256 = new Uint8Array(256);
+  const kOut64k = Buffer.alloc(64 * 1024 - MOCK_HDR);
+  const kReq64kAddr = koffi.address(r64k) as bigint;
+  const kOut64kAddr = koffi.address(kOut64k) as bigint;
   return [
+    { name: 'N-API floor (rpcNoop)', sync: true, fn: () => h.rpcNoop!(0, r64, out48) },
+    { name: 'rpcSync 64 B (caller buffers)', sync: true, fn: () => d.rpcSync(r64, into64) },
+    { name: 'infoSync (caller buffer, no decode)', sync: true, fn: () => d.infoSync({ data: info256, decode: false }) },
+    { name: 'rpcSync 64 KiB (caller buffers)', sync: true, fn: () => d.rpcSync(r64k, into64k) },
+    { name: 'koffi rpc 64 KiB', sync: true, fn: () => {
+      ka.writeUInt32LE(32, 0); ka.writeUInt32LE(0, 4); ka.writeUInt32LE(r64k.length, 8); ka.writeUInt32LE(kOut64k.length, 12);
+      ka.writeBigUInt64LE(kReq64kAddr, 16); ka.writeBigUInt64LE(kOut64kAddr, 24);
+      if (ioctl(fd, 0x9a01, ka) < 0) throw new Error('koffi rpc');
+      return kOut64k.subarray(0, Math.min(ka.readUInt32LE(12), kOut64k.length));
+    } },
     { name: 'rpcSync 64 B', sync: true, fn: () => d.rpcSync(r64, o64) },
     { name: 'koffi rpc 64 B', sync: true, fn: () => {
       ka.writeUInt32LE(32, 0); ka.writeUInt32LE(0, 4); ka.writeUInt32LE(r64.length, 8); ka.writeUInt32LE(kOut.length, 12);

@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { binding, type NativeHandle } from '../lib/binding';
 import * as fwctl from '../lib/index';
 import * as mock from '../test/kernel/mock/protocol';
 import { evaluate, renderTable, type BenchResults, type Row } from './report';
@@ -180,13 +181,26 @@ async function perCall(): Promise<void> {
   const kReqAddr = k.address(req);
   const kOutAddr = k.address(kOut);
   const g = 'per call';
+  // Caller buffers: the response lands in `out`, the result object is reused.
+  const out = new Uint8Array(outLen);
+  const into = { scope: SCOPE, responseBuffer: out, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
+  into.result = d.rpcSync(req, into);
+  const infoData = new Uint8Array(256);
+  // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
+  const raw = (binding().open(DEV) as [NativeHandle, unknown])[0];
   await runInterleaved([
     { group: g, name: 'FWCTL_INFO', impl: 'c', rep: (n) => cBench(DEV, ['bench-info', String(n)]) },
     { group: g, name: 'FWCTL_INFO', impl: 'package infoSync()', rep: (n) => timeSync(n, () => d.infoSync()) },
     { group: g, name: 'FWCTL_INFO', impl: 'package await info()', rep: (n) => timeAsync(n, () => d.info()) },
     { group: g, name: 'FWCTL_INFO', impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.infoSync()) },
+    {
+      group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data, decode: false })',
+      rep: (n) => timeSync(n, () => d.infoSync({ data: infoData, decode: false })),
+    },
     { group: g, name: 'RPC 64 B', impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(64 - MOCK_HDR)]) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
+    { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
+    { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop!(SCOPE, req, out)) },
     { group: g, name: 'RPC 64 B', impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
     {
       group: g, name: 'RPC 64 B', impl: `package rpc() x${IN_FLIGHT} in flight`,
@@ -196,6 +210,7 @@ async function perCall(): Promise<void> {
     { group: g, name: 'RPC 64 B', impl: 'koffi await ioctl.async', rep: (n) => timeAsync(n, () => k.rpcAsync(req, outLen)) },
   ]);
   d.closeSync();
+  raw.close();
   k.close();
 }
 
@@ -208,6 +223,7 @@ async function sizes(): Promise<void> {
     const req = echoReq(size);
     const outLen = size - MOCK_HDR;
     const opts = { scope: SCOPE, responseLength: outLen };
+    const into = { scope: SCOPE, responseBuffer: new Uint8Array(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
     const kOut = Buffer.alloc(outLen);
     const kReqAddr = k.address(req);
     const kOutAddr = k.address(kOut);
@@ -216,6 +232,7 @@ async function sizes(): Promise<void> {
     variants.push(
       { ...common, impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(outLen)]) },
       { ...common, impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
+      { ...common, impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
     );

@@ -99,6 +99,16 @@ export function evaluate(r: BenchResults): Target[] {
     find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   t.push(ratioTarget('2 MiB throughput vs C (await rpc)', 0.9, 'ge', find(r, 'throughput', 'RPC 2 MiB', 'package await rpc()'),
     find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
+  // Caller buffers (issue 16): at or below the careful koffi client, near the N-API floor.
+  const cb = 'package rpcSync(responseBuffer, result)';
+  t.push(ratioTarget('sync RPC 64 B, caller buffers, no slower than koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', cb),
+    find(r, 'per call', 'RPC 64 B', 'koffi ioctl'), med, 'ns'));
+  t.push(ratioTarget('sync INFO, caller buffer, no slower than koffi', 1.0, 'le',
+    find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data, decode: false })'), find(r, 'per call', 'FWCTL_INFO', 'koffi ioctl'), med, 'ns'));
+  t.push(ratioTarget('sync RPC 64 KiB, caller buffers, no slower than koffi', 1.0, 'le',
+    find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 64 KiB', 'koffi ioctl'), med, 'ns'));
+  t.push(ratioTarget('2 MiB throughput vs C (rpcSync, caller buffers)', 0.95, 'ge',
+    find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   const one = find(r, 'concurrency', '1 RPC', 'package await rpc()');
   t.push(ratioTarget('8 x 50 ms RPCs, one device, vs one', 1.5, 'le', find(r, 'concurrency', '8 RPCs, one device (8 handles)', 'package rpc()'), one, med, 'ms'));
   t.push(ratioTarget('8 x 50 ms RPCs, 8 devices, vs one', 1.5, 'le', find(r, 'concurrency', '8 RPCs, 8 devices', 'package rpc()'), one, med, 'ms'));

@@ -355,21 +355,23 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
         `pass allowKernelTaint: true to allow it.${rawio}`,
     });
   }
+  // Reference fields are stored only when they change: a loop with the same
+  // options then writes no pointer (no write barrier) per call.
   const c = CHECKED;
   c.scope = scope as Scope;
   c.responseLength = responseLength;
-  c.responseBuffer = into as Uint8Array | undefined;
-  c.result = result as RpcResult<Uint8Array> | undefined;
-  c.spec = spec;
-  c.buffers = buffers;
-  c.signal = signal;
+  if (c.responseBuffer !== into) c.responseBuffer = into as Uint8Array | undefined;
+  if (c.result !== result) c.result = result as RpcResult<Uint8Array> | undefined;
+  if (c.spec !== spec) c.spec = spec;
+  if (c.buffers !== buffers) c.buffers = buffers;
+  if (c.signal !== signal) c.signal = signal;
   return c;
 }
 
 /** `into` (an earlier result) refilled, or a new result. */
 function fillResult<R extends Uint8Array>(into: RpcResult<Uint8Array> | undefined, response: R, length: number, truncated: boolean): RpcResult<R> {
   if (into === undefined) return { response, length, truncated };
-  into.response = response;
+  if (into.response !== response) into.response = response;
   into.length = length;
   into.truncated = truncated;
   return into as RpcResult<R>;
