@@ -8,8 +8,10 @@
 # CXL_TEST_DIR is the output of test/kernel/scripts/build-cxl-test.sh (a
 # module tree and a modprobe wrapper for it). There is no udev in the VM, so
 # the modules a udev system would autoload are modprobed here. Exports
-# FWCTL_CXL_MEMDEVS (memdevs with a fwctl device). Exit 125 (before running
-# CMD) when no CXL fwctl device appears.
+# FWCTL_CXL_MEMDEVS (cxl_test's memdevs with a fwctl device). Then, when the
+# tree has it, loads this project's emulated CXL memdev (fwctl_cxlemu, from
+# test/kernel/cxlemu) and exports FWCTL_CXLEMU_MEMDEV (its memdev). Exit 125
+# (before running CMD) when no CXL fwctl device appears.
 set -uo pipefail
 dir=${1:?usage: cxl-setup.sh CXL_TEST_DIR -- CMD ARGS...}
 shift
@@ -44,4 +46,21 @@ done
 t1=$(cut -d' ' -f1 /proc/uptime)
 say "cxl_test loaded in $(echo "$t1 - $t0" | bc) s; fwctl devices for memdevs: $found"
 export FWCTL_CXL_MEMDEVS=${found% }
+
+# The emulated memdev: loaded after cxl_test's are counted (its memdev is not one of them).
+if "$dir/modprobe" -n fwctl_cxlemu 2>/dev/null; then
+  "$dir/modprobe" fwctl_cxlemu || fail "modprobe fwctl_cxlemu failed"
+  emu=
+  for _ in $(seq 1 50); do
+    for c in /sys/class/fwctl/fwctl*; do
+      d=$(readlink -f "$c/device")
+      case "$d" in */platform/fwctl_cxlemu/mem*) emu=$(basename "$d") ;; esac
+    done
+    [ -n "$emu" ] && break
+    sleep 0.2
+  done
+  [ -n "$emu" ] || fail "fwctl_cxlemu loaded but no fwctl device appeared for its memdev"
+  say "fwctl_cxlemu: emulated memdev $emu"
+  export FWCTL_CXLEMU_MEMDEV=$emu
+fi
 exec "$@"

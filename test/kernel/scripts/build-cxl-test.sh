@@ -17,6 +17,9 @@
 # tools/testing/cxl refers to drivers/cxl by relative paths (../../../drivers),
 # so it is built in a copy of tools/testing/cxl, drivers/cxl and drivers/dax
 # laid out as in the source tree: nothing is written to the source tree.
+# This project's emulated CXL memdev (test/kernel/cxlemu, fwctl_cxlemu.ko) is
+# built in the same tree (a subdirectory of the copy), against the same
+# cxl_core, and installed in updates/ with cxl_test's modules.
 # Prints the product directory on stdout's last line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +41,7 @@ key=$( {
   stat -c '%n %s %Y' "$kb/.config" "$kb/Module.symvers" "$kb/arch/x86/boot/bzImage"
   cat "$src/.debian-version" 2>/dev/null || true
   cat "$0"
+  cat "$here/../cxlemu/Kbuild" "$here/../cxlemu/"*.c
 } | sha256sum | cut -c1-16)
 out=$CACHE/cxl-test/$key
 if [ -f "$out/.complete" ]; then
@@ -56,6 +60,9 @@ tree=$tmp/src
 mkdir -p "$tree/tools/testing" "$tree/drivers"
 cp -a "$src/tools/testing/cxl" "$tree/tools/testing/"
 cp -a "$src/drivers/cxl" "$src/drivers/dax" "$tree/drivers/"
+mkdir -p "$tree/tools/testing/cxl/cxlemu"
+cp "$here/../cxlemu/Kbuild" "$here/../cxlemu/"*.c "$tree/tools/testing/cxl/cxlemu/"
+echo 'obj-m += cxlemu/' >>"$tree/tools/testing/cxl/Kbuild"
 
 log "cxl_test: building tools/testing/cxl against $kb"
 make -C "$kb" M="$tree/tools/testing/cxl" -j"$(nproc)" modules >"$tmp/build.log" 2>&1 ||
@@ -75,7 +82,7 @@ find "$mods/updates" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort >"$t
 while read -r m; do
   find "$mods/kernel" -name "$m.ko*" -delete
 done <"$tmp/updates.list"
-for m in cxl_test cxl_mock cxl_mock_mem cxl_core cxl_acpi cxl_mem cxl_port; do
+for m in cxl_test cxl_mock cxl_mock_mem cxl_core cxl_acpi cxl_mem cxl_port fwctl_cxlemu; do
   grep -qx "$m" "$tmp/updates.list" || die "cxl_test build lacks $m.ko"
 done
 depmod -b "$root" "$release" || die "depmod failed"

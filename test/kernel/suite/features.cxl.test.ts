@@ -23,9 +23,12 @@ const tainted = () => Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8')
 const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist/lib/cli/main.js');
 
-/** The CXL fwctl devices, found through sysfs (fwctlN numbers change every boot). */
+/**
+ * cxl_test's CXL fwctl devices, found through sysfs (fwctlN numbers change
+ * every boot); the emulated memdev (fwctl_cxlemu, cxlemu.cxl.test.ts) is not one.
+ */
 function cxlDevices(): fwctl.FwctlDeviceEntry[] {
-  return fwctl.listSync().filter((e) => e.parent?.subsystem === 'cxl');
+  return fwctl.listSync().filter((e) => e.parent?.subsystem === 'cxl' && !/\/fwctl_cxlemu\//.test(e.parent.sysfsPath));
 }
 
 /** A raw fwctl_rpc_cxl request: header + payload, with op_size as given. */
@@ -239,7 +242,8 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
 
   test('inventory() reports each CXL memdev with its supported feature count', async () => {
     const before = tainted();
-    const recs = (await fwctl.inventory()).filter((r) => r.parent?.subsystem === 'cxl');
+    const names = new Set(entries.map((e) => e.name));
+    const recs = (await fwctl.inventory()).filter((r) => r.parent?.subsystem === 'cxl' && names.has(r.name));
     expect(recs.map((r) => r.name).sort()).toEqual(entries.map((e) => e.name).sort());
     for (const r of recs) {
       using d = fwctl.openSync(r.name);
