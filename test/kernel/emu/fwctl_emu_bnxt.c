@@ -31,6 +31,9 @@
  *   QUEUE_DSCP2PRI_QCFG     entry k = { dscp k, mask 0x3f, pri k & 7 } (3 bytes),
  *                           as many of 64 as fit, default_pri 3
  *   DBG_READ_DIRECT         read_len32 words, word i = (read_addr + 4 i) ^ 0xa5a5a5a5
+ *   NVM_MODIFY              len bytes (DMA, to the device) into item dir_idx at
+ *                           offset: later NVM_READs of that item return them
+ *                           (until the module is removed)
  *   anything else           HWRM_ERR_CODE_CMD_NOT_SUPPORTED (0xffff)
  * A bad argument is HWRM_ERR_CODE_INVALID_PARAMS in struct hwrm_err_output.
  * bnxt_send_msg() copies min(resp_len, resp_max_len) bytes of the response
@@ -83,6 +86,17 @@ struct emu_bnxt {
 };
 
 static struct emu_bnxt *emu;
+
+/* Items written by NVM_MODIFY: a copy of the item, read back by NVM_READ. */
+static u8 *emu_nvm_img[EMU_NVM_ITEMS];
+
+static u8 emu_nvm_byte(u32 idx, u32 pos)
+{
+	if (emu_nvm_img[idx])
+		return emu_nvm_img[idx][pos];
+	return idx ? (idx * 31 + pos * 7) & 0xff
+		: pos < sizeof(EMU_PKG_LOG) - 1 ? EMU_PKG_LOG[pos] : 0;
+}
 
 /* bnxt_en sets BNXT_EN_FLAG_ULP_STOPPED while its ULPs are stopped (firmware reset, suspend). */
 static bool ulp_stopped;
@@ -200,9 +214,30 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 			return HWRM_ERR_CODE_INVALID_PARAMS;
 		dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_dest_addr));
 		for (i = 0; i < len; i++)
-			dst[i] = idx ? (idx * 31 + (off + i) * 7) & 0xff
-				: off + i < sizeof(EMU_PKG_LOG) - 1 ? EMU_PKG_LOG[off + i] : 0;
+			dst[i] = emu_nvm_byte(idx, off + i);
 		*resp_len = sizeof(struct hwrm_nvm_read_output);
+		return 0;
+	}
+	case HWRM_NVM_MODIFY: {
+		const struct hwrm_nvm_modify_input *in = (const void *)req;
+		u32 idx = le16_to_cpu(in->dir_idx), off = le32_to_cpu(in->offset);
+		u32 len = le32_to_cpu(in->len);
+		const u8 *src;
+
+		if (idx >= EMU_NVM_ITEMS || off > EMU_NVM_ITEM_LEN || len > EMU_NVM_ITEM_LEN - off)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		if (!emu_nvm_img[idx]) {
+			u8 *img = kmalloc(EMU_NVM_ITEM_LEN, GFP_KERNEL);
+
+			if (!img)
+				return HWRM_ERR_CODE_RESOURCE_ALLOC_ERROR;
+			for (i = 0; i < EMU_NVM_ITEM_LEN; i++)
+				img[i] = emu_nvm_byte(idx, i);
+			emu_nvm_img[idx] = img;
+		}
+		src = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_src_addr));
+		memcpy(emu_nvm_img[idx] + off, src, len);
+		*resp_len = sizeof(struct hwrm_nvm_modify_output);
 		return 0;
 	}
 	case HWRM_NVM_GET_VARIABLE: {
@@ -515,10 +550,15 @@ err_free:
 static void emu_remove(struct pci_dev *pdev)
 {
 	struct emu_bnxt *e = pci_get_drvdata(pdev);
+	int i;
 
 	auxiliary_device_delete(&e->aux->aux_dev);
 	auxiliary_device_uninit(&e->aux->aux_dev);
 	emu = NULL;
+	for (i = 0; i < EMU_NVM_ITEMS; i++) {
+		kfree(emu_nvm_img[i]);
+		emu_nvm_img[i] = NULL;
+	}
 	mutex_destroy(&e->edev->en_dev_lock);
 	kfree(e->edev);
 	kfree(e);
