@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `npm run demo` (and `npm start` on a machine without fwctl hardware): boot
-# the test VM with the kernel's own mlx5, bnxt and pds fwctl drivers
-# (drivers/fwctl/*/main.c, unmodified) over the project's emulated firmware
-# (test/kernel/emu: three QEMU PCI functions), and show what a user does on a
-# real host: fwctl list (PCI parents, drivers), fwctl inventory, and a typed
-# command per device type.
+# the test VM (the cxl-profile kernel) with the kernel's own mlx5, bnxt and
+# pds fwctl drivers (drivers/fwctl/*/main.c, unmodified) over the project's
+# emulated firmware (test/kernel/emu: three QEMU PCI functions) and the
+# kernel's drivers/cxl over the project's emulated CXL memdev
+# (test/kernel/cxlemu, loaded by test/kernel/guest/cxlemu-setup.sh), and show
+# what a user does on a real host: fwctl list (PCI and memdev parents,
+# drivers), fwctl inventory, and a typed command per device type.
 #
 #   npm run demo                       the tour above
 #   npm run demo -- CMD ARGS...        run CMD in that VM instead; its output
@@ -16,7 +18,8 @@
 #                                      npm run demo -- node my-script.js
 # The guest runs as root with the host's / read-only, cwd = this repo; the
 # emulated functions are 0000:00:10.0 (mlx5), 0000:00:11.0 (bnxt) and
-# 0000:00:12.0 (pds). Environment: FWCTL_VM_TIMEOUT (default 300 s), and
+# 0000:00:12.0 (pds); the CXL memdev's name is in $FWCTL_CXLEMU_MEMDEV.
+# Environment: FWCTL_VM_TIMEOUT (default 300 s), and
 # run-vm.sh's (FWCTL_VM_ACCEL, ...).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,8 +27,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$REPO"
 
 "$here/provision.sh" >&2 || die "prerequisites missing (see above)"
-kbuild=$("$here/build-kernel.sh" base | tail -n1)
+kbuild=$("$here/build-kernel.sh" cxl | tail -n1)
 emu=$("$here/build-drivers.sh" "$kbuild" | tail -n1)
+cxltree=$("$here/build-cxl-test.sh" "$kbuild" | tail -n1)
+cxlemu=(bash "$REPO/test/kernel/guest/cxlemu-setup.sh" "$cxltree" --)
 
 # The CLI runs from dist/: compile when a TypeScript source is newer.
 cli=dist/lib/cli/main.js
@@ -46,19 +51,21 @@ guest_path="$bin:$(dirname "$(command -v node)"):/usr/local/sbin:/usr/local/bin:
 
 if [ $# -gt 0 ]; then
   exec "$here/run-vm.sh" --quiet --kernel "$kbuild" --emu "$emu" --timeout "${FWCTL_VM_TIMEOUT:-300}" \
-    --env "PATH=$guest_path" -- "$@"
+    --env "PATH=$guest_path" -- "${cxlemu[@]}" "$@"
 fi
 
 exec "$here/run-vm.sh" --quiet --kernel "$kbuild" --emu "$emu" --timeout "${FWCTL_VM_TIMEOUT:-300}" \
-  --env "PATH=$guest_path" -- bash -c '
+  --env "PATH=$guest_path" -- "${cxlemu[@]}" bash -c '
 run() { echo; printf "\$ fwctl"; printf " %q" "$@"; echo; fwctl "$@" || echo "(exit status $?)"; }
-echo "The kernel'"'"'s mlx5, bnxt and pds fwctl drivers over emulated firmware on three PCI functions:"
+echo "The kernel'"'"'s mlx5, bnxt and pds fwctl drivers over emulated firmware on three PCI functions,"
+echo "and drivers/cxl over an emulated CXL memdev ($FWCTL_CXLEMU_MEMDEV):"
 run list
 run inventory
 run info "$FWCTL_EMU_PCI_MLX5"
 run mlx5 query-adapter "$FWCTL_EMU_PCI_MLX5"
 run bnxt ver-get "$FWCTL_EMU_PCI_BNXT"
 run pds operations "$FWCTL_EMU_PCI_PDS" 1 --query-ep 0 --query-op 1
+run cxl get-feature "$FWCTL_CXLEMU_MEMDEV" 96dad7d6-fde8-482b-a733-75774e06db8a
 echo
 echo "Try your own: npm run demo -- fwctl <command> ... (or any command; cwd is the repo)"
 '
