@@ -56,8 +56,28 @@ function clients(shim: string): Client[] {
   const kOut64k = Buffer.alloc(64 * 1024 - MOCK_HDR);
   const kReq64kAddr = koffi.address(r64k) as bigint;
   const kOut64kAddr = koffi.address(kOut64k) as bigint;
+  // The careful koffi client: the struct filled once, out_len rewritten per call.
+  const careful = (req: Buffer, out: Buffer) => {
+    const a = Buffer.alloc(32);
+    a.writeUInt32LE(32, 0); a.writeUInt32LE(0, 4); a.writeUInt32LE(req.length, 8);
+    a.writeBigUInt64LE(koffi.address(req) as bigint, 16); a.writeBigUInt64LE(koffi.address(out) as bigint, 24);
+    const outLen = out.length;
+    return () => { a.writeUInt32LE(outLen, 12); if (ioctl(fd, 0x9a01, a) < 0) throw new Error('koffi rpc'); return a.readUInt32LE(12); };
+  };
+  const kCareful64 = careful(r64, kOut), kCareful64k = careful(r64k, kOut64k);
+  const prep64 = d.prepareRpc(r64, { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 - MOCK_HDR) });
+  const prep64k = d.prepareRpc(r64k, { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 * 1024 - MOCK_HDR) });
+  const prepInfo = d.prepareInfo(new Uint8Array(256));
+  const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
+  kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
     { name: 'N-API floor (rpcNoop)', sync: true, fn: () => h.rpcNoop!(0, r64, out48) },
+    { name: 'koffi careful rpc 64 B', sync: true, fn: kCareful64 },
+    { name: 'prepareRpc 64 B callSync', sync: true, fn: prep64.callSync },
+    { name: 'prepareRpc 64 KiB callSync', sync: true, fn: prep64k.callSync },
+    { name: 'prepareInfo callSync', sync: true, fn: prepInfo.callSync },
+    { name: 'koffi careful rpc 64 KiB', sync: true, fn: kCareful64k },
+    { name: 'koffi careful info', sync: true, fn: kInfoCareful },
     { name: 'rpcSync 64 B (caller buffers)', sync: true, fn: () => d.rpcSync(r64, into64) },
     { name: 'infoSync (caller buffer, no decode)', sync: true, fn: () => d.infoSync({ data: info256, decode: false }) },
     { name: 'rpcSync 64 KiB (caller buffers)', sync: true, fn: () => d.rpcSync(r64k, into64k) },

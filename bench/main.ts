@@ -186,6 +186,8 @@ async function perCall(): Promise<void> {
   const into = { scope: SCOPE, responseBuffer: out, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
   into.result = d.rpcSync(req, into);
   const infoData = new Uint8Array(256);
+  const kRpc = k.preparedRpc(req, kOut);
+  const kInfo = k.preparedInfo();
   // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
   const raw = (binding().open(DEV) as [NativeHandle, unknown])[0];
   await runInterleaved([
@@ -193,6 +195,7 @@ async function perCall(): Promise<void> {
     { group: g, name: 'FWCTL_INFO', impl: 'package infoSync()', rep: (n) => timeSync(n, () => d.infoSync()) },
     { group: g, name: 'FWCTL_INFO', impl: 'package await info()', rep: (n) => timeAsync(n, () => d.info()) },
     { group: g, name: 'FWCTL_INFO', impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.infoSync()) },
+    { group: g, name: 'FWCTL_INFO', impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kInfo) },
     {
       group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data, decode: false })',
       rep: (n) => timeSync(n, () => d.infoSync({ data: infoData, decode: false })),
@@ -207,6 +210,7 @@ async function perCall(): Promise<void> {
       rep: (n) => timeInFlight(n, IN_FLIGHT, () => d.rpc(req, opts)),
     },
     { group: g, name: 'RPC 64 B', impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
+    { group: g, name: 'RPC 64 B', impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kRpc) },
     { group: g, name: 'RPC 64 B', impl: 'koffi await ioctl.async', rep: (n) => timeAsync(n, () => k.rpcAsync(req, outLen)) },
   ]);
   d.closeSync();
@@ -227,6 +231,7 @@ async function sizes(): Promise<void> {
     const kOut = Buffer.alloc(outLen);
     const kReqAddr = k.address(req);
     const kOutAddr = k.address(kOut);
+    const kPrepared = k.preparedRpc(req, kOut);
     const label = size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
     const common = { group: 'throughput', name: `RPC ${label}`, size, bytes: size + outLen };
     variants.push(
@@ -235,6 +240,7 @@ async function sizes(): Promise<void> {
       { ...common, impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
+      { ...common, impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kPrepared) },
     );
   }
   await runInterleaved(variants);

@@ -152,6 +152,41 @@ export class KoffiClient {
     return out.subarray(0, Math.min(a.readUInt32LE(12), out.length));
   }
 
+  /**
+   * The careful client: the struct is filled once (size, scope, in_len, in,
+   * out, addresses computed once); a call rewrites only out_len (the kernel
+   * overwrites it), issues the ioctl and returns the driver's length. No
+   * allocation, no BigInt, no view per call: what a hand-written koffi
+   * client that polls a device would do.
+   */
+  preparedRpc(req: Buffer, out: Buffer, scope = 0): () => number {
+    const a = Buffer.alloc(32);
+    const k = this.#k;
+    a.writeUInt32LE(32, 0);
+    a.writeUInt32LE(scope, 4);
+    a.writeUInt32LE(req.length, 8);
+    a.writeBigUInt64LE(k.koffi.address(req) as bigint, 16);
+    a.writeBigUInt64LE(k.koffi.address(out) as bigint, 24);
+    const fd = this.fd, outLen = out.length, ioctl = k.ioctl;
+    return () => {
+      a.writeUInt32LE(outLen, 12);
+      if (ioctl(fd, FWCTL_RPC, a) < 0) throw new Error(`FWCTL_RPC errno ${k.koffi.errno()}`);
+      return a.readUInt32LE(12);
+    };
+  }
+
+  /** The careful INFO: the struct filled once; a call rewrites device_data_len only. */
+  preparedInfo(): () => number {
+    const a = this.#info, k = this.#k, fd = this.fd, len = this.#infoData.length, ioctl = k.ioctl;
+    a.writeUInt32LE(24, 0);
+    a.writeUInt32LE(0, 4);
+    return () => {
+      a.writeUInt32LE(len, 12);
+      if (ioctl(fd, FWCTL_INFO, a) < 0) throw new Error(`FWCTL_INFO errno ${k.koffi.errno()}`);
+      return a.readUInt32LE(12);
+    };
+  }
+
   /** koffi's .async: its own struct and buffers per call (they must outlive the call). */
   rpcAsync(req: Buffer, outLen: number, scope = 0): Promise<Buffer> {
     const k = this.#k;

@@ -113,6 +113,21 @@ export interface RpcAttachment {
   fixedLength?: number;
 }
 
+/**
+ * An RPC checked once and issued many times (like a prepared statement): the
+ * request and response buffers are the caller's, their bytes may change
+ * between calls (their lengths are taken by the addon at each call).
+ */
+export interface PreparedRpc<R extends Uint8Array = Uint8Array> {
+  readonly request: Uint8Array;
+  /** Receives the response: min(returned length, its length) bytes from the start. */
+  readonly response: R;
+  /** Issue it on this thread; returns the driver's response length. No allocation. */
+  callSync(): number;
+  /** Issue it on the addon's pool; the response is copied into `response` at completion. */
+  call(options?: CallOptions): Promise<number>;
+}
+
 /** Extra buffers one call can take besides the request and the response. */
 export const MAX_ATTACHMENTS = 6;
 
@@ -663,6 +678,60 @@ export class Device {
     const response = Buffer.allocUnsafeSlow(written);
     response.set(new Uint8Array(target.buffer, target.byteOffset, written));
     return fillResult(result, response, length, length > responseLength);
+  }
+
+  /**
+   * Check an RPC once, issue it many times: for pollers (counters, health).
+   * `options` as for rpcSync() with `responseBuffer` required and no
+   * attachments; the scope and taint opt-in are checked here, once.
+   */
+  prepareRpc<R extends Uint8Array>(request: Bytes, options: RpcOptions & { responseBuffer: R }): PreparedRpc<R> {
+    const { scope, responseBuffer: into, spec } = checkRpcArgs(request, options, this.path);
+    if (into === undefined) throw new TypeError('prepareRpc() needs options.responseBuffer');
+    if (spec !== undefined) throw new TypeError('prepareRpc() takes no attachments: use rpc()/rpcSync()');
+    const h = this.#handle, req = asU8(request), path = this.path;
+    const self = this;
+    return {
+      request: req,
+      response: into as R,
+      callSync(): number {
+        // Traced calls take the full path (the subscribers see what rpcSync() publishes).
+        if (listening(channels.rpc)) return self.rpcSync(req, { scope, responseBuffer: into, allowKernelTaint: true }).length;
+        if (self.#closed) throw closedError(path);
+        const n = h.rpcSync(scope, req, into);
+        if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', path);
+        return n;
+      },
+      async call(o?: CallOptions): Promise<number> {
+        const signal = checkSignal(o?.signal, 'options');
+        self.#checkOpen();
+        signal?.throwIfAborted();
+        const id = jobId(signal);
+        const r = await self.#track(abortable(h.rpc(id, scope, req, into), signal, id));
+        if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', path);
+        if (r[2] === -2) throw new TypeError('the prepared response buffer was detached or shrunk while the call was in flight');
+        return r[0];
+      },
+    };
+  }
+
+  /**
+   * FWCTL_INFO into the caller's buffer, checked once: `callSync()` returns
+   * the driver's device_data length (the type is `typeId`). No allocation.
+   */
+  prepareInfo(data: Uint8Array): { readonly data: Uint8Array; callSync(): number } {
+    const into = checkInfoData(data) as Uint8Array;
+    const h = this.#handle, path = this.path, self = this;
+    return {
+      data: into,
+      callSync(): number {
+        if (listening(channels.info)) return self.infoSync({ data: into, decode: false }).data.byteLength;
+        if (self.#closed) throw closedError(path);
+        const n = h.infoSync(into);
+        if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', path);
+        return n;
+      },
+    };
   }
 
   /** The first n bytes of `buf`, as a view kept for the next call with the same buffer and length. */

@@ -474,3 +474,39 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     expect(() => d.infoSync({ data: new Uint8Array(2) })).toThrow(/has 4 bytes of device_data, options.data holds 2/);
   });
 });
+
+describe('prepared calls (prepareRpc, prepareInfo)', () => {
+  test('checked once, issued many times into the caller\'s buffers; closed handles and errors are typed', async () => {
+    let n = 0;
+    responder = (c) => {
+      if (c.request === 0x9a00) {
+        c.buffers[0].set([9, 9]);
+        setU32(c.arg, 12, 2);
+        return 0;
+      }
+      const [req, out] = c.buffers;
+      out.set(req.subarray(0, Math.min(req.length, out.length)));
+      setU32(c.arg, 12, req.length);
+      return ++n === 3 ? -ENODEV : 0;
+    };
+    const d = openFake();
+    const req = Buffer.from('ab');
+    const out = new Uint8Array(4);
+    expect(() => d.prepareRpc(req, { scope: Scope.DebugWrite, responseBuffer: out })).toThrow(/allowKernelTaint/);
+    expect(() => d.prepareRpc(req, { scope: 0 } as never)).toThrow(/needs options.responseBuffer/);
+    const p = d.prepareRpc(req, { scope: 0, responseBuffer: out });
+    expect(p.callSync()).toBe(2);
+    expect([...out.subarray(0, 2)]).toEqual([0x61, 0x62]);
+    req.write('xy'); // the request's bytes may change between calls
+    expect(await p.call()).toBe(2);
+    expect([...out.subarray(0, 2)]).toEqual([0x78, 0x79]);
+    expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    const i = d.prepareInfo(new Uint8Array(8));
+    expect(i.callSync()).toBe(2);
+    expect([...i.data.subarray(0, 2)]).toEqual([9, 9]);
+    d.closeSync();
+    expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() => i.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    await expect(p.call()).rejects.toMatchObject({ code: 'EBADF' });
+  });
+});
