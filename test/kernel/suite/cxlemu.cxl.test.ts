@@ -132,6 +132,16 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
       .rejects.toMatchObject({ code: 'EPERM' });
   });
 
+  test('a raw Set of a listed kernel-exclusive feature: EINVAL below its scope, EPERM at it; the device is not reached', async () => {
+    // The kernel's cache keeps the device's CHANGEABLE flag (only what fwctl lists is cleared), so
+    // cxlctl_validate_set_features passes at the effects' scope and cxlctl_set_feature answers EPERM.
+    const req = cxl.encodeSetFeature(cxl.uuidBytes(U.PatrolScrub), Buffer.from([24, 0]), 0, 0, 1);
+    const send = (scope: fwctl.Scope) => dev.rpc(req, { scope, allowKernelTaint: true, responseLength: 64 });
+    await expect(send(Scope.DebugWrite)).rejects.toMatchObject({ name: 'FwctlError', code: 'EINVAL' });
+    await expect(send(Scope.DebugWriteFull)).rejects.toMatchObject({ name: 'FwctlError', code: 'EPERM' });
+    expect(Buffer.from(await cxl.getFeature(dev, U.PatrolScrub))).toEqual(HELD[U.PatrolScrub]);
+  });
+
   test('immediate effects: Set at DebugWriteFull (root holds CAP_SYS_RAWIO); EINVAL below it', async () => {
     const f = (await cxl.getSupportedFeatures(dev)).find((x) => x.uuid === IMMEDIATE)!;
     const next = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
