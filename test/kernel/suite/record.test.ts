@@ -148,3 +148,45 @@ describe('CLI sessions, recorded and replayed byte for byte', () => {
     expect(replayed.stdout).not.toContain(emu.MLX5.PSID);
   });
 });
+
+describe('tracing over the real mlx5 driver: events in order for sync, async, failed and aborted calls', () => {
+  const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+  const events: string[] = [];
+  const contexts: Record<string, unknown>[] = [];
+  const sub = Object.fromEntries(['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map((ev) => [ev, (ctx: Record<string, unknown>) => {
+    events.push(ev);
+    contexts.push({ ...ctx });
+  }])) as unknown as import('node:diagnostics_channel').TracingChannelSubscribers<object>;
+  beforeAll(() => dc.tracingChannel('fwctl:rpc').subscribe(sub));
+  afterAll(() => dc.tracingChannel('fwctl:rpc').unsubscribe(sub));
+  beforeEach(() => {
+    events.length = 0;
+    contexts.length = 0;
+  });
+
+  test('sync and async: the device, its PCI parent, type, scope, request and response', async () => {
+    await using d = await fwctl.open(emu.device('mlx5').name);
+    const req = fwctl.mlx5.encodeIn(fwctl.mlx5.Mlx5Opcode.QUERY_ADAPTER);
+    const r = d.rpcSync(req, { scope: fwctl.Scope.Configuration, responseLength: 512 });
+    await d.rpc(req, { scope: fwctl.Scope.Configuration, responseLength: 512 });
+    expect(events).toEqual(['start', 'end', 'start', 'end', 'asyncStart', 'asyncEnd']);
+    expect(contexts[1]).toMatchObject({ device: d.path, parent: emu.pciOf('mlx5'), type: 'mlx5', typeId: 1, scope: 0, sync: true,
+      length: r.length, truncated: false });
+    expect(contexts[1].request).toBe(req);
+    expect(contexts[5]).toMatchObject({ sync: false, length: r.length, durationMs: expect.any(Number) });
+  });
+
+  test('failed (the driver\'s EBADMSG) and aborted (a slow firmware command) calls publish error', async () => {
+    await using d = await fwctl.open(emu.device('mlx5').name);
+    expect(() => d.rpcSync(fwctl.mlx5.encodeIn(0x7ff0), { scope: fwctl.Scope.Configuration })).toThrow(/EBADMSG/);
+    expect(events).toEqual(['start', 'error', 'end']);
+    expect(contexts[1]).toMatchObject({ code: 'EBADMSG', errno: os.constants.errno.EBADMSG });
+    events.length = 0;
+    await emu.withKnobs('mlx5', { latency_ms: 400 }, async () => {
+      const p = d.rpc(fwctl.mlx5.encodeIn(0x80d), { scope: fwctl.Scope.DebugReadOnly, signal: AbortSignal.timeout(50) });
+      await expect(p).rejects.toMatchObject({ name: 'TimeoutError' });
+      await new Promise((r) => setTimeout(r, 500)); // the firmware command finishes in the background
+    });
+    expect(events).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd']);
+  });
+});
