@@ -186,6 +186,8 @@ async function perCall(): Promise<void> {
   const into = { scope: SCOPE, responseBuffer: out, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
   into.result = d.rpcSync(req, into);
   const infoData = new Uint8Array(256);
+  const prepared = d.prepareRpc(req, { scope: SCOPE, responseBuffer: new Uint8Array(outLen) });
+  const preparedInfo = d.prepareInfo(new Uint8Array(256));
   const kRpc = k.preparedRpc(req, kOut);
   const kInfo = k.preparedInfo();
   // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
@@ -200,9 +202,11 @@ async function perCall(): Promise<void> {
       group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data, decode: false })',
       rep: (n) => timeSync(n, () => d.infoSync({ data: infoData, decode: false })),
     },
+    { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo().callSync()', rep: (n) => timeSync(n, preparedInfo.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(64 - MOCK_HDR)]) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
+    { group: g, name: 'RPC 64 B', impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prepared.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop!(SCOPE, req, out)) },
     { group: g, name: 'RPC 64 B', impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
     {
@@ -228,6 +232,7 @@ async function sizes(): Promise<void> {
     const outLen = size - MOCK_HDR;
     const opts = { scope: SCOPE, responseLength: outLen };
     const into = { scope: SCOPE, responseBuffer: new Uint8Array(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
+    const prep = d.prepareRpc(req, { scope: SCOPE, responseBuffer: new Uint8Array(outLen) });
     const kOut = Buffer.alloc(outLen);
     const kReqAddr = k.address(req);
     const kOutAddr = k.address(kOut);
@@ -238,6 +243,7 @@ async function sizes(): Promise<void> {
       { ...common, impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(outLen)]) },
       { ...common, impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
       { ...common, impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
+      { ...common, impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prep.callSync) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
       { ...common, impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kPrepared) },

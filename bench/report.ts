@@ -108,6 +108,13 @@ export function evaluate(r: BenchResults): Target[] {
     find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data, decode: false })'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
   t.push(ratioTarget('sync RPC 64 KiB, caller buffers, no slower than careful koffi', 1.0, 'le',
     find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  const pr = 'package prepareRpc().callSync()';
+  t.push(ratioTarget('prepared RPC 64 B no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pr),
+    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
+  t.push(ratioTarget('prepared INFO no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'FWCTL_INFO', 'package prepareInfo().callSync()'),
+    find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
+  t.push(ratioTarget('prepared RPC 64 KiB no slower than careful koffi', 1.0, 'le', find(r, 'throughput', 'RPC 64 KiB', pr),
+    find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
   t.push(ratioTarget('sync RPC 64 B, caller buffers, vs the N-API floor', 1.3, 'le', find(r, 'per call', 'RPC 64 B', cb),
     find(r, 'per call', 'RPC 64 B', 'N-API floor (no-op, same arguments)'), med, 'ns'));
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, caller buffers)', 0.95, 'ge',
