@@ -12,7 +12,7 @@ import type { CallOptions, Device } from '../device';
 import { DeviceTypeId } from '../uapi/constants';
 import { BNXT_MAX_DMABUF } from '../uapi/bnxt-commands';
 import { FwctlDecodeError } from '../wire';
-import { execNamed, type BnxtNamedOptions, type BnxtNamedResult } from './exec';
+import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './exec';
 import { decode, sizeOf, type HwrmObject } from './hwrm';
 import { NVM_DIR_TYPE } from './hwrm-data';
 
@@ -41,6 +41,51 @@ export async function requireDma(dev: Device, options: CallOptions = {}): Promis
   const caps = (info.decoded as { uctxCaps?: number } | undefined)?.uctxCaps;
   if (caps === undefined || !(caps & (1 << DMA_CAP_BIT))) throw new BnxtDmaUnsupportedError(dev.path, caps);
   dmaChecked.set(dev, true);
+}
+
+export function requireDmaSync(dev: Device): void {
+  if (dmaChecked.has(dev)) return;
+  if (dev.typeId !== DeviceTypeId.Bnxt) throw new TypeError(`${dev.path} is not a bnxt device (type ${dev.typeId})`);
+  const caps = (dev.infoSync().decoded as { uctxCaps?: number } | undefined)?.uctxCaps;
+  if (caps === undefined || !(caps & (1 << DMA_CAP_BIT))) throw new BnxtDmaUnsupportedError(dev.path, caps);
+  dmaChecked.set(dev, true);
+}
+
+// One mechanism for the async calls and their sync twins: each typed call is
+// a generator of steps (the capability check, then commands), stepped by
+// runAsync (dev.rpc on the addon's pool) or runSync (dev.rpcSync).
+type Step = { kind: 'dma' } | { kind: 'exec'; name: string; fields: Record<string, unknown>; options: BnxtNamedOptions };
+type Steps<T> = Generator<Step, T, BnxtNamedResult>;
+
+const needDma = (): Step => ({ kind: 'dma' });
+const cmd = (name: string, fields: Record<string, unknown> = {}, options: BnxtNamedOptions = {}): Step => ({ kind: 'exec', name, fields, options });
+
+async function runAsync<T>(dev: Device, g: Steps<T>, signal?: AbortSignal): Promise<T> {
+  let r = g.next(undefined as never);
+  while (!r.done) {
+    const s = r.value;
+    if (s.kind === 'dma') {
+      await requireDma(dev, { signal });
+      r = g.next(undefined as never);
+    } else {
+      r = g.next(await execNamed(dev, s.name, s.fields as never, { ...s.options, signal }));
+    }
+  }
+  return r.value;
+}
+
+function runSync<T>(dev: Device, g: Steps<T>): T {
+  let r = g.next(undefined as never);
+  while (!r.done) {
+    const s = r.value;
+    if (s.kind === 'dma') {
+      requireDmaSync(dev);
+      r = g.next(undefined as never);
+    } else {
+      r = g.next(execNamedSync(dev, s.name, s.fields as never, s.options));
+    }
+  }
+  return r.value;
 }
 
 async function run(dev: Device, name: string, fields: Record<string, unknown>, o: BnxtNamedOptions): Promise<BnxtNamedResult> {
@@ -124,17 +169,25 @@ export interface NvmDirectory {
   entryLength: number;
 }
 
-/** NVM_GET_DIR_INFO, then NVM_GET_DIR_ENTRIES into the driver's fixed 64 KiB buffer, decoded. */
-export async function nvmDirectory(dev: Device, options: CallOptions = {}): Promise<NvmDirectory> {
-  await requireDma(dev, options);
-  const info = await execNamed(dev, 'NVM_GET_DIR_INFO', {}, { signal: options.signal });
+function* nvmDirectorySteps(): Steps<NvmDirectory> {
+  yield needDma();
+  const info = yield cmd('NVM_GET_DIR_INFO');
   const count = info.data!.entries as number;
   const entryLength = info.data!.entry_length as number;
   if (count * entryLength > BNXT_MAX_DMABUF) {
     throw new FwctlDecodeError('bnxt NVM directory', count * entryLength, BNXT_MAX_DMABUF, `${count} entries of ${entryLength} bytes do not fit the driver's 64 KiB buffer`);
   }
-  const r = await execNamed(dev, 'NVM_GET_DIR_ENTRIES', {}, { signal: options.signal });
+  const r = yield cmd('NVM_GET_DIR_ENTRIES');
   return { entries: count ? decodeNvmDirEntries(r.dma.host_dest_addr, count, entryLength) : [], count, entryLength };
+}
+
+/** NVM_GET_DIR_INFO, then NVM_GET_DIR_ENTRIES into the driver's fixed 64 KiB buffer, decoded. */
+export function nvmDirectory(dev: Device, options: CallOptions = {}): Promise<NvmDirectory> {
+  return runAsync(dev, nvmDirectorySteps(), options.signal);
+}
+
+export function nvmDirectorySync(dev: Device): NvmDirectory {
+  return runSync(dev, nvmDirectorySteps());
 }
 
 export interface NvmReadOptions extends CallOptions {
@@ -147,8 +200,7 @@ export interface NvmReadOptions extends CallOptions {
   onProgress?: (p: { bytes: number; total: number }) => void;
 }
 
-/** NVM_READ of an item (its directory entry or index), streamed in pieces of at most 64 KiB. */
-export async function* nvmReadStream(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): AsyncGenerator<Buffer> {
+function readPlan(item: NvmDirEntry | number, options: NvmReadOptions): { index: number; offset: number; length: number; chunk: number } {
   const index = typeof item === 'number' ? item : item.index;
   const offset = options.offset ?? 0;
   const length = options.length ?? (typeof item === 'number' ? undefined : item.dataLength - offset);
@@ -156,7 +208,12 @@ export async function* nvmReadStream(dev: Device, item: NvmDirEntry | number, op
   for (const [k, v] of [['offset', offset], ['length', length]] as const) {
     if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`nvmRead: ${k} must be a u32, got ${v}`);
   }
-  const chunk = chunkSize(options.chunkSize);
+  return { index, offset, length, chunk: chunkSize(options.chunkSize) };
+}
+
+/** NVM_READ of an item (its directory entry or index), streamed in pieces of at most 64 KiB. */
+export async function* nvmReadStream(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): AsyncGenerator<Buffer> {
+  const { index, offset, length, chunk } = readPlan(item, options);
   await requireDma(dev, options);
   let done = 0;
   while (done < length) {
@@ -168,11 +225,27 @@ export async function* nvmReadStream(dev: Device, item: NvmDirEntry | number, op
   }
 }
 
-/** The same, collected. */
-export async function nvmRead(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): Promise<Buffer> {
+function* nvmReadSteps(item: NvmDirEntry | number, options: NvmReadOptions): Steps<Buffer> {
+  const { index, offset, length, chunk } = readPlan(item, options);
+  yield needDma();
   const parts: Buffer[] = [];
-  for await (const p of nvmReadStream(dev, item, options)) parts.push(p);
+  for (let done = 0; done < length;) {
+    const n = Math.min(chunk, length - done);
+    const r = yield cmd('NVM_READ', { dir_idx: index, offset: offset + done, len: n });
+    done += n;
+    options.onProgress?.({ bytes: done, total: length });
+    parts.push(r.dma.host_dest_addr);
+  }
   return Buffer.concat(parts);
+}
+
+/** The same, collected. */
+export function nvmRead(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): Promise<Buffer> {
+  return runAsync(dev, nvmReadSteps(item, options), options.signal);
+}
+
+export function nvmReadSync(dev: Device, item: NvmDirEntry | number, options: Omit<NvmReadOptions, 'signal'> = {}): Buffer {
+  return runSync(dev, nvmReadSteps(item, options));
 }
 
 /**
@@ -180,11 +253,19 @@ export async function nvmRead(dev: Device, item: NvmDirEntry | number, options: 
  * item's last line, tab-separated field 2. undefined when there is no
  * PKG_LOG or it holds no version.
  */
-export async function packageVersion(dev: Device, options: CallOptions & { directory?: NvmDirectory } = {}): Promise<string | undefined> {
-  const dir = options.directory ?? await nvmDirectory(dev, options);
+export function packageVersion(dev: Device, options: CallOptions & { directory?: NvmDirectory } = {}): Promise<string | undefined> {
+  return runAsync(dev, packageVersionSteps(options.directory), options.signal);
+}
+
+export function packageVersionSync(dev: Device, options: { directory?: NvmDirectory } = {}): string | undefined {
+  return runSync(dev, packageVersionSteps(options.directory));
+}
+
+function* packageVersionSteps(directory: NvmDirectory | undefined): Steps<string | undefined> {
+  const dir = directory ?? (yield* nvmDirectorySteps());
   const e = dir.entries.find((x) => x.type === NVM_DIR_TYPE.PKG_LOG && x.ordinal === 0) ?? dir.entries.find((x) => x.type === NVM_DIR_TYPE.PKG_LOG);
   if (!e || e.dataLength === 0) return undefined;
-  return parsePackageLog(await nvmRead(dev, e, { signal: options.signal }));
+  return parsePackageLog(yield* nvmReadSteps(e, {}));
 }
 
 /** bnxt_parse_pkglog(BNX_PKG_LOG_FIELD_IDX_PKG_VERSION): the last line's field 2, if it starts with a digit. */
@@ -211,14 +292,25 @@ export interface NvmVariable {
  * driver (which bounces data_len bytes) in bytes, so the library attaches a
  * buffer of `bits` bytes, enough either way, and returns the first ceil(bits/8).
  */
-export async function nvmGetVariable(dev: Device, optionNum: number, options: CallOptions & { bits?: number; index?: readonly number[]; dimensions?: number } = {}): Promise<NvmVariable> {
+export interface NvmVariableOptions { bits?: number; index?: readonly number[]; dimensions?: number }
+
+export function nvmGetVariable(dev: Device, optionNum: number, options: CallOptions & NvmVariableOptions = {}): Promise<NvmVariable> {
+  return runAsync(dev, nvmGetVariableSteps(optionNum, options), options.signal);
+}
+
+export function nvmGetVariableSync(dev: Device, optionNum: number, options: NvmVariableOptions = {}): NvmVariable {
+  return runSync(dev, nvmGetVariableSteps(optionNum, options));
+}
+
+function* nvmGetVariableSteps(optionNum: number, options: NvmVariableOptions): Steps<NvmVariable> {
   const bits = options.bits ?? 32;
   if (!Number.isSafeInteger(bits) || bits < 1 || bits > BNXT_MAX_DMABUF) throw new RangeError(`nvmGetVariable: bits must be 1..${BNXT_MAX_DMABUF}, got ${bits}`);
   const idx = options.index ?? [];
-  const r = await run(dev, 'NVM_GET_VARIABLE', {
+  yield needDma();
+  const r = yield cmd('NVM_GET_VARIABLE', {
     option_num: optionNum, dimensions: options.dimensions ?? idx.length,
     index_0: idx[0] ?? 0, index_1: idx[1] ?? 0, index_2: idx[2] ?? 0, index_3: idx[3] ?? 0,
-  }, { signal: options.signal, dma: { dest_data_addr: bits } });
+  }, { dma: { dest_data_addr: bits } });
   const data = Buffer.from(r.dma.dest_data_addr.subarray(0, Math.ceil(bits / 8)));
   let value: number | bigint | undefined;
   if (bits <= 48) value = data.readUIntLE(0, data.length);
@@ -249,12 +341,20 @@ const SFLAG_CRASHED_DATA = 0x2;
 const FLAGS_MORE = 0x1;
 
 /** DBG_COREDUMP_LIST: the segments (coredump_segment_record), paged by seq_no while the firmware says MORE. */
-export async function coredumpList(dev: Device, options: CoredumpOptions = {}): Promise<CoredumpSegment[]> {
-  await requireDma(dev, options);
+export function coredumpList(dev: Device, options: CoredumpOptions = {}): Promise<CoredumpSegment[]> {
+  return runAsync(dev, coredumpListSteps(options.crashed), options.signal);
+}
+
+export function coredumpListSync(dev: Device, options: { crashed?: boolean } = {}): CoredumpSegment[] {
+  return runSync(dev, coredumpListSteps(options.crashed));
+}
+
+function* coredumpListSteps(crashed: boolean | undefined): Steps<CoredumpSegment[]> {
+  yield needDma();
   const out: CoredumpSegment[] = [];
   for (let seq = 0; seq < 0x10000; seq++) {
-    const r = await execNamed(dev, 'DBG_COREDUMP_LIST', { seq_no: seq, flags: options.crashed ? LIST_CRASHDUMP : 0 },
-      { signal: options.signal, dma: { host_dest_addr: 0xfff0 } }); // 4095 records: data_len is an __le16
+    const r = yield cmd('DBG_COREDUMP_LIST', { seq_no: seq, flags: crashed ? LIST_CRASHDUMP : 0 },
+      { dma: { host_dest_addr: 0xfff0 } }); // 4095 records: data_len is an __le16
     const dataLen = r.data!.data_len as number;
     const buf = r.dma.host_dest_addr;
     if (dataLen > buf.length || dataLen % 16 !== 0) throw new FwctlDecodeError('bnxt DBG_COREDUMP_LIST', dataLen, buf.length, `data_len ${dataLen} is not a whole number of 16-byte records in the buffer`);
@@ -357,8 +457,17 @@ export interface PortStats {
 }
 
 /** PORT_QSTATS: struct tx_port_stats and rx_port_stats (the driver's fixed sizes), decoded by name. */
-export async function portStats(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStats> {
-  const r = await run(dev, 'PORT_QSTATS', { port_id: options.port ?? 0 }, { signal: options.signal });
+export function portStats(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStats> {
+  return runAsync(dev, portStatsSteps(options.port), options.signal);
+}
+
+export function portStatsSync(dev: Device, options: { port?: number } = {}): PortStats {
+  return runSync(dev, portStatsSteps(options.port));
+}
+
+function* portStatsSteps(port: number | undefined): Steps<PortStats> {
+  yield needDma();
+  const r = yield cmd('PORT_QSTATS', { port_id: port ?? 0 });
   return { tx: decode('tx_port_stats', r.dma.tx_stat_host_addr) as Record<string, bigint>, rx: decode('rx_port_stats', r.dma.rx_stat_host_addr) as Record<string, bigint>, result: r };
 }
 
@@ -369,10 +478,19 @@ export interface PortStatsExt extends PortStats {
 }
 
 /** PORT_QSTATS_EXT: struct tx_port_stats_ext / rx_port_stats_ext, decoded by name. */
-export async function portStatsExt(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStatsExt> {
+export function portStatsExt(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStatsExt> {
+  return runAsync(dev, portStatsExtSteps(options.port), options.signal);
+}
+
+export function portStatsExtSync(dev: Device, options: { port?: number } = {}): PortStatsExt {
+  return runSync(dev, portStatsExtSteps(options.port));
+}
+
+function* portStatsExtSteps(port: number | undefined): Steps<PortStatsExt> {
   const tx = Buffer.alloc(sizeOf('tx_port_stats_ext'));
   const rx = Buffer.alloc(sizeOf('rx_port_stats_ext'));
-  const r = await run(dev, 'PORT_QSTATS_EXT', { port_id: options.port ?? 0 }, { signal: options.signal, dma: { tx_stat_host_addr: tx, rx_stat_host_addr: rx } });
+  yield needDma();
+  const r = yield cmd('PORT_QSTATS_EXT', { port_id: port ?? 0 }, { dma: { tx_stat_host_addr: tx, rx_stat_host_addr: rx } });
   return {
     tx: decode('tx_port_stats_ext', tx) as Record<string, bigint>, rx: decode('rx_port_stats_ext', rx) as Record<string, bigint>,
     txSize: r.data!.tx_stat_size as number, rxSize: r.data!.rx_stat_size as number, result: r,
@@ -389,20 +507,41 @@ export function portTotals(s: Pick<PortStats, 'tx' | 'rx'>): { txFrames: bigint;
 
 // ---- structured data, DSCP map, direct reads ----
 
-/** FW_GET_STRUCTURED_DATA: `length` bytes of structure `structureId` (subtype, count as hsi.h). */
-export async function fwStructuredData(dev: Device, structureId: number, options: CallOptions & { length?: number; subtype?: number; count?: number } = {}):
-  Promise<{ data: Buffer; output: HwrmObject; result: BnxtNamedResult }> {
-  const r = await run(dev, 'FW_GET_STRUCTURED_DATA', { structure_id: structureId, subtype: options.subtype ?? 0, count: options.count ?? 0 },
-    { signal: options.signal, dma: { dest_data_addr: options.length ?? 4096 } });
+export interface StructuredDataOptions { length?: number; subtype?: number; count?: number }
+export interface StructuredData { data: Buffer; output: HwrmObject; result: BnxtNamedResult }
+
+/** FW_GET_STRUCTURED_DATA: `length` bytes (default 4096) of structure `structureId` (subtype, count as hsi.h). */
+export function fwStructuredData(dev: Device, structureId: number, options: CallOptions & StructuredDataOptions = {}): Promise<StructuredData> {
+  return runAsync(dev, fwStructuredDataSteps(structureId, options), options.signal);
+}
+
+export function fwStructuredDataSync(dev: Device, structureId: number, options: StructuredDataOptions = {}): StructuredData {
+  return runSync(dev, fwStructuredDataSteps(structureId, options));
+}
+
+function* fwStructuredDataSteps(structureId: number, o: StructuredDataOptions): Steps<StructuredData> {
+  yield needDma();
+  const r = yield cmd('FW_GET_STRUCTURED_DATA', { structure_id: structureId, subtype: o.subtype ?? 0, count: o.count ?? 0 },
+    { dma: { dest_data_addr: o.length ?? 4096 } });
   return { data: r.dma.dest_data_addr, output: r.data!, result: r };
 }
 
 /** One DSCP-to-priority entry: bnxt_en's struct bnxt_dscp2pri_entry { u8 dscp, mask, pri } (bnxt_dcb.h). */
 export interface Dscp2PriEntry { dscp: number; mask: number; pri: number }
+export interface Dscp2Pri { entries: Dscp2PriEntry[]; defaultPri: number; result: BnxtNamedResult }
 
 /** QUEUE_DSCP2PRI_QCFG: the port's DSCP-to-priority map (entry_cnt entries of 3 bytes) and default priority. */
-export async function dscp2pri(dev: Device, options: CallOptions & { port?: number } = {}): Promise<{ entries: Dscp2PriEntry[]; defaultPri: number; result: BnxtNamedResult }> {
-  const r = await run(dev, 'QUEUE_DSCP2PRI_QCFG', { port_id: options.port ?? 0 }, { signal: options.signal, dma: { dest_data_addr: 64 * 3 } });
+export function dscp2pri(dev: Device, options: CallOptions & { port?: number } = {}): Promise<Dscp2Pri> {
+  return runAsync(dev, dscp2priSteps(options.port), options.signal);
+}
+
+export function dscp2priSync(dev: Device, options: { port?: number } = {}): Dscp2Pri {
+  return runSync(dev, dscp2priSteps(options.port));
+}
+
+function* dscp2priSteps(port: number | undefined): Steps<Dscp2Pri> {
+  yield needDma();
+  const r = yield cmd('QUEUE_DSCP2PRI_QCFG', { port_id: port ?? 0 }, { dma: { dest_data_addr: 64 * 3 } });
   const n = r.data!.entry_cnt as number;
   const b = r.dma.dest_data_addr;
   if (n * 3 > b.length) throw new FwctlDecodeError('bnxt QUEUE_DSCP2PRI_QCFG', n * 3, b.length);
@@ -410,15 +549,26 @@ export async function dscp2pri(dev: Device, options: CallOptions & { port?: numb
   return { entries, defaultPri: r.data!.default_pri as number, result: r };
 }
 
+export interface DirectRead { words: number[]; crc32: number; result: BnxtNamedResult }
+
 /**
  * DBG_READ_DIRECT: `words` 32-bit words from `address` (read_len32 counts
  * words: the driver bounces words x 4 bytes, at most 16384 words).
  */
-export async function dbgReadDirect(dev: Device, address: number, words: number, options: CallOptions = {}): Promise<{ words: number[]; crc32: number; result: BnxtNamedResult }> {
+export function dbgReadDirect(dev: Device, address: number, words: number, options: CallOptions = {}): Promise<DirectRead> {
+  return runAsync(dev, dbgReadDirectSteps(address, words), options.signal);
+}
+
+export function dbgReadDirectSync(dev: Device, address: number, words: number): DirectRead {
+  return runSync(dev, dbgReadDirectSteps(address, words));
+}
+
+function* dbgReadDirectSteps(address: number, words: number): Steps<DirectRead> {
   if (!Number.isSafeInteger(words) || words < 1 || words * 4 > BNXT_MAX_DMABUF) {
     throw new RangeError(`dbgReadDirect: words must be 1..${BNXT_MAX_DMABUF / 4} (read_len32 counts 32-bit words; the driver bounces at most 64 KiB), got ${words}`);
   }
-  const r = await run(dev, 'DBG_READ_DIRECT', { read_addr: address, read_len32: words }, { signal: options.signal });
+  yield needDma();
+  const r = yield cmd('DBG_READ_DIRECT', { read_addr: address, read_len32: words });
   const b = r.dma.host_dest_addr;
   return { words: Array.from({ length: words }, (_, i) => b.readUInt32LE(4 * i)), crc32: r.data!.crc32 as number, result: r };
 }

@@ -317,8 +317,10 @@ function fakeDevice(caps: number, fw: (name: string, input: Record<string, unkno
   const calls: FakeCall[] = [];
   const dev = {
     typeId: 3, path: '/dev/fwctl/fake',
-    async info() { return { type: 'bnxt', typeId: 3, data: Buffer.alloc(4), decoded: { uctxCaps: caps } }; },
-    async rpc(request: Buffer, o: { responseLength: number; attach?: { buffer: Buffer }[] }) {
+    async info() { return dev.infoSync(); },
+    infoSync() { return { type: 'bnxt', typeId: 3, data: Buffer.alloc(4), decoded: { uctxCaps: caps } }; },
+    async rpc(request: Buffer, o: { responseLength: number; attach?: { buffer: Buffer }[] }) { return dev.rpcSync(request, o); },
+    rpcSync(request: Buffer, o: { responseLength: number; attach?: { buffer: Buffer }[] }) {
       const c = bnxt.commands().find((x) => x.reqType === request.readUInt16LE(0))!;
       const input = c.input ? hwrm.decode(c.input, request) : {};
       const bufs = (o.attach ?? []).map((a) => a.buffer);
@@ -384,5 +386,29 @@ describe('typed DMA calls (fake device)', () => {
     const s = await bnxt.portStats(dev);
     expect([s.tx.tx_total_frames, s.rx.rx_bytes]).toEqual([12345678901234n, 7n]);
     expect(bnxt.portTotals(s)).toMatchObject({ txFrames: 12345678901234n, rxBytes: 7n });
+  });
+});
+
+describe('sync twins (the same steps, stepped by rpcSync)', () => {
+  test('nvmDirectorySync, nvmReadSync, portStatsSync, dbgReadDirectSync, coredumpListSync; ERR_BNXT_NO_DMA too', () => {
+    const { dev, calls } = fakeDevice(0xf, (name, input, bufs, out) => {
+      if (name === 'NVM_GET_DIR_INFO') hwrm.encode('hwrm_nvm_get_dir_info_output', { entries: 1, entry_length: 24 }, out);
+      if (name === 'NVM_GET_DIR_ENTRIES') { bufs[0].writeUInt16LE(4, 0); bufs[0].writeUInt32LE(10, 12); bufs[0].writeUInt16LE(7, 20); }
+      if (name === 'NVM_READ') bufs[0].fill(input.dir_idx as number);
+      if (name === 'PORT_QSTATS') hwrm.encode('tx_port_stats', { tx_bytes: 9n }, bufs[0]);
+      if (name === 'DBG_READ_DIRECT') for (let i = 0; i < bufs[0].length / 4; i++) bufs[0].writeUInt32LE((input.read_addr as number) + i, 4 * i);
+      return 0;
+    });
+    const dir = bnxt.nvmDirectorySync(dev);
+    expect(dir.entries.map((e) => [e.index, e.typeName, e.dataLength])).toEqual([[7, 'BOOTCODE', 10]]);
+    expect([...bnxt.nvmReadSync(dev, dir.entries[0])]).toEqual(Array(10).fill(7));
+    expect(bnxt.portStatsSync(dev).tx.tx_bytes).toBe(9n);
+    expect(bnxt.dbgReadDirectSync(dev, 100, 3).words).toEqual([100, 101, 102]);
+    expect(bnxt.coredumpListSync(dev)).toEqual([]);
+    expect(() => bnxt.dbgReadDirectSync(dev, 0, 0)).toThrow(RangeError);
+    expect(calls.map((c) => c.name)).toEqual(['NVM_GET_DIR_INFO', 'NVM_GET_DIR_ENTRIES', 'NVM_READ', 'PORT_QSTATS', 'DBG_READ_DIRECT', 'DBG_COREDUMP_LIST']);
+    const old = fakeDevice(0x7, () => 0);
+    expect(() => bnxt.portStatsSync(old.dev)).toThrow(bnxt.BnxtDmaUnsupportedError);
+    expect(old.calls).toEqual([]);
   });
 });

@@ -58,6 +58,10 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
     const range = await bnxt.nvmRead(dev, 3, { offset: 100, length: 50 });
     expect([...range]).toEqual(Array.from({ length: 50 }, (_, i) => emu.BNXT.nvmByte(3, 100 + i)));
     expect(await bnxt.packageVersion(dev, { directory: dir })).toBe(EMU.pkgVersion);
+    // the sync twins: the same steps over rpcSync
+    expect(bnxt.nvmDirectorySync(dev)).toEqual(dir);
+    expect(bnxt.nvmReadSync(dev, dir.entries[2]).equals(all)).toBe(true);
+    expect(bnxt.packageVersionSync(dev)).toBe(EMU.pkgVersion);
   });
 
   test('lengths the driver would refuse are refused before the syscall', async () => {
@@ -110,6 +114,10 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
     expect(e.tx.tx_bytes_cos0).toBe(EMU.txe(0));
     expect(e.rx.rx_packets_cos7).toBe(EMU.rxe(bnxt.hwrm.offsetOf('rx_port_stats_ext', 'rx_packets_cos7') / 8));
     await expect(bnxt.portStats(dev, { port: 1 })).rejects.toMatchObject({ code: 'ERR_BNXT_ERROR_CODE' });
+    expect(bnxt.portStatsSync(dev).rx).toEqual(s.rx);
+    expect(bnxt.portStatsExtSync(dev).tx).toEqual(e.tx);
+    expect(bnxt.dbgReadDirectSync(dev, 0x2000, 2).words).toEqual([(0x2000 ^ 0xa5a5a5a5) >>> 0, (0x2004 ^ 0xa5a5a5a5) >>> 0]);
+    expect(bnxt.coredumpListSync(dev, { crashed: true }).length).toBe(2);
   });
 
   test('coredump: the live segments, and the crash dump (larger than 64 KiB) streamed to a file byte-identical to the firmware\'s image', async () => {
