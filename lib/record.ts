@@ -105,10 +105,20 @@ export function startRecording(file: string, options: RecordOptions = {}, onStop
     lines++;
   };
   write(header());
+  const devices = new Map<string, DeviceLine>();
   const describe = (d: DeviceLine) => {
     if (described.has(d.path)) return;
     described.add(d.path);
+    devices.set(d.path, d);
     write(d);
+  };
+  /** The first successful FWCTL_INFO completes the device's line (type, device_data): a second line for the same path. */
+  const complete = (e: CallEvent) => {
+    const d = devices.get(e.path);
+    if (!d || d.deviceData !== undefined || e.data === undefined) return;
+    const full: DeviceLine = { ...d, type: deviceTypeOf(e.type), typeId: e.type, deviceData: hex(e.data) };
+    devices.set(e.path, full);
+    write(full);
   };
   const sys: SysLayer = {
     sync(op, p, real) {
@@ -136,6 +146,7 @@ export function startRecording(file: string, options: RecordOptions = {}, onStop
         describe({ t: 'device', name: path.basename(e.path), path: e.path, parent: null, type: deviceTypeOf(e.type), typeId: e.type });
       }
       write(lineOf(e));
+      if (e.op === 'info' && e.rc !== undefined && e.rc >= 0) complete(e);
     }),
   };
   const finish = () => {

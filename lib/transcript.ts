@@ -31,6 +31,8 @@ export interface DeviceLine {
   /** From the first open (FWCTL_INFO at open), when opened. */
   type?: string;
   typeId?: number;
+  /** The device_data of the first successful FWCTL_INFO, hex. */
+  deviceData?: string;
 }
 
 export interface SysLine {
@@ -140,7 +142,13 @@ export function parseTranscript(text: string, file = 'transcript'): Transcript {
       return;
     }
     switch (l.t) {
-      case 'device': out.devices.push(l); break;
+      case 'device': {
+        // A later line for the same device completes the earlier one (type and device_data once known).
+        const seen = out.devices.find((d) => d.path === l.path);
+        if (seen) Object.assign(seen, l);
+        else out.devices.push(l);
+        break;
+      }
       case 'sys': out.sys.push(l); break;
       case 'open': case 'info': case 'rpc': case 'close': out.calls.push(l); break;
       default: throw new Error(`${file}:${i + 1}: unknown line type ${JSON.stringify((l as { t?: unknown }).t)}`);

@@ -113,7 +113,10 @@ describe('record', () => {
     expect(lines[0]).toMatchObject({ t: 'header', format: 'fwctl-transcript', version: 1, host: { kernel: os.release() }, package: { name: 'fwctl' } });
     const t = readTranscript(file);
     expect(t.devices).toEqual([{ t: 'device', name: 'fwctl0', path: path.join(sys.dev, 'fwctl', 'fwctl0'),
-      parent: { name: '0000:00:10.0', subsystem: 'pci', driver: 'fake_drv', pciAddress: '0000:00:10.0' } }]);
+      parent: { name: '0000:00:10.0', subsystem: 'pci', driver: 'fake_drv', pciAddress: '0000:00:10.0' },
+      // completed by a second line after the first FWCTL_INFO
+      type: 'unknown', typeId: 0x77, deviceData: '0102030405060708' }]);
+    expect(lines.filter((l) => l.t === 'device')).toHaveLength(2);
     expect(t.sys.some((s) => s.op === 'stat')).toBe(true);
     expect(t.calls.map((c) => c.t)).toEqual(['open', 'info', 'info', ...Array(8).fill('rpc'), 'close']);
     const rpc = t.calls.filter((c) => c.t === 'rpc');
