@@ -95,7 +95,8 @@ export function lineOf(e: CallEvent): CallLine {
 
 /** Start recording into `file` (truncated). */
 export function startRecording(file: string, options: RecordOptions = {}, onStop: () => void = () => undefined): { backend: Backend; recording: Recording } {
-  const fd = fs.openSync(file, 'w');
+  // 0600: a transcript holds what the firmware answered (serials, keys in device_data).
+  const fd = fs.openSync(file, 'w', 0o600);
   let lines = 0;
   let stopped = false;
   const described = new Set<string>();
@@ -180,7 +181,9 @@ export function redactFile(file: string, extra: readonly string[] = [], outFile 
 
 /** @internal The backend FWCTL_RECORD installs. */
 export function recordBackend(file: string, options: RecordOptions = {}): Backend {
-  return startRecording(file, options).backend;
+  // A worker thread sees the same environment: it records into FILE.<threadId>, never over the main thread's file.
+  const { isMainThread, threadId } = require('node:worker_threads') as typeof import('node:worker_threads');
+  return startRecording(isMainThread ? file : `${file}.${threadId}`, options).backend;
 }
 
 /**
