@@ -503,7 +503,9 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   napi_env env = info.Env();
   size_t argc = info.Length();
   if (argc < first + 3) return Throw(env, false, "expected (scope, request, response[, spec, ...buffers])"), false;
-  if (!GetU32(env, info[first], &a->scope)) return Throw(env, false, "scope must be a u32"), false;
+  // The scope is not a length: the kernel validates it (EOPNOTSUPP above 3);
+  // napi_get_value_uint32 is the cheapest read of a number.
+  if (napi_get_value_uint32(env, info[first], &a->scope) != napi_ok) return Throw(env, false, "scope must be a u32"), false;
   if (!GetBytes(env, info[first + 1], &a->req, &a->reqLen))
     return Throw(env, false, "request must be a TypedArray or DataView"), false;
   if (a->reqLen > kMaxRpcLen) return Throw(env, true, "request exceeds the kernel's 2 MiB limit"), false;
@@ -1031,9 +1033,14 @@ Napi::Value Handle::RpcSyncBound(const Napi::CallbackInfo& info) {
   rpc.in = a.reqLen ? Addr(req) : 0;
   rpc.out = a.respLen ? Addr(a.resp) : 0;
   int r = ioctl(h->fd_->fd, kFwctlRpc, &rpc);
-  if (r < 0) return Napi::Number::New(env, -errno);
+  napi_value out;
+  if (r < 0) {
+    napi_create_int32(env, -errno, &out);
+    return Napi::Value(env, out);
+  }
   VALGRIND_MAKE_MEM_DEFINED(a.resp, rpc.out_len < a.respLen ? rpc.out_len : a.respLen);  // written by the kernel
-  return Napi::Number::New(env, static_cast<double>(rpc.out_len));
+  napi_create_uint32(env, rpc.out_len, &out);  // a Smi for any length the kernel reports
+  return Napi::Value(env, out);
 }
 
 Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
@@ -1121,7 +1128,9 @@ Napi::Value Handle::InfoSyncBound(const Napi::CallbackInfo& info) {
   if (r < 0) return Napi::Number::New(env, -errno);
   VALGRIND_MAKE_MEM_DEFINED(data, len);  // written and zero-padded by the kernel
   h->SetType(in.out_device_type);  // the same as at open for any real device
-  return Napi::Number::New(env, static_cast<double>(in.device_data_len));
+  napi_value out;
+  napi_create_uint32(env, in.device_data_len, &out);
+  return Napi::Value(env, out);
 }
 
 // info(id, length): resolves [driver's length, Buffer of min(length, it)] or -errno.
