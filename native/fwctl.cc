@@ -504,8 +504,11 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   size_t argc = info.Length();
   if (argc < first + 3) return Throw(env, false, "expected (scope, request, response[, spec, ...buffers])"), false;
   // The scope is not a length: the kernel validates it (EOPNOTSUPP above 3);
-  // napi_get_value_uint32 is the cheapest read of a number.
-  if (napi_get_value_uint32(env, info[first], &a->scope) != napi_ok) return Throw(env, false, "scope must be a u32"), false;
+  // napi_get_value_int32 is the cheapest read of a number (negative: refused).
+  int32_t scope;
+  if (napi_get_value_int32(env, info[first], &scope) != napi_ok || scope < 0)
+    return Throw(env, false, "scope must be a u32"), false;
+  a->scope = static_cast<uint32_t>(scope);
   if (!GetBytes(env, info[first + 1], &a->req, &a->reqLen))
     return Throw(env, false, "request must be a TypedArray or DataView"), false;
   if (a->reqLen > kMaxRpcLen) return Throw(env, true, "request exceeds the kernel's 2 MiB limit"), false;

@@ -312,7 +312,9 @@ describe('caller buffers (shim)', () => {
     // A per-call allocation of even 16 bytes would be 3.2 MB over 200,000
     // calls: young-generation scavenges, and 1.6 MB of growth in the window.
     expect(gcs).toBe(0);
-    expect(grew).toBeLessThan(64 * 1024);
+    // The heap moves by a few hundred KB either way with V8's own activity
+    // (seen: -120 KB .. +150 KB); 16 bytes per call would be +1.6 MB.
+    expect(grew).toBeLessThan(512 * 1024);
   });
 });
 
