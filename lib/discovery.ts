@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sysLayer } from './backend';
+import { FwctlError } from './errors';
 
 /** Where to look: injectable so tests can use a fake tree. */
 export interface Roots {
@@ -12,6 +13,8 @@ export interface Roots {
   sysfsRoot?: string;
   /** /dev; default $FWCTL_DEV_ROOT or /dev. Device nodes are <devRoot>/fwctl/<name>. */
   devRoot?: string;
+  /** procfs mount point; default /proc. Read for /proc/devices when /sys/dev/char is masked. */
+  procRoot?: string;
 }
 
 /** The device a fwctl device belongs to (its sysfs `device` link). */
@@ -66,7 +69,11 @@ export function devRootOf(roots?: Roots): string {
   return roots?.devRoot ?? process.env.FWCTL_DEV_ROOT ?? '/dev';
 }
 
-// ---- the reads, as requests a runner answers (never throwing: null / [] when absent) ----
+// ---- the reads, as requests a runner answers ----
+// A file that is absent (ENOENT, ENOTDIR) answers null / []: sysfs entries come
+// and go, and most of what is read here is optional. Any other error (EACCES,
+// EPERM on a masked or locked-down /sys, ELOOP, EIO) throws a FwctlError naming
+// the path: an unreadable /sys is not "no devices".
 
 type Req =
   | { readonly op: 'readdir'; readonly path: string }
@@ -113,8 +120,8 @@ function readSync(req: Req): unknown {
       case 'readFile': return fs.readFileSync(req.path, 'utf8');
       case 'realpath': return fs.realpathSync(req.path);
     }
-  } catch {
-    return req.op === 'readdir' ? [] : null;
+  } catch (e) {
+    return absent(req, e);
   }
 }
 
@@ -126,9 +133,26 @@ async function read(req: Req): Promise<unknown> {
       case 'readFile': return await fs.promises.readFile(req.path, 'utf8');
       case 'realpath': return await fs.promises.realpath(req.path);
     }
-  } catch {
-    return req.op === 'readdir' ? [] : null;
+  } catch (e) {
+    return absent(req, e);
   }
+}
+
+/** The answer for a path that is not there; throws for every other error. */
+function absent(req: Req, e: unknown): [] | null {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return req.op === 'readdir' ? [] : null;
+  throw discoveryError(req, e);
+}
+
+function discoveryError(req: Req, e: unknown): FwctlError {
+  const err = e as NodeJS.ErrnoException;
+  const code = typeof err?.code === 'string' ? err.code : 'EIO';
+  const hint = code === 'EACCES' || code === 'EPERM'
+    ? '; sysfs is unreadable here (a container or security policy masking /sys?), so whether fwctl devices exist is unknown'
+    : '';
+  return new FwctlError({ code, errno: typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined, path: req.path,
+    detail: `cannot ${req.op} ${req.path}: ${err?.message ?? String(e)}${hint}` });
 }
 
 export function runSync<T>(g: Reads<T>): T {
@@ -193,7 +217,11 @@ function* listReads(roots?: Roots): Reads<FwctlDeviceEntry[]> {
   return out;
 }
 
-/** Every fwctl device, in numeric order (fwctl2 before fwctl10). Empty when fwctl is not loaded. */
+/**
+ * Every fwctl device, in numeric order (fwctl2 before fwctl10). Empty when
+ * fwctl is not loaded; throws a FwctlError (code EACCES, EPERM, ..., with the
+ * path) when sysfs cannot be read.
+ */
 export async function list(roots?: Roots): Promise<FwctlDeviceEntry[]> {
   return listed(await runAsync(listReads(roots)));
 }
@@ -247,12 +275,38 @@ export function findSync(criteria: FindCriteria, roots?: Roots): FwctlDeviceEntr
 }
 
 // ---- open()'s check: does MAJ:MIN belong to the fwctl class? ----
+// /sys/dev/char/MAJ:MIN/subsystem names the class. Containers often mask
+// /sys/dev/char; then the char major fwctl registered, from /proc/devices,
+// answers it (fwctl has one major for all its minors). The native open() asks
+// the node FWCTL_INFO as well, which only fwctl nodes answer, so no root
+// override here can make open() accept a node that is not fwctl.
 
-function* subsystemOfCharReads(major: number, minor: number, roots?: Roots): Reads<string | null> {
-  return yield* linkName(path.join(sysfsRootOf(roots), 'dev', 'char', `${major}:${minor}`, 'subsystem'));
+/** The char major /proc/devices lists for `name` ("Character devices:" section), or null. */
+export function parseProcDevices(text: string | null, name: string): number | null {
+  if (text === null) return null;
+  let chars = false;
+  for (const line of text.split('\n')) {
+    if (/^Character devices:/.test(line)) chars = true;
+    else if (/^Block devices:/.test(line)) chars = false;
+    else if (chars) {
+      const m = /^\s*(\d+)\s+(\S+)\s*$/.exec(line);
+      if (m && m[2] === name) return Number(m[1]);
+    }
+  }
+  return null;
 }
 
-/** Basename of /sys/dev/char/MAJ:MIN/subsystem ('fwctl' for a fwctl device), or null. */
+function* subsystemOfCharReads(major: number, minor: number, roots?: Roots): Reads<string | null> {
+  const sub = yield* linkName(path.join(sysfsRootOf(roots), 'dev', 'char', `${major}:${minor}`, 'subsystem'));
+  if (sub !== null) return sub;
+  const procDevices = path.join(roots?.procRoot ?? '/proc', 'devices');
+  return parseProcDevices(yield* readFile(procDevices), 'fwctl') === major ? 'fwctl' : null;
+}
+
+/**
+ * Basename of /sys/dev/char/MAJ:MIN/subsystem ('fwctl' for a fwctl device);
+ * when that link is missing, 'fwctl' if /proc/devices gives fwctl that major; else null.
+ */
 export function subsystemOfCharSync(major: number, minor: number, roots?: Roots): string | null {
   return runSync(subsystemOfCharReads(major, minor, roots));
 }

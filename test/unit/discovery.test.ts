@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareDeviceNames, find, findSync, list, listSync, normalizePci, parseDevAttr } from '../../lib/discovery';
+import * as os from 'node:os';
+import { openSync, open, splitRdev } from '../../lib/device';
+import {
+  compareDeviceNames, find, findSync, list, listSync, normalizePci, parseDevAttr, parseProcDevices, subsystemOfChar,
+  subsystemOfCharSync,
+} from '../../lib/discovery';
 import { FakeSys } from './helpers/fake-sysfs';
 
 const MLX = 'pci0000:00/0000:00:01.0/0000:01:00.0';
@@ -134,5 +139,119 @@ describe('helpers', () => {
   test('normalizePci', () => {
     expect(normalizePci('01:00.0')).toBe('0000:01:00.0');
     expect(normalizePci(' 0000:AB:00.1 ')).toBe('0000:ab:00.1');
+  });
+});
+
+describe('errors say why (an unreadable /sys is not "no devices")', () => {
+  test('a non-ENOENT error (ELOOP) on /sys/class/fwctl is a FwctlError naming the path, sync and async', async () => {
+    const s = new FakeSys();
+    try {
+      const cls = path.join(s.sys, 'class', 'fwctl');
+      fs.symlinkSync(cls, cls); // a loop: ELOOP, not ENOENT
+      expect(() => listSync(s.roots)).toThrow(expect.objectContaining({ name: 'FwctlError', code: 'ELOOP', path: cls }));
+      await expect(list(s.roots)).rejects.toMatchObject({ name: 'FwctlError', code: 'ELOOP', path: cls });
+      await expect(find({ name: 'eth0' }, s.roots)).rejects.toMatchObject({ code: 'ELOOP' });
+    } finally {
+      s.remove();
+    }
+  });
+
+  test.each(['EACCES', 'EPERM'])('%s reading sysfs (a masked /sys) surfaces with the path and a hint', async (code) => {
+    // Root ignores mode bits, so the denial is injected at the fs call.
+    const cls = path.join(sys.sys, 'class', 'fwctl');
+    const deny = (p: unknown) => {
+      if (String(p) === cls) throw Object.assign(new Error(`${code}: permission denied, scandir '${cls}'`), { code, errno: -13 });
+    };
+    // The module object itself (the import above is a read-only namespace view of it).
+    const nodeFs = require('node:fs') as { readdirSync: Function; promises: { readdir: Function } };
+    const rs = nodeFs.readdirSync;
+    const ra = nodeFs.promises.readdir;
+    nodeFs.readdirSync = (p: fs.PathLike, o?: unknown) => {
+      deny(p);
+      return rs(p, o);
+    };
+    nodeFs.promises.readdir = async (p: fs.PathLike, o?: unknown) => {
+      deny(p);
+      return ra(p, o);
+    };
+    try {
+      const want = { name: 'FwctlError', code, path: cls, message: expect.stringMatching(/sysfs is unreadable here/) };
+      expect(() => listSync(sys.roots)).toThrow(expect.objectContaining(want));
+      await expect(list(sys.roots)).rejects.toMatchObject(want);
+      expect(() => findSync({ pci: '01:00.0' }, sys.roots)).toThrow(expect.objectContaining({ code }));
+    } finally {
+      nodeFs.readdirSync = rs;
+      nodeFs.promises.readdir = ra;
+    }
+    expect(listSync(sys.roots)).toHaveLength(3); // and nothing else changed
+  });
+
+  test('absent optional entries (no net/, no driver link) are still just absent', () => {
+    const e = listSync(sys.roots).find((d) => d.name === 'fwctl0')!;
+    expect(e.parent).toMatchObject({ driver: null, net: [] });
+  });
+});
+
+describe('the fwctl major from /proc/devices when /sys/dev/char is masked', () => {
+  const PROC = 'Character devices:\n  1 mem\n  4 /dev/vc/0\n240 fwctl\n\nBlock devices:\n  7 loop\n  8 fwctl\n';
+
+  test('parseProcDevices: the character section only', () => {
+    expect(parseProcDevices(PROC, 'fwctl')).toBe(240);
+    expect(parseProcDevices(PROC, 'mem')).toBe(1);
+    expect(parseProcDevices(PROC, 'loop')).toBeNull();
+    expect(parseProcDevices('Character devices:\n  1 mem\n', 'fwctl')).toBeNull();
+    expect(parseProcDevices(null, 'fwctl')).toBeNull();
+  });
+
+  test('no /sys/dev/char link: the major listed for fwctl answers; another major does not', async () => {
+    const s = new FakeSys();
+    const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'fwctl-proc-'));
+    try {
+      s.addParent('faux/a', { subsystem: 'faux' });
+      s.addFwctl('fwctl3', 'faux/a', 240, 3);
+      fs.rmSync(path.join(s.sys, 'dev', 'char'), { recursive: true }); // masked
+      const roots = { ...s.roots, procRoot: proc };
+      expect(subsystemOfCharSync(240, 3, roots)).toBeNull(); // no /proc/devices either
+      fs.writeFileSync(path.join(proc, 'devices'), PROC);
+      expect(subsystemOfCharSync(240, 3, roots)).toBe('fwctl');
+      expect(await subsystemOfChar(240, 3, roots)).toBe('fwctl');
+      expect(subsystemOfCharSync(1, 3, roots)).toBeNull();
+      expect(listSync(roots).map((e) => e.name)).toEqual(['fwctl3']); // list() never needed /sys/dev/char
+    } finally {
+      s.remove();
+      fs.rmSync(proc, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the root overrides cannot make open() accept a node that is not fwctl', () => {
+  // A fake sysfs that claims /dev/null (1:3) is a fwctl device, through both
+  // the sysfs link and /proc/devices, passed as options and as the environment.
+  // The real addon asks the node FWCTL_INFO at open, which /dev/null does not
+  // answer (ENOTTY): open() refuses whatever the roots say.
+  test('FWCTL_SYSFS_ROOT / FWCTL_DEV_ROOT / roots naming /dev/null as fwctl: ENOTTY from the native open', async () => {
+    const nul = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
+    const s = new FakeSys();
+    const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'fwctl-proc-'));
+    const saved = { ...process.env };
+    try {
+      s.addParent('faux/liar', { subsystem: 'faux' });
+      s.addFwctl('fwctl0', 'faux/liar', nul.major, nul.minor);
+      fs.symlinkSync('/dev/null', path.join(s.dev, 'fwctl', 'fwctl0'));
+      fs.writeFileSync(path.join(proc, 'devices'), `Character devices:\n${nul.major} fwctl\n`);
+      expect(subsystemOfCharSync(nul.major, nul.minor, s.roots)).toBe('fwctl'); // the lie gets past the sysfs check
+      const refused = { name: 'FwctlError', code: 'ENOTTY', syscall: 'open', message: expect.stringMatching(/does not answer FWCTL_INFO/) };
+      expect(() => openSync('fwctl0', { ...s.roots, procRoot: proc })).toThrow(expect.objectContaining(refused));
+      await expect(open('fwctl0', { ...s.roots, procRoot: proc })).rejects.toMatchObject(refused);
+      process.env.FWCTL_SYSFS_ROOT = s.sys;
+      process.env.FWCTL_DEV_ROOT = s.dev;
+      expect(() => openSync('fwctl0')).toThrow(expect.objectContaining(refused));
+      expect(() => openSync('/dev/null')).toThrow(expect.objectContaining(refused));
+      await expect(open('/dev/null')).rejects.toMatchObject(refused);
+    } finally {
+      process.env = saved;
+      s.remove();
+      fs.rmSync(proc, { recursive: true, force: true });
+    }
   });
 });
