@@ -23,25 +23,23 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   transcript: () => (require('./commands/transcript') as typeof import('./commands/transcript')).command,
 };
 
-const SUMMARIES: Readonly<Record<string, string>> = {
-  list: 'list fwctl devices and what they belong to (sysfs only; no privileges)',
-  info: 'show a device\'s type and device data (FWCTL_INFO)',
-  inventory: 'every device with its firmware facts (--json, --prometheus)',
-  rpc: 'send one raw RPC to the device firmware (FWCTL_RPC)',
-  cxl: 'CXL Features: list, get and set (fwctl cxl features|get-feature|set-feature)',
-  mlx5: 'mlx5 PRM commands (fwctl mlx5 query-hca-cap|query-adapter)',
-  pds: 'pds endpoint and operation lists (fwctl pds endpoints|operations)',
-  bnxt: 'bnxt HWRM commands (fwctl bnxt ver-get)',
-  completion: 'shell completion script (fwctl completion bash|zsh|fish)',
-  transcript: 'recorded sessions: show, diff, redact (fwctl --record/--replay FILE <command>)',
-};
+/**
+ * `fwctl --help`: each command's line is its own `summary` (lib/cli/commands/*),
+ * the one place it is written. Built on demand: help loads every command, a
+ * normal run only the one it runs.
+ */
+export function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return HELP_HEAD + Object.keys(COMMANDS).map((c) => `  ${c.padEnd(width)}  ${COMMANDS[c]().summary}\n`).join('') + HELP_TAIL;
+}
 
-export const HELP = `usage: fwctl <command> [options]
+const HELP_HEAD = `usage: fwctl <command> [options]
        fwctl --record FILE [--redact] | --replay FILE <command> [options]
 
 commands:
-${Object.keys(COMMANDS).map((c) => `  ${c.padEnd(9)}  ${SUMMARIES[c] ?? ''}`).join('\n')}
+`;
 
+const HELP_TAIL = `
 Run 'fwctl <command> --help' for its options. Every command takes --json, and
 --timeout MS: give up after MS milliseconds (exit 1, code ETIMEDOUT; a kernel
 call already made finishes in the background).
@@ -93,12 +91,12 @@ async function runCommand(argv: readonly string[], io: Io): Promise<number> {
       io.stdout(COMMANDS[topic]().help);
       return Exit.Ok;
     }
-    (name === undefined ? io.stderr : io.stdout)(HELP);
+    (name === undefined ? io.stderr : io.stdout)(help());
     return name === undefined ? Exit.Usage : Exit.Ok;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.stderr(`fwctl: unknown command '${name}'\n${HELP}`);
+    io.stderr(`fwctl: unknown command '${name}'\n${help()}`);
     return Exit.Usage;
   }
   const cmd = load();

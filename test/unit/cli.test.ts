@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../lib/cli/main';
+import { COMMANDS, main } from '../../lib/cli/main';
 import { CaptureIo } from './helpers/capture-io';
 import { fields, hexdump, parseHex, table } from '../../lib/cli/format';
 import { parseLength, parseScope } from '../../lib/cli/commands/rpc';
@@ -108,6 +108,27 @@ describe('fwctl list', () => {
   test('positional arguments are a usage error', async () => {
     expect((await run('list', 'fwctl0')).code).toBe(2);
   });
+  test('an unreadable sysfs is an error (exit 1, the code and path), not "no devices"', async () => {
+    const cls = path.join(sys.sys, 'class', 'fwctl');
+    fs.rmSync(cls, { recursive: true });
+    fs.symlinkSync(cls, cls); // ELOOP: any error but ENOENT
+    const { code, io } = await run('list');
+    expect(code).toBe(1);
+    expect(io.err).toMatch(new RegExp(`^fwctl list: ELOOP: cannot readdir ${cls}`));
+    expect(io.err).not.toMatch(/no fwctl devices/);
+    expect(JSON.parse((await run('list', '--json')).io.err).error).toMatchObject({ code: 'ELOOP', path: cls });
+  });
+  test('--help lists every command with its own summary (one source: the command)', async () => {
+    const { io } = await run('--help');
+    const names = Object.keys(COMMANDS);
+    expect(names).toEqual(expect.arrayContaining(['list', 'info', 'inventory', 'rpc', 'cxl', 'mlx5', 'pds', 'bnxt', 'completion', 'transcript']));
+    const w = Math.max(...names.map((n) => n.length));
+    const lines = io.out.split('\n');
+    const start = lines.indexOf('commands:') + 1;
+    expect(lines.slice(start, start + names.length)).toEqual(names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]().summary}`));
+    expect(lines[start + names.length]).toBe('');
+    for (const n of names) expect(COMMANDS[n]().summary).toMatch(/^\S.{10,}$/);
+  });
 });
 
 describe('fwctl info', () => {
@@ -152,6 +173,41 @@ describe('fwctl info', () => {
   });
   test('missing <device>: exit 2', async () => {
     expect((await run('info')).code).toBe(2);
+  });
+  test('an argument naming several devices is an error listing them (never the first match)', async () => {
+    // A second fwctl device on the same PCI function (a CXL memdev's), so '01:00.0' names two.
+    sys.addParent('pci0000:00/0000:01:00.0/mem0', { subsystem: 'cxl', driver: 'cxl_mem' });
+    sys.addFwctl('fwctl3', 'pci0000:00/0000:01:00.0/mem0', 240, 3);
+    for (const spec of ['01:00.0', '0000:01:00.0']) {
+      const { code, io } = await run('info', spec);
+      expect(code).toBe(1);
+      expect(io.err).toMatch(new RegExp(`^fwctl info: ERR_FWCTL_AMBIGUOUS: '${spec}' matches 2 fwctl devices: fwctl0 \\(0000:01:00.0\\), fwctl3 \\(mem0\\)`));
+    }
+    expect(fake.opened).toEqual([]);
+    // Names that pick one device still do.
+    for (const spec of ['eth0', 'mlx5_0', 'fwctl0']) expect((await run('info', spec)).code).toBe(0);
+  });
+});
+
+describe('a command for another device type', () => {
+  // The device answers FWCTL_INFO as mlx5 (type 1).
+  beforeEach(() => {
+    responder = (c) => {
+      setU32(c.arg, 8, 1);
+      setU32(c.arg, 12, 0);
+      return 0;
+    };
+  });
+  // Changed on purpose: this used to be a usage error (exit 2), but the command
+  // line is well formed; the device is the wrong one, a runtime failure.
+  test.each([['pds', 'endpoints'], ['bnxt', 'ver-get']])('fwctl %s %s on an mlx5 device: exit 1, ERR_FWCTL_WRONG_TYPE', async (type, sub) => {
+    const { code, io } = await run(type, sub, 'fwctl0');
+    expect(code).toBe(1);
+    expect(io.err).toMatch(new RegExp(`^fwctl ${type}: ERR_FWCTL_WRONG_TYPE: \\S+fwctl0 is a mlx5 device \\(type 1\\), not ${type}`));
+    expect(io.err).not.toMatch(/--help/);
+    const j = await run(type, sub, 'fwctl0', '--json');
+    expect(JSON.parse(j.io.err).error).toMatchObject({ code: 'ERR_FWCTL_WRONG_TYPE', path: path.join(sys.dev, 'fwctl', 'fwctl0') });
+    expect(fake.handles.every((h) => h.closeCount === 1)).toBe(true);
   });
 });
 

@@ -12,7 +12,7 @@ import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } 
 import { fields, hexdump, table } from '../format';
 import { objectText, parseFields, toJson } from './mlx5';
 import { openDeviceAsync } from './open';
-import { u } from './typed';
+import { u, wrongType } from './typed';
 
 interface Output {
   json: unknown;
@@ -237,7 +237,7 @@ HWRM_ERR_CODE_*, or a send the driver could not complete (a negative errno).
       const dev = await openDeviceAsync(device, io.signal);
       try {
         const info = await dev.info({ signal: io.signal });
-        if (info.type !== 'bnxt') throw new UsageError(`${dev.path} is a ${info.type} device (type ${info.typeId}), not bnxt`);
+        if (info.type !== 'bnxt') throw wrongType(dev.path, info, 'bnxt');
         out = await sub.run(dev, args, values, io);
       } finally {
         await dev.close();

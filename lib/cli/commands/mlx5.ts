@@ -9,7 +9,7 @@ import * as mlx5 from '../../mlx5';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
 import { fields, hexdump, parseHex, table } from '../format';
 import { openDevice } from './open';
-import { u } from './typed';
+import { u, wrongType } from './typed';
 
 /** JSON-safe: Buffers as hex strings, bigints as decimal strings. */
 export function toJson(value: unknown): unknown {
@@ -329,7 +329,7 @@ SET_DIAGNOSTIC_PARAMS needs --allow-kernel-taint).
       const dev = openDevice(device);
       try {
         const info = dev.infoSync();
-        if (info.type !== 'mlx5') throw new UsageError(`${dev.path} is a ${info.type} device (type ${info.typeId}), not mlx5`);
+        if (info.type !== 'mlx5') throw wrongType(dev.path, info, 'mlx5');
         out = sub.run(dev, args, values);
       } finally {
         dev.closeSync();

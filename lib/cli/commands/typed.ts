@@ -1,6 +1,7 @@
 // Shared plumbing for the per-type commands (fwctl mlx5|pds|bnxt <sub> <device>).
 
 import type { Device } from '../../device';
+import { FwctlError } from '../../errors';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Options, type Values } from '../command';
 import { openDeviceAsync } from './open';
 
@@ -37,7 +38,7 @@ export function typedCommand(type: 'mlx5' | 'pds' | 'bnxt', subs: Readonly<Recor
       try {
         const info = await dev.info({ signal: io.signal });
         if (info.type !== type) {
-          throw new UsageError(`${dev.path} is a ${info.type} device (type ${info.typeId}), not ${type}`);
+          throw wrongType(dev.path, info, type);
         }
         const out = await sub.run(dev, extra, values, io.signal);
         io.stdout(values.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
@@ -47,6 +48,15 @@ export function typedCommand(type: 'mlx5' | 'pds' | 'bnxt', subs: Readonly<Recor
       return Exit.Ok;
     },
   };
+}
+
+/**
+ * A device of another type than the command needs. The command line was well
+ * formed, so this is a failure (exit 1, ERR_FWCTL_WRONG_TYPE), not a usage error.
+ */
+export function wrongType(path: string, info: { type: string; typeId: number }, type: string): FwctlError {
+  return new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path,
+    detail: `${path} is a ${info.type} device (type ${info.typeId}), not ${type} (fwctl list shows each device's driver)` });
 }
 
 /** Buffers as hex in JSON. */
