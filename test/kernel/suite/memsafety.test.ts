@@ -185,7 +185,7 @@ describe('pointer fields of the real drivers (bnxt_fwctl, pds_fwctl over the emu
     // A length field the driver does not read is refused: the table says where it is.
     await expect(dev.rpc(req, { ...o, attach: [{ at: f.addrOffset, buffer: out.win, direction: 'out', length: { at: 24, width: 2, endian: le } }] }))
       .rejects.toThrow(/as the driver reads it/);
-  });
+  }, 120000);
 
   test('pds: raw in.payload / out.payload pointers are refused; pds.call passes the buffers with their lengths', async () => {
     await using dev = await fwctl.open(emu.device('pds').name);
@@ -197,7 +197,7 @@ describe('pointer fields of the real drivers (bnxt_fwctl, pds_fwctl over the emu
     expect(() => dev.rpcSync(req, { scope: fwctl.Scope.Configuration, responseLength: 48 })).toThrow(/raw user pointer at offset 40/);
     const r = await fwctl.pds.call(dev, { ep: 1, op: 0x10001, payload: Buffer.from('hello'), responseLength: 5, scope: fwctl.Scope.Configuration });
     expect([r.retval, r.payload.toString()]).toEqual([0, 'hello']);
-  });
+  }, 120000);
 });
 
 describe('abort and timeouts', () => {
@@ -220,7 +220,7 @@ describe('abort and timeouts', () => {
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
   });
 
-  function node(code: string, timeout = 60_000) {
+  function node(code: string, timeout = 150_000) {
     const t = Date.now();
     const r = spawnSync(process.execPath, ['-e', `const fwctl = require(${JSON.stringify(libPath)}); const mock = require(${JSON.stringify(protocolPath)});\n${code}`],
       { encoding: 'utf8', env: { ...process.env, DEV: m.name }, timeout });
@@ -239,7 +239,7 @@ describe('abort and timeouts', () => {
     // go in the kernel; the process does not wait for it (node's own exit,
     // slow under ASan in an emulated guest, is far below that).
     expect(r.end - Number(at)).toBeLessThan(EXIT_MS);
-  });
+  }, 180000);
 
   test.each([
     ['process.exit()', 'process.exit(5)', 5],
@@ -258,7 +258,7 @@ describe('abort and timeouts', () => {
     // go in the kernel; a teardown that waited for it would take that long.
     const at = Number(/exiting at (\d+)/.exec(r.stdout)?.[1]);
     expect(r.end - at).toBeLessThan(EXIT_MS);
-  });
+  }, 180_000);
 });
 
 describe('async open and close on the addon\'s pool', () => {
@@ -281,5 +281,5 @@ describe('async open and close on the addon\'s pool', () => {
     } finally {
       mock.del(slow.name);
     }
-  });
+  }, 120000);
 });
