@@ -34,6 +34,16 @@
  *   NVM_MODIFY              len bytes (DMA, to the device) into item dir_idx at
  *                           offset: later NVM_READs of that item return them
  *                           (until the module is removed)
+ *   NVM_WRITE               dir_data_length bytes (DMA, to the device) as the whole
+ *                           item of type dir_type (ordinal 0; the rest of the
+ *                           item zeroed): later NVM_READs return them; answers
+ *                           dir_idx and dir_item_length
+ *   FW_LIVEPATCH            ACTIVATE: keeps patch_len bytes (DMA, to the device)
+ *                           for fw_target 1 or 2, installed and active;
+ *                           DEACTIVATE: no longer active
+ *   FW_LIVEPATCH_QUERY      install_ver / active_ver "emu-<len>-<fnv1a32 %08x>"
+ *                           of that target's patch, status_flags INSTALL|ACTIVE
+ *   DBG_TOKEN_CFG           keeps dbg_token_len bytes (DMA, to the device) and flags
  *   anything else           HWRM_ERR_CODE_CMD_NOT_SUPPORTED (0xffff)
  * A bad argument is HWRM_ERR_CODE_INVALID_PARAMS in struct hwrm_err_output.
  * bnxt_send_msg() copies min(resp_len, resp_max_len) bytes of the response
@@ -51,7 +61,10 @@
  *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
  * (emu_common.h); ulp_stopped (writable: BNXT_EN_FLAG_ULP_STOPPED in the
- * bnxt_en_dev the driver checks under en_dev_lock).
+ * bnxt_en_dev the driver checks under en_dev_lock); dbg_token, livepatch1,
+ * livepatch2 (read-only: what DBG_TOKEN_CFG / FW_LIVEPATCH kept, as
+ * "<flags or status> <len> <fnv1a32 %08x> <hex of the first 1024 bytes>",
+ * or "none").
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/module.h>
@@ -97,6 +110,68 @@ static u8 emu_nvm_byte(u32 idx, u32 pos)
 	return idx ? (idx * 31 + pos * 7) & 0xff
 		: pos < sizeof(EMU_PKG_LOG) - 1 ? EMU_PKG_LOG[pos] : 0;
 }
+
+/* What FW_LIVEPATCH (per fw_target 1, 2) and DBG_TOKEN_CFG kept. */
+struct emu_blob {
+	u8 *data;
+	u32 len, sum;
+	u8 flags;
+};
+static struct emu_blob emu_patch[2], emu_token;
+static DEFINE_MUTEX(emu_blob_lock);
+
+/* FNV-1a, 32 bits: the checksum the emulator reports for kept bytes. */
+static u32 emu_fnv1a(const u8 *p, u32 len)
+{
+	u32 h = 0x811c9dc5, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x01000193;
+	return h;
+}
+
+/* Copies len bytes of the DMA buffer into b; 0 or an HWRM error code. */
+static u16 emu_blob_keep(struct emu_blob *b, const u8 *src, u32 len, u8 flags)
+{
+	u8 *data = kmemdup(src, len, GFP_KERNEL);
+
+	if (!data)
+		return HWRM_ERR_CODE_RESOURCE_ALLOC_ERROR;
+	mutex_lock(&emu_blob_lock);
+	kfree(b->data);
+	b->data = data;
+	b->len = len;
+	b->sum = emu_fnv1a(data, len);
+	b->flags = flags;
+	mutex_unlock(&emu_blob_lock);
+	return 0;
+}
+
+static int emu_blob_get(char *buf, const struct kernel_param *kp)
+{
+	const struct emu_blob *b = kp->arg;
+	u32 i;
+	int n;
+
+	mutex_lock(&emu_blob_lock);
+	if (!b->data) {
+		mutex_unlock(&emu_blob_lock);
+		return sysfs_emit(buf, "none\n");
+	}
+	n = sysfs_emit(buf, "%u %u %08x ", b->flags, b->len, b->sum);
+	for (i = 0; i < b->len && i < 1024; i++)
+		n += sysfs_emit_at(buf, n, "%02x", b->data[i]);
+	n += sysfs_emit_at(buf, n, "\n");
+	mutex_unlock(&emu_blob_lock);
+	return n;
+}
+static const struct kernel_param_ops emu_blob_ops = { .get = emu_blob_get };
+module_param_cb(dbg_token, &emu_blob_ops, &emu_token, 0444);
+MODULE_PARM_DESC(dbg_token, "what DBG_TOKEN_CFG kept: flags, length, FNV-1a, first 1024 bytes in hex");
+module_param_cb(livepatch1, &emu_blob_ops, &emu_patch[0], 0444);
+MODULE_PARM_DESC(livepatch1, "the FW_LIVEPATCH patch of fw_target 1: status_flags, length, FNV-1a, first 1024 bytes in hex");
+module_param_cb(livepatch2, &emu_blob_ops, &emu_patch[1], 0444);
+MODULE_PARM_DESC(livepatch2, "the same for fw_target 2");
 
 /* bnxt_en sets BNXT_EN_FLAG_ULP_STOPPED while its ULPs are stopped (firmware reset, suspend). */
 static bool ulp_stopped;
@@ -238,6 +313,90 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 		src = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_src_addr));
 		memcpy(emu_nvm_img[idx] + off, src, len);
 		*resp_len = sizeof(struct hwrm_nvm_modify_output);
+		return 0;
+	}
+	case HWRM_NVM_WRITE: {
+		const struct hwrm_nvm_write_input *in = (const void *)req;
+		struct hwrm_nvm_write_output *o = (void *)resp;
+		u32 type = le16_to_cpu(in->dir_type), len = le32_to_cpu(in->dir_data_length);
+		const u8 *src;
+
+		for (k = 0; k < EMU_NVM_ITEMS; k++)
+			if (emu_nvm_items[k].type == type)
+				break;
+		if (k == EMU_NVM_ITEMS || le16_to_cpu(in->dir_ordinal) != 0 || len > EMU_NVM_ITEM_LEN)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		if (!emu_nvm_img[k]) {
+			emu_nvm_img[k] = kmalloc(EMU_NVM_ITEM_LEN, GFP_KERNEL);
+			if (!emu_nvm_img[k])
+				return HWRM_ERR_CODE_RESOURCE_ALLOC_ERROR;
+		}
+		src = emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_src_addr));
+		memcpy(emu_nvm_img[k], src, len);
+		memset(emu_nvm_img[k] + len, 0, EMU_NVM_ITEM_LEN - len);
+		o->dir_item_length = cpu_to_le32(EMU_NVM_ITEM_LEN);
+		o->dir_idx = cpu_to_le16(k);
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_FW_LIVEPATCH: {
+		const struct hwrm_fw_livepatch_input *in = (const void *)req;
+		struct hwrm_fw_livepatch_output *o = (void *)resp;
+		u32 t = in->fw_target, len = le32_to_cpu(in->patch_len);
+		u16 err;
+
+		if (t < 1 || t > 2)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		if (in->opcode == FW_LIVEPATCH_REQ_OPCODE_ACTIVATE) {
+			err = emu_blob_keep(&emu_patch[t - 1],
+					    emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_addr)), len,
+					    FW_LIVEPATCH_QUERY_RESP_STATUS_FLAGS_INSTALL |
+					    FW_LIVEPATCH_QUERY_RESP_STATUS_FLAGS_ACTIVE);
+			if (err)
+				return err;
+		} else if (in->opcode == FW_LIVEPATCH_REQ_OPCODE_DEACTIVATE) {
+			mutex_lock(&emu_blob_lock);
+			emu_patch[t - 1].flags &= ~FW_LIVEPATCH_QUERY_RESP_STATUS_FLAGS_ACTIVE;
+			mutex_unlock(&emu_blob_lock);
+		} else {
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_FW_LIVEPATCH_QUERY: {
+		const struct hwrm_fw_livepatch_query_input *in = (const void *)req;
+		struct hwrm_fw_livepatch_query_output *o = (void *)resp;
+		const struct emu_blob *b;
+		u32 t = in->fw_target;
+
+		if (t < 1 || t > 2)
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		b = &emu_patch[t - 1];
+		mutex_lock(&emu_blob_lock);
+		if (b->flags & FW_LIVEPATCH_QUERY_RESP_STATUS_FLAGS_INSTALL)
+			snprintf(o->install_ver, sizeof(o->install_ver), "emu-%u-%08x", b->len, b->sum);
+		if (b->flags & FW_LIVEPATCH_QUERY_RESP_STATUS_FLAGS_ACTIVE)
+			snprintf(o->active_ver, sizeof(o->active_ver), "emu-%u-%08x", b->len, b->sum);
+		o->status_flags = cpu_to_le16(b->flags);
+		mutex_unlock(&emu_blob_lock);
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_DBG_TOKEN_CFG: {
+		const struct hwrm_dbg_token_cfg_input *in = (const void *)req;
+		struct hwrm_dbg_token_cfg_output *o = (void *)resp;
+		u16 err;
+
+		err = emu_blob_keep(&emu_token, emu_dma_ptr(emu->pdev, le64_to_cpu(in->host_src_addr)),
+				    le32_to_cpu(in->dbg_token_len), in->flags);
+		if (err)
+			return err;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
 		return 0;
 	}
 	case HWRM_NVM_GET_VARIABLE: {
@@ -559,6 +718,14 @@ static void emu_remove(struct pci_dev *pdev)
 		kfree(emu_nvm_img[i]);
 		emu_nvm_img[i] = NULL;
 	}
+	mutex_lock(&emu_blob_lock);
+	for (i = 0; i < 2; i++) {
+		kfree(emu_patch[i].data);
+		emu_patch[i] = (struct emu_blob){};
+	}
+	kfree(emu_token.data);
+	emu_token = (struct emu_blob){};
+	mutex_unlock(&emu_blob_lock);
 	mutex_destroy(&e->edev->en_dev_lock);
 	kfree(e->edev);
 	kfree(e);
