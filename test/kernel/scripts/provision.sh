@@ -39,6 +39,9 @@ pkgs=(
   # the unit test of `fwctl completion zsh|fish` runs the scripts in those shells
   "zsh:/usr/bin/zsh"
   "fish:/usr/bin/fish"
+  # test/unit/prometheus.test.ts: promtool check metrics, and a real node_exporter's textfile collector
+  "prometheus:/usr/bin/promtool"
+  "prometheus-node-exporter:/usr/bin/prometheus-node-exporter"
 )
 
 installed() {
