@@ -28,8 +28,19 @@ export interface InventoryRecord {
     /** A fact above that could not be read (ERR_BNXT_NO_DMA before Linux 7.3, a firmware error). */
     factErrors?: { name: string; code: string; message: string }[];
   };
-  /** mlx5 QUERY_ADAPTER (scope Configuration). */
-  mlx5?: { ieeeVendorId: number; vsdVendorId: number; vsd: string; psid: string };
+  /**
+   * mlx5 QUERY_ADAPTER (scope Configuration), then mlx5.facts() (registers at
+   * DebugReadOnly): firmware versions (MCQS/MCQI), temperatures (MTCAP/MTMP),
+   * the transceiver module of each port (PMLP/MCIA).
+   */
+  mlx5?: {
+    ieeeVendorId: number; vsdVendorId: number; vsd: string; psid: string;
+    firmware?: { running: mlx5.FirmwareVersion; pending?: mlx5.FirmwareVersion };
+    temperatures?: mlx5.Temperature[];
+    modules?: mlx5.ModuleIdentity[];
+    /** A fact above (or one port's module) that could not be read: firmware, temperatures, modules, module <port>. */
+    factErrors?: { name: string; code: string; message: string }[];
+  };
   /** CXL Get Supported Features, and Get Feature of patrol scrub and ECS when listed (scope Configuration). */
   cxl?: {
     featureCount: number; features: { uuid: string; name: string | null }[];
@@ -91,6 +102,7 @@ async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | un
     case 'mlx5': {
       const a = await mlx5.queryAdapter(dev, { signal });
       rec.mlx5 = { ieeeVendorId: a.ieeeVendorId, vsdVendorId: a.vsdVendorId, vsd: a.vsd, psid: a.psid };
+      await mlx5Facts(dev, rec.mlx5, signal);
       break;
     }
     case 'cxl': {
@@ -105,6 +117,30 @@ async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | un
     default:
       rec.note = `type ${info.typeId} is not known to this package: FWCTL_INFO only`;
   }
+}
+
+/** mlx5.facts() into the record; each failure is recorded, not thrown. */
+async function mlx5Facts(dev: Device, m: NonNullable<InventoryRecord['mlx5']>, signal: AbortSignal | undefined): Promise<void> {
+  const errors: { name: string; code: string; message: string }[] = [];
+  try {
+    const f = await mlx5.facts(dev, { signal });
+    if ('error' in f.firmware) errors.push({ name: 'firmware', ...f.firmware.error });
+    else m.firmware = f.firmware;
+    if ('error' in f.temperatures) errors.push({ name: 'temperatures', ...f.temperatures.error });
+    else m.temperatures = f.temperatures;
+    if ('error' in f.modules) errors.push({ name: 'modules', ...f.modules.error });
+    else {
+      m.modules = [];
+      for (const x of f.modules) {
+        if ('error' in x) errors.push({ name: `module ${x.localPort}`, ...x.error });
+        else m.modules.push(x);
+      }
+    }
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    errors.push({ name: 'facts', ...errorOf(e) });
+  }
+  if (errors.length) m.factErrors = errors;
 }
 
 /** Patrol scrub cycle and ECS mode, when the device lists them: a failure is recorded, not thrown. */
@@ -180,6 +216,10 @@ const HELP: Readonly<Record<string, string>> = {
   fwctl_device_info: 'A fwctl device: its type, parent and driver.',
   fwctl_firmware_version_info: 'A firmware version a fwctl device reported.',
   fwctl_mlx5_adapter_info: 'mlx5 QUERY_ADAPTER identity: PSID, VSD and vendor ids.',
+  fwctl_mlx5_firmware_info: 'mlx5 firmware versions (MCQS/MCQI boot image): running, and pending activation ("" if none).',
+  fwctl_mlx5_temperature_celsius: 'mlx5 temperature per sensor (MTCAP sensor map, MTMP), degrees Celsius.',
+  fwctl_mlx5_temperature_max_celsius: 'mlx5 highest temperature recorded per sensor (MTMP max_temperature), degrees Celsius.',
+  fwctl_mlx5_module_info: 'mlx5 transceiver module per port (PMLP, MCIA page 0): SFF-8024 type, vendor, part and serial number.',
   fwctl_cxl_features: 'CXL features the device supports (Get Supported Features).',
   fwctl_cxl_patrol_scrub_cycle_hours: 'CXL patrol scrub cycle of the memdev, in hours (Get Feature, patrol scrub).',
   fwctl_cxl_patrol_scrub_min_cycle_hours: 'CXL minimum patrol scrub cycle the memdev supports, in hours.',
@@ -226,6 +266,19 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
       add('fwctl_mlx5_adapter_info', {
         device, psid: r.mlx5.psid, vsd: r.mlx5.vsd, ieee_vendor_id: hex(r.mlx5.ieeeVendorId, 6), vsd_vendor_id: hex(r.mlx5.vsdVendorId, 4),
       }, 1);
+      const pci = r.parent?.pciAddress ?? '';
+      const fw = r.mlx5.firmware;
+      if (fw) add('fwctl_mlx5_firmware_info', { device, pci, psid: r.mlx5.psid, running: fw.running.version, pending: fw.pending?.version ?? '' }, 1);
+      for (const t of r.mlx5.temperatures ?? []) {
+        add('fwctl_mlx5_temperature_celsius', { device, pci, sensor: String(t.sensor), name: t.name }, t.celsius);
+        add('fwctl_mlx5_temperature_max_celsius', { device, pci, sensor: String(t.sensor), name: t.name }, t.maxCelsius);
+      }
+      for (const mod of r.mlx5.modules ?? []) {
+        add('fwctl_mlx5_module_info', {
+          device, pci, port: String(mod.localPort), module: String(mod.module), type: mod.type,
+          vendor: mod.vendor ?? '', part_number: mod.partNumber ?? '', serial_number: mod.serialNumber ?? '',
+        }, 1);
+      }
     }
     if (r.cxl) add('fwctl_cxl_features', { device }, r.cxl.featureCount);
     const memdev = r.parent?.subsystem === 'cxl' ? r.parent.name : '';

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { CaptureIo } from './helpers/capture-io';
 import { main } from '../../lib/cli/main';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
+import { ifc } from '../../lib/mlx5';
 import { escapeLabel, inventory, toPrometheus, type InventoryRecord } from '../../lib/inventory';
 import { HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type Responder } from './helpers/fake-binding';
@@ -18,7 +19,7 @@ let sys: FakeSys;
 let fake: FakeBinding;
 let responder: Responder;
 
-/** fwctl0: an mlx5 device answering FWCTL_INFO and QUERY_ADAPTER. */
+/** fwctl0: an mlx5 device answering FWCTL_INFO and QUERY_ADAPTER; any other command BAD_OP. */
 const mlx5Responder: Responder = (c) => {
   if (c.request === fake.FWCTL_INFO) {
     setU32(c.buffers[0], 0, 5);
@@ -29,6 +30,11 @@ const mlx5Responder: Responder = (c) => {
   }
   const out = c.buffers[1];
   out.fill(0);
+  setU32(c.arg, 12, out.length);
+  if (Buffer.from(c.buffers[0]).readUInt16BE(0) !== 0x101) {
+    out[0] = 2; // BAD_OP
+    return 0;
+  }
   const p = Buffer.from(out.buffer, out.byteOffset + 16, 256);
   p.writeUInt32BE(0x0002c9, 0x18);
   p.writeUInt16BE(0x15b3, 0x1e);
@@ -66,7 +72,15 @@ describe('inventory()', () => {
       name: 'fwctl0', path: path.join(sys.dev, 'fwctl', 'fwctl0'),
       parent: { name: '0000:01:00.0', subsystem: 'pci', pciAddress: '0000:01:00.0' }, driver: 'mlx5_core',
       type: { name: 'mlx5', id: 1 },
-      mlx5: { ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'vsd "x"', psid: 'MT_0000000001' },
+      mlx5: {
+        ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'vsd "x"', psid: 'MT_0000000001',
+        // the firmware answers nothing but QUERY_ADAPTER: each fact is an error, the record stands
+        factErrors: [
+          { name: 'firmware', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
+          { name: 'temperatures', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
+          { name: 'modules', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
+        ],
+      },
       error: null,
     });
     expect(recs[1]).toMatchObject({ name: 'fwctl12', type: null, parent: { name: 'fwctl-mock7', subsystem: 'faux' }, error: { code: 'ENOENT' } });
@@ -74,6 +88,64 @@ describe('inventory()', () => {
     const rpc = fake.handles[0].calls.find((c) => c.request === fake.FWCTL_RPC)!;
     expect(new DataView(rpc.arg.buffer).getUint32(4, HOST_LE)).toBe(0);
     expect(fake.handles[0].closeCount).toBe(1);
+  });
+
+  test('mlx5 facts: firmware versions, temperatures and the module of each port (MCQS/MCQI, MTCAP/MTMP, PMLP/MCIA)', async () => {
+    const page = Buffer.alloc(256);
+    page[0] = 0x18; // QSFP-DD: CMIS offsets
+    page.write('VEND "Q"        ', 129, 'latin1');
+    page.write('PART-1', 148, 'latin1');
+    page.write('SN1', 166, 'latin1');
+    const registers: Record<number, (data: Buffer) => Buffer> = {
+      0x9060: () => ifc.encode('mcqs_reg', { last_index_flag: 1, identifier: 1, component_update_state: 0 }),
+      0x9061: () => Buffer.concat([ifc.encode('mcqi_reg', { info_type: 1 }),
+        ifc.encode('mcqi_version', { version: (16 << 24) | (35 << 16) | 4030, version_string_length: 3, version_string: Buffer.from('abc') })]),
+      0x9009: () => ifc.encode('mtcap_reg', { sensor_count: 2, sensor_map: 0x5n }),
+      0x900a: (d) => {
+        const i = ifc.decode('mtmp_reg', d).sensor_index as number;
+        return ifc.encode('mtmp_reg', { sensor_index: i, temperature: i === 0 ? 50 * 8 : 0x10000 - 4, max_temperature: 70 * 8, sensor_name_hi: 0x41534943 });
+      },
+      0x5002: (d) => ifc.encode('pmlp_reg', { local_port: ifc.decode('pmlp_reg', d).local_port as number, width: 2, lane0_module_mapping: 5 }),
+      0x9014: (d) => {
+        const q = ifc.decode('mcia_reg', d);
+        const at = q.device_address as number;
+        const size = q.size as number;
+        return ifc.encode('mcia_reg', { module: q.module as number, size, dwords: Buffer.concat([page.subarray(at, at + size)], 128) });
+      },
+    };
+    responder = (c) => {
+      if (c.request === fake.FWCTL_INFO) return mlx5Responder(c);
+      const inb = Buffer.from(c.buffers[0]);
+      const out = Buffer.from(c.buffers[1].buffer, c.buffers[1].byteOffset, c.buffers[1].length);
+      const opcode = inb.readUInt16BE(0);
+      if (opcode === 0x101) return mlx5Responder(c);
+      out.fill(0);
+      setU32(c.arg, 12, out.length);
+      if (opcode === 0x100) ifc.encode('cmd_hca_cap', { num_ports: 2 }).copy(out, 16);
+      else if (opcode === 0x805 && registers[inb.readUInt16BE(10)]) registers[inb.readUInt16BE(10)](inb.subarray(16)).copy(out, 16);
+      else out[0] = 2;
+      return 0;
+    };
+    const [r] = await inventory(sys.roots);
+    expect(r.error).toBeNull();
+    expect(r.mlx5).toEqual({
+      ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'vsd "x"', psid: 'MT_0000000001',
+      firmware: { running: { version: '16.35.4030', raw: ((16 << 24) | (35 << 16) | 4030) >>> 0, versionString: 'abc' } },
+      temperatures: [{ sensor: 0, name: 'ASIC', celsius: 50, maxCelsius: 70 }, { sensor: 2, name: 'ASIC', celsius: -0.5, maxCelsius: 70 }],
+      modules: [1, 2].map((localPort) => ({ localPort, module: 5, identifier: 0x18, type: 'QSFP-DD', vendor: 'VEND "Q"', partNumber: 'PART-1', serialNumber: 'SN1' })),
+    });
+    // every fact read at DebugReadOnly or below: nothing that could taint
+    for (const c of fake.handles[0].calls.filter((x) => x.request === fake.FWCTL_RPC)) {
+      expect(new DataView(c.arg.buffer).getUint32(4, HOST_LE)).toBeLessThanOrEqual(1);
+    }
+    const text = toPrometheus([r]);
+    expect(text).toContain('fwctl_mlx5_firmware_info{device="fwctl0",pci="0000:01:00.0",psid="MT_0000000001",running="16.35.4030",pending=""} 1\n');
+    expect(text).toContain('fwctl_mlx5_temperature_celsius{device="fwctl0",pci="0000:01:00.0",sensor="2",name="ASIC"} -0.5\n');
+    expect(text).toContain('fwctl_mlx5_temperature_max_celsius{device="fwctl0",pci="0000:01:00.0",sensor="0",name="ASIC"} 70\n');
+    expect(text).toContain('fwctl_mlx5_module_info{device="fwctl0",pci="0000:01:00.0",port="2",module="5",type="QSFP-DD",vendor="VEND \\"Q\\"",part_number="PART-1",serial_number="SN1"} 1\n');
+    for (const m of ['fwctl_mlx5_firmware_info', 'fwctl_mlx5_temperature_celsius', 'fwctl_mlx5_temperature_max_celsius', 'fwctl_mlx5_module_info']) {
+      expect(text.split('\n').filter((l) => l === `# TYPE ${m} gauge`)).toHaveLength(1);
+    }
   });
 
   test('EACCES on open and a firmware error are per-device errors', async () => {

@@ -12,11 +12,16 @@
  * (MLX5_SET/MLX5_GET on those layouts; big-endian mailboxes):
  *   CREATE_UCTX / DESTROY_UCTX  uids 1..0xfffe; a command carrying a uid the
  *                               firmware did not hand out fails BAD_PARAM
- *   QUERY_HCA_CAP               general capabilities (op_mod type 0), current
- *                               or max; other types BAD_PARAM
+ *   QUERY_HCA_CAP               general (op_mod type 0) and Ethernet offload
+ *                               (type 1) capabilities, current or max; other
+ *                               types BAD_PARAM
  *   QUERY_ADAPTER               vendor ids, vsd, psid
- *   ACCESS_REG                  read (op_mod 1) of MTMP, PMTU, MCIA; a write or
+ *   ACCESS_REG                  read (op_mod 1) of MTMP (sensors 0 "ASIC", 1
+ *                               "PHY"), MTCAP, PMTU, PTYS, PMLP, PPCNT (IEEE
+ *                               802.3 and RFC 2863 groups), MCAM, MCQS, MCQI
+ *                               (version), MCIA (a QSFP28 page 0); a write or
  *                               another register: BAD_PARAM
+ * The known values are in test/kernel/suite/mlx5-depth.test.ts (EMU there).
  *   NOP                         status 0
  *   anything else               BAD_OP
  * A short output mailbox is BAD_OUTP_LEN. Every non-zero status carries the
@@ -78,6 +83,8 @@ struct emu_mlx5 {
 	struct ida uids;
 	u32 cap_cur[MLX5_UN_SZ_DW(hca_cap_union)];
 	u32 cap_max[MLX5_UN_SZ_DW(hca_cap_union)];
+	u32 eth_cur[MLX5_UN_SZ_DW(hca_cap_union)];
+	u32 eth_max[MLX5_UN_SZ_DW(hca_cap_union)];
 };
 
 static struct emu_mlx5 *emu;	/* one emulated function per module instance */
@@ -93,6 +100,35 @@ static void emu_fill_caps(u32 *cap, bool max)
 	MLX5_SET(cmd_hca_cap, cap, max_tc, 8);
 	MLX5_SET(cmd_hca_cap, cap, log_max_uctx, 8);
 	MLX5_SET(cmd_hca_cap, cap, uctx_cap, uctx_cap);
+}
+
+/* MLX5_CAP_ETHERNET_OFFLOADS: per_protocol_networking_offload_caps. */
+static void emu_fill_eth_caps(u32 *cap, bool max)
+{
+	MLX5_SET(per_protocol_networking_offload_caps, cap, csum_cap, 1);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, vlan_cap, 1);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, lro_cap, max ? 1 : 0);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, max_lso_cap, 18);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, rss_ind_tbl_cap, max ? 11 : 8);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, tunnel_stateless_vxlan, 1);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, max_vxlan_udp_ports, 4);
+	MLX5_SET(per_protocol_networking_offload_caps, cap, lro_min_mss_size, 536);
+}
+
+/* Firmware component versions (MCQS/MCQI): running 28.39.1002, pending 28.40.1000. */
+#define EMU_FW_RUNNING	((28u << 24) | (39u << 16) | 1002u)
+#define EMU_FW_PENDING	((28u << 24) | (40u << 16) | 1000u)
+
+/* The module's EEPROM, page 0 (i2c 0x50) as SFF-8636 lays out a QSFP28. */
+static void emu_module_page(u8 *page)
+{
+	memset(page, 0, 256);
+	page[0] = 0x11;		/* SFF-8024 identifier: QSFP28 */
+	page[128] = 0x11;
+	page[130] = 0x23;	/* connector: no separable connector (DAC) */
+	memcpy(page + 148, "Mellanox        ", 16);	/* vendor name */
+	memcpy(page + 168, "MCP1600-C001E30N", 16);	/* part number */
+	memcpy(page + 196, "MT2205VS01234   ", 16);	/* serial number */
 }
 
 /* A new uctx_cap: the firmware's pages and mlx5_core's cached copy (what MLX5_CAP_GEN reads). */
@@ -119,7 +155,7 @@ static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 {
 	u16 reg = MLX5_GET(access_register_in, in, register_id);
 	void *data = MLX5_ADDR_OF(access_register_out, out, register_data);
-	size_t need;
+	size_t need, need_out = 0;
 
 	if (MLX5_GET(emu_mbox_in, in, op_mod) != 1)	/* 0 = write: all read-only here */
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -133,22 +169,59 @@ static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 	case MLX5_REG_MCIA:
 		need = MLX5_ST_SZ_BYTES(mcia_reg);
 		break;
+	case MLX5_REG_MTCAP:
+		need = MLX5_ST_SZ_BYTES(mtcap_reg);
+		break;
+	case MLX5_REG_PTYS:
+		need = MLX5_ST_SZ_BYTES(ptys_reg);
+		break;
+	case MLX5_REG_PMLP:
+		need = MLX5_ST_SZ_BYTES(pmlp_reg);
+		break;
+	case MLX5_REG_PPCNT:
+		need = MLX5_ST_SZ_BYTES(ppcnt_reg);
+		break;
+	case MLX5_REG_MCAM:
+		need = MLX5_ST_SZ_BYTES(mcam_reg);
+		break;
+	case MLX5_REG_MCQS:
+		need = MLX5_ST_SZ_BYTES(mcqs_reg);
+		break;
+	case MLX5_REG_MCQI:	/* the header in; the header and data_size bytes of data out */
+		need = MLX5_ST_SZ_BYTES(mcqi_reg);
+		need_out = need + MLX5_ST_SZ_BYTES(mcqi_version);
+		break;
 	default:
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
-	if (out_size < MLX5_ST_SZ_BYTES(access_register_out) + need)
+	if (!need_out)
+		need_out = need;
+	if (out_size < MLX5_ST_SZ_BYTES(access_register_out) + need_out)
 		return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
 	if (in_size < MLX5_ST_SZ_BYTES(access_register_in) + need)
 		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
 	/* The register's index fields come back as asked. */
 	memcpy(data, MLX5_ADDR_OF(access_register_in, in, register_data), need);
 	switch (reg) {
-	case MLX5_REG_MTMP:	/* temperatures in 0.125 degC */
-		MLX5_SET(mtmp_reg, data, temperature, 45 * 8);
-		MLX5_SET(mtmp_reg, data, max_temperature, 61 * 8);
-		MLX5_SET(mtmp_reg, data, temp_threshold_hi, 105 * 8);
-		MLX5_SET(mtmp_reg, data, sensor_name_hi, 0x41534943);	/* "ASIC" */
-		MLX5_SET(mtmp_reg, data, sensor_name_lo, 0);
+	case MLX5_REG_MTMP:	/* temperatures in 0.125 degC; the sensors MTCAP maps */
+		switch (MLX5_GET(mtmp_reg, data, sensor_index)) {
+		case 0:
+			MLX5_SET(mtmp_reg, data, temperature, 45 * 8);
+			MLX5_SET(mtmp_reg, data, max_temperature, 61 * 8);
+			MLX5_SET(mtmp_reg, data, temp_threshold_hi, 105 * 8);
+			MLX5_SET(mtmp_reg, data, sensor_name_hi, 0x41534943);	/* "ASIC" */
+			MLX5_SET(mtmp_reg, data, sensor_name_lo, 0);
+			break;
+		case 1:
+			MLX5_SET(mtmp_reg, data, temperature, 52 * 8 + 4);	/* 52.5 */
+			MLX5_SET(mtmp_reg, data, max_temperature, 58 * 8);
+			MLX5_SET(mtmp_reg, data, temp_threshold_hi, 95 * 8);
+			MLX5_SET(mtmp_reg, data, sensor_name_hi, 0x50485900);	/* "PHY" */
+			MLX5_SET(mtmp_reg, data, sensor_name_lo, 0);
+			break;
+		default:
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		}
 		break;
 	case MLX5_REG_PMTU:
 		MLX5_SET(pmtu_reg, data, max_mtu, 9978);
@@ -163,8 +236,94 @@ static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 			size = 48;
 		MLX5_SET(mcia_reg, data, status, 0);
 		MLX5_SET(mcia_reg, data, size, size);
+		u16 addr = MLX5_GET(mcia_reg, data, device_address);
+		u8 page[256];
+
 		memset(dw, 0, 48);
-		dw[0] = 0x11;	/* SFF-8024 identifier: QSFP28 */
+		if (MLX5_GET(mcia_reg, data, page_number) || addr + size > 256) {
+			MLX5_SET(mcia_reg, data, status, 0x3);	/* bad page/offset: MCIA's own status */
+			break;
+		}
+		emu_module_page(page);
+		memcpy(dw, page + addr, size);
+		break;
+	}
+	case MLX5_REG_MTCAP:	/* two sensors: 0 (ASIC) and 1 (PHY) */
+		MLX5_SET(mtcap_reg, data, sensor_count, 2);
+		MLX5_SET64(mtcap_reg, data, sensor_map, 0x3);
+		break;
+	case MLX5_REG_PTYS:	/* Ethernet: 100GBASE-CR4/SR4 and 25GBASE-SR capable, CR4 up */
+		if (MLX5_GET(ptys_reg, data, proto_mask) != MLX5_PTYS_EN)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		MLX5_SET(ptys_reg, data, eth_proto_capability, BIT(20) | BIT(21) | BIT(29));
+		MLX5_SET(ptys_reg, data, eth_proto_admin, BIT(20) | BIT(21));
+		MLX5_SET(ptys_reg, data, eth_proto_oper, BIT(20));
+		MLX5_SET(ptys_reg, data, eth_proto_lp_advertise, BIT(20));
+		MLX5_SET(ptys_reg, data, an_status, 1);
+		MLX5_SET(ptys_reg, data, connector_type, 0x7);	/* DA (copper) */
+		break;
+	case MLX5_REG_PMLP: {	/* four lanes, all on module 0 */
+		int i;
+
+		MLX5_SET(pmlp_reg, data, width, 4);
+		for (i = 0; i < 4; i++) {
+			void *lane = (u8 *)MLX5_ADDR_OF(pmlp_reg, data, lane0_module_mapping) + 4 * i;
+
+			MLX5_SET(lane_2_module_mapping, lane, module, 0);
+			MLX5_SET(lane_2_module_mapping, lane, tx_lane, i);
+			MLX5_SET(lane_2_module_mapping, lane, rx_lane, i);
+		}
+		break;
+	}
+	case MLX5_REG_PPCNT: {
+		void *c = MLX5_ADDR_OF(ppcnt_reg, data, counter_set);
+
+		switch (MLX5_GET(ppcnt_reg, data, grp)) {
+		case MLX5_IEEE_802_3_COUNTERS_GROUP:
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_frames_transmitted_ok_high, 0);
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_frames_transmitted_ok_low, 1000000);
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_frames_received_ok_low, 2000000);
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_frame_check_sequence_errors_low, 3);
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_octets_transmitted_ok_high, 1);
+			MLX5_SET(eth_802_3_cntrs_grp_data_layout, c, a_octets_transmitted_ok_low, 5);
+			break;
+		case MLX5_RFC_2863_COUNTERS_GROUP:
+			MLX5_SET(eth_2863_cntrs_grp_data_layout, c, if_in_octets_low, 123456789);
+			MLX5_SET(eth_2863_cntrs_grp_data_layout, c, if_in_discards_low, 7);
+			MLX5_SET(eth_2863_cntrs_grp_data_layout, c, if_out_errors_low, 2);
+			break;
+		default:
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		}
+		break;
+	}
+	case MLX5_REG_MCAM:	/* group 0: the registers this firmware answers */
+		if (MLX5_GET(mcam_reg, data, feature_group) || MLX5_GET(mcam_reg, data, access_reg_group))
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqi, 1);
+		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqs, 1);
+		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mtmp, 1);
+		MLX5_SET(mcam_reg, data, mng_feature_cap_mask.enhanced_features.mtpps_fs, 1);
+		break;
+	case MLX5_REG_MCQS:	/* one component: the boot image, an update pending reset */
+		if (MLX5_GET(mcqs_reg, data, component_index))
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		MLX5_SET(mcqs_reg, data, last_index_flag, 1);
+		MLX5_SET(mcqs_reg, data, identifier, 0x1);		/* BOOT_IMG */
+		MLX5_SET(mcqs_reg, data, component_update_state, 0x4);	/* ACTIVE_PENDING_RESET */
+		break;
+	case MLX5_REG_MCQI: {
+		void *v = MLX5_ADDR_OF(mcqi_reg, data, data);
+		bool pending = MLX5_GET(mcqi_reg, data, read_pending_component);
+		const char *str = pending ? "28.40.1000" : "28.39.1002";
+
+		if (MLX5_GET(mcqi_reg, data, component_index) || MLX5_GET(mcqi_reg, data, info_type) != 0x1)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		MLX5_SET(mcqi_reg, data, info_size, MLX5_ST_SZ_BYTES(mcqi_version));
+		MLX5_SET(mcqi_reg, data, data_size, MLX5_ST_SZ_BYTES(mcqi_version));
+		MLX5_SET(mcqi_version, v, version, pending ? EMU_FW_PENDING : EMU_FW_RUNNING);
+		MLX5_SET(mcqi_version, v, version_string_length, strlen(str));
+		memcpy(MLX5_ADDR_OF(mcqi_version, v, version_string), str, strlen(str));
 		break;
 	}
 	}
@@ -206,14 +365,25 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 		ida_free(&emu->uids, uid);
 		return MLX5_CMD_STAT_OK;
 	case MLX5_CMD_OP_QUERY_HCA_CAP:
-		if ((op_mod >> 1) != MLX5_SET_HCA_CAP_OP_MOD_GENERAL_DEVICE)
+	{
+		bool cur = (op_mod & 1) == HCA_CAP_OPMOD_GET_CUR;
+		const u32 *page;
+
+		switch (op_mod >> 1) {
+		case MLX5_SET_HCA_CAP_OP_MOD_GENERAL_DEVICE:
+			page = cur ? emu->cap_cur : emu->cap_max;
+			break;
+		case MLX5_SET_HCA_CAP_OP_MOD_ETHERNET_OFFLOADS:
+			page = cur ? emu->eth_cur : emu->eth_max;
+			break;
+		default:
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		}
 		if (out_size < MLX5_ST_SZ_BYTES(query_hca_cap_out))
 			return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
-		memcpy(MLX5_ADDR_OF(query_hca_cap_out, out, capability),
-		       (op_mod & 1) == HCA_CAP_OPMOD_GET_CUR ? emu->cap_cur : emu->cap_max,
-		       MLX5_UN_SZ_BYTES(hca_cap_union));
+		memcpy(MLX5_ADDR_OF(query_hca_cap_out, out, capability), page, MLX5_UN_SZ_BYTES(hca_cap_union));
 		return MLX5_CMD_STAT_OK;
+	}
 	case MLX5_CMD_OP_QUERY_ADAPTER: {
 		void *q = MLX5_ADDR_OF(query_adapter_out, out, query_adapter_struct);
 
@@ -309,6 +479,8 @@ static int emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	emu->pdev = pdev;
 	emu_fill_caps(emu->cap_cur, false);
 	emu_fill_caps(emu->cap_max, true);
+	emu_fill_eth_caps(emu->eth_cur, false);
+	emu_fill_eth_caps(emu->eth_max, true);
 
 	/* What mlx5_core leaves behind after its init: the device and its caps. */
 	emu->mdev = kvzalloc(sizeof(*emu->mdev), GFP_KERNEL);
