@@ -369,7 +369,7 @@ describe('CLI (in-process): fwctl info and the per-type commands on the real dri
     expect((await run('mlx5', 'query-adapter', emu.device('mlx5').name)).out).toMatch(new RegExp(`^psid +${emu.MLX5.PSID}$`, 'm'));
   });
 
-  test('bnxt ver-get, pds endpoints/operations, and a type mismatch is a usage error', async () => {
+  test('bnxt ver-get, pds endpoints/operations, and a type mismatch is an error (exit 1)', async () => {
     const b = emu.device('bnxt').name;
     const p = emu.device('pds').name;
     expect((await run('info', b)).out).toMatch(/^uctxCaps +0xf \(INLINE, QUERY, SEND, DMA\)$/m);
@@ -378,7 +378,7 @@ describe('CLI (in-process): fwctl info and the per-type commands on the real dri
     expect(JSON.parse((await run('pds', 'endpoints', p, '--json', '--query-ep', '0', '--query-op', '1')).out).entries).toEqual([{ id: 0 }, { id: 1 }]);
     expect((await run('pds', 'operations', emu.pciOf('pds'), '1', '--query-ep', '0', '--query-op', '1')).out).toMatch(/^0x00010001 +0x0001 +1 +0x00 +Configuration$/m);
     const wrong = await run('bnxt', 'ver-get', p);
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(1); // a failure, not a usage error: the command line was well formed (issue 15)
     expect(wrong.err).toMatch(/is a pds device/);
   });
 });
