@@ -221,8 +221,8 @@ const HELP: Readonly<Record<string, string>> = {
   fwctl_mlx5_temperature_max_celsius: 'mlx5 highest temperature recorded per sensor (MTMP max_temperature), degrees Celsius.',
   fwctl_mlx5_module_info: 'mlx5 transceiver module per port (PMLP, MCIA page 0): SFF-8024 type, vendor, part and serial number.',
   fwctl_cxl_features: 'CXL features the device supports (Get Supported Features).',
-  fwctl_cxl_patrol_scrub_cycle_hours: 'CXL patrol scrub cycle of the memdev, in hours (Get Feature, patrol scrub).',
-  fwctl_cxl_patrol_scrub_min_cycle_hours: 'CXL minimum patrol scrub cycle the memdev supports, in hours.',
+  fwctl_cxl_patrol_scrub_cycle_seconds: 'CXL patrol scrub cycle of the memdev, in seconds (Get Feature, patrol scrub: whole hours).',
+  fwctl_cxl_patrol_scrub_min_cycle_seconds: 'CXL minimum patrol scrub cycle the memdev supports, in seconds (whole hours).',
   fwctl_cxl_patrol_scrub_enabled: 'CXL background patrol scrub enabled (1) or not (0).',
   fwctl_cxl_ecs_mode: 'CXL DDR5 ECS count mode per media FRU: 0 counts rows with errors, 1 codewords.',
   fwctl_cxl_ecs_threshold: 'CXL DDR5 ECS threshold count per Gb of memory cells, per media FRU.',
@@ -284,8 +284,9 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
     const memdev = r.parent?.subsystem === 'cxl' ? r.parent.name : '';
     if (r.cxl?.patrolScrub) {
       const p = r.cxl.patrolScrub;
-      add('fwctl_cxl_patrol_scrub_cycle_hours', { device, memdev }, p.cycleHours);
-      add('fwctl_cxl_patrol_scrub_min_cycle_hours', { device, memdev }, p.minCycleHours);
+      // Prometheus' base unit (promtool check metrics refuses hours); the record keeps hours.
+      add('fwctl_cxl_patrol_scrub_cycle_seconds', { device, memdev }, p.cycleHours * 3600);
+      add('fwctl_cxl_patrol_scrub_min_cycle_seconds', { device, memdev }, p.minCycleHours * 3600);
       add('fwctl_cxl_patrol_scrub_enabled', { device, memdev }, p.enabled ? 1 : 0);
     }
     for (const f of r.cxl?.ecs?.frus ?? []) {

@@ -733,8 +733,8 @@ describe('fwctl cxl', () => {
         { fru: 1, mode: 0, modeName: 'rows', threshold: 4096 }] },
     });
     const prom = toPrometheus(recs);
-    expect(prom).toContain('fwctl_cxl_patrol_scrub_cycle_hours{device="fwctl5",memdev="mem3"} 12\n');
-    expect(prom).toContain('fwctl_cxl_patrol_scrub_min_cycle_hours{device="fwctl5",memdev="mem3"} 1\n');
+    expect(prom).toContain('fwctl_cxl_patrol_scrub_cycle_seconds{device="fwctl5",memdev="mem3"} 43200\n');
+    expect(prom).toContain('fwctl_cxl_patrol_scrub_min_cycle_seconds{device="fwctl5",memdev="mem3"} 3600\n');
     expect(prom).toContain('fwctl_cxl_patrol_scrub_enabled{device="fwctl5",memdev="mem3"} 1\n');
     expect(prom).toContain('fwctl_cxl_ecs_mode{device="fwctl5",memdev="mem3",fru="0"} 1\n');
     expect(prom).toContain('fwctl_cxl_ecs_mode{device="fwctl5",memdev="mem3",fru="1"} 0\n');

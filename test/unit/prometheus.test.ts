@@ -67,7 +67,7 @@ const mlx5: Responder = (c) => {
   return 0;
 };
 
-/** A CXL memdev and a bnxt function as inventory() records them (the counters and the CXL gauges). */
+/** A CXL memdev, a bnxt function and an mlx5 function with every fact, as inventory() records them. */
 const SYNTHETIC: InventoryRecord[] = [
   {
     name: 'fwctl2', path: '/dev/fwctl/fwctl2', parent: { name: 'mem0', subsystem: 'cxl', pciAddress: '0000:0d:00.0' },
@@ -85,6 +85,16 @@ const SYNTHETIC: InventoryRecord[] = [
       interfaceVersion: '1.10.3', firmwareVersion: '230.0.150', firmwareName: 'primate', managementVersion: '230.0.150',
       netctrlVersion: '230.0.150', roceVersion: '230.0.150', activePackage: '', chipNum: 0x1750, chipRev: 1,
       portStats: { txFrames: '10', rxFrames: '20', txBytes: '640', rxBytes: '1280', txErrors: '0', rxErrors: '1', txDiscards: '0', rxDiscards: '2' },
+    },
+  },
+  {
+    name: 'fwctl4', path: '/dev/fwctl/fwctl4', parent: { name: '0000:5e:00.0', subsystem: 'pci', pciAddress: '0000:5e:00.0' },
+    driver: 'mlx5_core', type: { name: 'mlx5', id: 1 }, error: null,
+    mlx5: {
+      ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'v', psid: 'MT_0000000002',
+      firmware: { running: { version: '16.35.4030', raw: 0x1023_0fbe, versionString: '' } },
+      temperatures: [{ sensor: 0, name: 'ASIC', celsius: 50.5, maxCelsius: 70 }],
+      modules: [{ localPort: 1, module: 0, identifier: 0x11, type: 'QSFP28', vendor: 'V', partNumber: 'P', serialNumber: 'S' }],
     },
   },
 ];
@@ -179,28 +189,19 @@ describe('fwctl inventory --prometheus with promtool and node_exporter', () => {
     return { status: r.status, out: r.stdout + r.stderr };
   };
 
-  withTools('promtool check metrics passes the CLI output and the bnxt families, with no lint findings', () => {
+  withTools('promtool check metrics passes the CLI output and the CXL, bnxt and mlx5 families, with no lint findings', () => {
     expect(check(cliText)).toEqual({ status: 0, out: '' });
-    expect(check(toPrometheus([SYNTHETIC[1]]))).toEqual({ status: 0, out: '' });
+    expect(check(toPrometheus(SYNTHETIC))).toEqual({ status: 0, out: '' });
     // promtool is not a rubber stamp: it rejects a counter without _total and a missing HELP
     const bad = spawnSync(promtool as string, ['check', 'metrics'],
       { input: '# TYPE fwctl_x counter\nfwctl_x 1\n', encoding: 'utf8', timeout: 30000 });
     expect(bad.status).not.toBe(0);
   });
 
-  // Found by this test: promtool's lint wants base units, and the patrol scrub
-  // cycle gauges are in hours (fwctl_cxl_patrol_scrub_{,min_}cycle_hours); they
-  // should become *_seconds (x3600) in lib/inventory.ts with the CLI help, the
-  // CXL unit test and the cxlemu kernel test. Marked failing until then: this
-  // test starts to fail (and should become a plain test) once that is fixed.
-  (promtool ? test.failing : test.skip)('promtool check metrics passes the CXL families (patrol scrub in hours: known lint finding)', () => {
-    expect(check(toPrometheus([SYNTHETIC[0]]))).toEqual({ status: 0, out: '' });
-  });
-
   withTools('node_exporter\'s textfile collector serves the fwctl_ families with their labels and values', async () => {
     writeAtomically(dir, 'fwctl.prom', cliText);
-    writeAtomically(dir, 'fwctl-cxl-bnxt.prom', toPrometheus(SYNTHETIC));
-    expect(fs.readdirSync(dir).sort()).toEqual(['fwctl-cxl-bnxt.prom', 'fwctl.prom']); // no temp file left
+    writeAtomically(dir, 'fwctl-more.prom', toPrometheus(SYNTHETIC));
+    expect(fs.readdirSync(dir).sort()).toEqual(['fwctl-more.prom', 'fwctl.prom']); // no temp file left
     const port = await freePort();
     let child: ChildProcess | undefined;
     let stderr = '';
@@ -225,18 +226,20 @@ describe('fwctl inventory --prometheus with promtool and node_exporter', () => {
 
       expect(one('node_textfile_scrape_error', {}).map((s) => s.value)).toEqual(['0']);
       expect(one('node_textfile_mtime_seconds', {}).map((s) => path.basename(s.labels.file)).sort())
-        .toEqual(['fwctl-cxl-bnxt.prom', 'fwctl.prom']);
+        .toEqual(['fwctl-more.prom', 'fwctl.prom']);
       expect(one('fwctl_device_info', { device: 'fwctl0' })).toEqual([{ name: 'fwctl_device_info',
         labels: { device: 'fwctl0', type: 'mlx5', parent: '0000:01:00.0', driver: 'mlx5_core' }, value: '1' }]);
       expect(one('fwctl_device_info', { device: 'fwctl12' })[0].labels).toMatchObject({ type: 'unknown', parent: 'fwctl-mock7', driver: '' });
-      expect(one('fwctl_mlx5_adapter_info', {})).toEqual([{ name: 'fwctl_mlx5_adapter_info', labels: {
+      expect(one('fwctl_mlx5_adapter_info', { device: 'fwctl0' })).toEqual([{ name: 'fwctl_mlx5_adapter_info', labels: {
         device: 'fwctl0', psid: 'MT_0000000001', vsd: 'vsd "x"\\y', ieee_vendor_id: '0x0002c9', vsd_vendor_id: '0x15b3' }, value: '1' }]);
       expect(one('fwctl_query_error', {}).map((s) => [s.labels.device, s.labels.code, s.value])).toEqual([['fwctl12', 'ENOENT', '1']]);
       expect(one('fwctl_cxl_features', { device: 'fwctl2' }).map((s) => s.value)).toEqual(['2']);
-      expect(one('fwctl_cxl_patrol_scrub_cycle_hours', { device: 'fwctl2', memdev: 'mem0' }).map((s) => s.value)).toEqual(['12']);
+      expect(one('fwctl_cxl_patrol_scrub_cycle_seconds', { device: 'fwctl2', memdev: 'mem0' }).map((s) => s.value)).toEqual(['43200']);
       expect(one('fwctl_cxl_ecs_threshold', { fru: '0' }).map((s) => s.value)).toEqual(['1024']);
       expect(one('fwctl_bnxt_port_discards_total', { device: 'fwctl3', direction: 'rx' }).map((s) => s.value)).toEqual(['2']);
       expect(one('fwctl_firmware_version_info', { device: 'fwctl3', component: 'firmware' })[0].labels).toMatchObject({ version: '230.0.150', name: 'primate' });
+      expect(one('fwctl_mlx5_temperature_celsius', { device: 'fwctl4', sensor: '0' }).map((s) => s.value)).toEqual(['50.5']);
+      expect(one('fwctl_mlx5_module_info', { device: 'fwctl4' })[0].labels).toMatchObject({ port: '1', type: 'QSFP28', serial_number: 'S' });
       expect(body).toMatch(/^# TYPE fwctl_bnxt_port_bytes_total counter$/m);
       expect(body).toMatch(/^# TYPE fwctl_device_info gauge$/m);
       // Every fwctl_ sample written is served, and nothing else under fwctl_.

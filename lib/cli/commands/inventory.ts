@@ -54,8 +54,8 @@ command still prints every device and exits 0. Exit 1 only if listing fails.
                    note?, error { code, message } | null }
   --prometheus   node_exporter textfile-collector format (fwctl_device_info,
                  fwctl_firmware_version_info, fwctl_mlx5_adapter_info,
-                 fwctl_cxl_features, fwctl_cxl_patrol_scrub_cycle_hours,
-                 fwctl_cxl_patrol_scrub_min_cycle_hours, fwctl_cxl_patrol_scrub_enabled,
+                 fwctl_cxl_features, fwctl_cxl_patrol_scrub_cycle_seconds,
+                 fwctl_cxl_patrol_scrub_min_cycle_seconds, fwctl_cxl_patrol_scrub_enabled,
                  fwctl_cxl_ecs_mode, fwctl_cxl_ecs_threshold, fwctl_query_error)
 `,
   options: { ...COMMON_OPTIONS, prometheus: { type: 'boolean' } },

@@ -236,6 +236,6 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
     expect(rec.cxl).toMatchObject({ featureCount: ORDER.length,
       patrolScrub: { cycleHours: 12, minCycleHours: 1, enabled: true, cycleChangeable: true },
       ecs: { logEntryType: 1, frus: [{ fru: 0, mode: 1, threshold: 256 }, { fru: 1, mode: 0, threshold: 4096 }] } });
-    expect(fwctl.toPrometheus([rec])).toContain(`fwctl_cxl_patrol_scrub_cycle_hours{device="${entry.name}",memdev="${emuMemdev}"} 12\n`);
+    expect(fwctl.toPrometheus([rec])).toContain(`fwctl_cxl_patrol_scrub_cycle_seconds{device="${entry.name}",memdev="${emuMemdev}"} 43200\n`);
   });
 });
