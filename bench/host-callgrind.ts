@@ -68,10 +68,30 @@ function clients(shim: string): Client[] {
   const prep64 = d.prepareRpc(r64, { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 - MOCK_HDR) });
   const prep64k = d.prepareRpc(r64k, { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 * 1024 - MOCK_HDR) });
   const prepInfo = d.prepareInfo(new Uint8Array(256));
+  // Prepared calls over allocBuffer() memory: bound once in the addon.
+  const pinned = (size: number) => { const b = fwctl.allocBuffer(size); b.fill(0x5a); return b; };
+  const bound64 = d.prepareRpc(pinned(64), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR) });
+  const bound64k = d.prepareRpc(pinned(64 * 1024), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR) });
+  const boundInfo = d.prepareInfo(fwctl.allocBuffer(256));
+  const floor0 = h.bindNoop!();
+  const pReq64 = pinned(64), pInto64 = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
+  pInto64.result = d.rpcSync(pReq64, pInto64);
+  const pReq64k = pinned(64 * 1024), pInto64k = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
+  pInto64k.result = d.rpcSync(pReq64k, pInto64k);
+  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const };
+  const xInfo = { data: Buffer.alloc(256), decode: false as const };
   const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
   kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
     { name: 'N-API floor (rpcNoop)', sync: true, fn: () => h.rpcNoop!(0, r64, out48) },
+    { name: 'N-API floor, bound (bindNoop)', sync: true, fn: floor0 },
+    { name: 'prepareRpc 64 B callSync (allocBuffer)', sync: true, fn: bound64.callSync },
+    { name: 'prepareRpc 64 KiB callSync (allocBuffer)', sync: true, fn: bound64k.callSync },
+    { name: 'prepareInfo callSync (allocBuffer)', sync: true, fn: boundInfo.callSync },
+    { name: 'rpcSync 64 B (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64, pInto64) },
+    { name: 'rpcSync 64 KiB (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64k, pInto64k) },
+    { name: 'infoSync (allocBuffer, no decode)', sync: true, fn: () => d.infoSync(pInfo) },
+    { name: 'XinfoSync (Buffer, no decode)', sync: true, fn: () => d.infoSync(xInfo) },
     { name: 'koffi careful rpc 64 B', sync: true, fn: kCareful64 },
     { name: 'prepareRpc 64 B callSync', sync: true, fn: prep64.callSync },
     { name: 'prepareRpc 64 KiB callSync', sync: true, fn: prep64k.callSync },

@@ -50,6 +50,20 @@ export interface NativeHandle {
     ...buffers: Uint8Array[]): Promise<[number, Buffer, number] | number>;
   /** For benchmarks: a bound function taking rpcSync's arguments and doing nothing (the N-API floor). */
   rpcNoop?(scope: number, request: Uint8Array, response: Uint8Array): number;
+  /**
+   * A function issuing this RPC on the calling thread, bound once to
+   * `request` and `response`, or null unless both lie inside allocBuffer()
+   * memory (a 0-length view needs none). The addon holds those regions
+   * while the function lives, so a call looks nothing up. The function
+   * returns the driver's response length or a negative errno (-EBADF once
+   * the handle is closed); on pds and bnxt it checks the request's pointer
+   * fields per call (RangeError).
+   */
+  bindRpc?(scope: number, request: Uint8Array, response: Uint8Array): (() => number) | null;
+  /** The same for FWCTL_INFO into `data`. */
+  bindInfo?(data: Uint8Array): (() => number) | null;
+  /** For benchmarks: a bound function taking nothing and doing nothing (the floor for bound calls). */
+  bindNoop?(): () => undefined;
   /** FWCTL_INFO on the calling thread into `data` (its native length). The driver's length or -errno. */
   infoSync(data: Uint8Array): number;
   /** FWCTL_INFO on the pool: [driver's length, Buffer of min(length, it)] or -errno. */
@@ -79,6 +93,14 @@ export interface NativeBinding {
   /** The two ioctl numbers the addon issues. */
   readonly FWCTL_INFO: number;
   readonly FWCTL_RPC: number;
+  /**
+   * A zeroed ArrayBuffer of `length` bytes (1 to 2 MiB) over memory the
+   * addon owns: bindRpc()/bindInfo() accept views of it. -ENOTSUP where the
+   * runtime refuses external memory (a V8 sandbox).
+   */
+  allocBuffer?(length: number): ArrayBuffer | number;
+  /** Regions alive (allocBuffer memory not yet released by its buffer and the calls bound to it). */
+  regionStats?(): { regions: number; bytes: number };
   /** Pool statistics: threads alive, threads idle, jobs queued. */
   poolStats(): { threads: number; idle: number; queued: number };
 }

@@ -448,6 +448,34 @@ function openedChecked(r: OpenResult, p: string, dev: { major: number; minor: nu
 }
 
 /** Open a fwctl device by name ('fwctl0') or path, after checking it is one. */
+/**
+ * A zeroed buffer of `length` bytes (1 to 2 MiB) in memory the addon owns,
+ * for prepared calls: `prepareRpc()` over a request and a response buffer
+ * from here, and `prepareInfo()` over one, bind their addresses once, so
+ * each `callSync()` reaches the kernel with no lookup at all (the fastest
+ * call the package makes). The memory stays allocated while a prepared call
+ * uses it, whatever happens to the Buffer (transferred, detached, dropped).
+ * Anywhere else it is an ordinary Buffer. Where the runtime refuses
+ * external memory (a V8 sandbox) it is an ordinary Buffer, and prepared
+ * calls look their buffers up per call as usual.
+ */
+/** The Buffers allocBuffer() returned (a hint only: the addon checks the memory itself when binding). */
+const PINNED = new WeakSet<object>();
+
+export function allocBuffer(length: number): Buffer {
+  if (!Number.isInteger(length) || length < 1 || length > MAX_RPC_LEN) {
+    throw new RangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${String(length)}`);
+  }
+  const ab = native().allocBuffer?.(length);
+  if (ab instanceof ArrayBuffer) {
+    const b = Buffer.from(ab);
+    PINNED.add(b);
+    return b;
+  }
+  if (ab === -osConstants.errno.ENOMEM) throw new FwctlError({ code: 'ENOMEM', detail: `allocBuffer(${length}): out of memory` });
+  return Buffer.alloc(length);
+}
+
 export function openSync(nameOrPath: string, options?: OpenOptions): Device {
   if (listening(channels.open)) return traceSync(channels.open, openContext(nameOrPath, true), () => openSyncUntraced(nameOrPath, options), openDone);
   return openSyncUntraced(nameOrPath, options);
@@ -511,6 +539,17 @@ export class Device {
   #lastView: Uint8Array | undefined;
   /** infoSync()'s device_data scratch, 256 bytes zeroed once; the result is a copy. */
   #infoData: Buffer | undefined;
+  /**
+   * The last rpcSync()/infoSync() over allocBuffer() memory, bound in the
+   * addon (bindRpc/bindInfo): the same buffers again call it directly. It
+   * keeps those two (one) buffers' memory until another pair replaces it.
+   */
+  #pinReq: Uint8Array | undefined;
+  #pinInto: Uint8Array | undefined;
+  #pinScope = -1;
+  #pinRpc: (() => number) | undefined;
+  #pinData: Uint8Array | undefined;
+  #pinInfo: (() => number) | undefined;
 
   /** @internal Use open() or openSync(). */
   constructor(handle: NativeHandle, devicePath: string) {
@@ -571,7 +610,7 @@ export class Device {
     const into = checkInfoData(options?.data), decode = options?.decode !== false;
     this.#checkOpen();
     if (into !== undefined) {
-      const reported = this.#handle.infoSync(into);
+      const reported = into === this.#pinData ? this.#pinInfo!() : this.#infoSyncInto(into);
       if (reported < 0) throw FwctlError.fromErrno(reported, 'ioctl(FWCTL_INFO)', this.path);
       if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
       return this.#infoOf(this.#viewOf(into, reported), decode);
@@ -594,6 +633,34 @@ export class Device {
       return decodeInfo(this.#handle.type, copy);
     }
     throw this.#infoUnstable();
+  }
+
+  /** FWCTL_INFO into the caller's buffer: bound once if it is allocBuffer() memory. */
+  #infoSyncInto(into: Uint8Array): number {
+    if (PINNED.has(into)) {
+      const bound = this.#handle.bindInfo?.(into);
+      if (bound) {
+        this.#pinData = into;
+        this.#pinInfo = bound;
+        return bound();
+      }
+    }
+    return this.#handle.infoSync(into);
+  }
+
+  /** FWCTL_RPC into the caller's buffer: bound once if both are allocBuffer() memory. */
+  #rpcSyncInto(scope: number, request: Bytes, into: Uint8Array): number {
+    if (PINNED.has(into) && PINNED.has(request)) {
+      const bound = this.#handle.bindRpc?.(scope, request as Uint8Array, into);
+      if (bound) {
+        this.#pinReq = request as Uint8Array;
+        this.#pinInto = into;
+        this.#pinScope = scope;
+        this.#pinRpc = bound;
+        return bound();
+      }
+    }
+    return this.#handle.rpcSync(scope, asU8(request), into);
   }
 
   /**
@@ -651,9 +718,11 @@ export class Device {
     if (into !== undefined) {
       // The kernel writes the caller's buffer (the thread is blocked); the
       // response is a view of it: no allocation with a reused `result`.
-      const n = spec === undefined
-        ? this.#handle.rpcSync(scope, asU8(request), into)
-        : this.#handle.rpcSync(scope, asU8(request), into, spec, ...buffers);
+      const n = spec !== undefined
+        ? this.#handle.rpcSync(scope, asU8(request), into, spec, ...buffers)
+        : into === this.#pinInto && request === this.#pinReq && scope === this.#pinScope
+          ? this.#pinRpc!()
+          : this.#rpcSyncInto(scope, request, into);
       if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', this.path);
       return fillResult(result, n >= responseLength ? into : this.#viewOf(into, n), n, n > responseLength);
     }
@@ -691,6 +760,22 @@ export class Device {
     if (spec !== undefined) throw new TypeError('prepareRpc() takes no attachments: use rpc()/rpcSync()');
     const h = this.#handle, req = asU8(request), path = this.path;
     const self = this;
+    // Both buffers from allocBuffer(): the addon binds their regions once and
+    // a call looks nothing up (checked there, not here: null otherwise).
+    const bound = h.bindRpc?.(scope, req, into);
+    if (bound) {
+      return {
+        request: req,
+        response: into as R,
+        callSync(): number {
+          if (listening(channels.rpc)) return self.rpcSync(req, { scope, responseBuffer: into, allowKernelTaint: true }).length;
+          const n = bound();
+          if (n < 0) throw self.#closed ? closedError(path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', path);
+          return n;
+        },
+        call: (o?: CallOptions) => this.#preparedCall(req, into, scope, o),
+      };
+    }
     return {
       request: req,
       response: into as R,
@@ -702,17 +787,20 @@ export class Device {
         if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', path);
         return n;
       },
-      async call(o?: CallOptions): Promise<number> {
-        const signal = checkSignal(o?.signal, 'options');
-        self.#checkOpen();
-        signal?.throwIfAborted();
-        const id = jobId(signal);
-        const r = await self.#track(abortable(h.rpc(id, scope, req, into), signal, id));
-        if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', path);
-        if (r[2] === -2) throw new TypeError('the prepared response buffer was detached or shrunk while the call was in flight');
-        return r[0];
-      },
+      call: (o?: CallOptions) => this.#preparedCall(req, into, scope, o),
     };
+  }
+
+  /** A prepared RPC on the addon's pool: over the addon's copies, copied into `into` at completion. */
+  async #preparedCall(req: Uint8Array, into: Uint8Array, scope: number, o: CallOptions | undefined): Promise<number> {
+    const signal = checkSignal(o?.signal, 'options');
+    this.#checkOpen();
+    signal?.throwIfAborted();
+    const id = jobId(signal);
+    const r = await this.#track(abortable(this.#handle.rpc(id, scope, req, into), signal, id));
+    if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', this.path);
+    if (r[2] === -2) throw new TypeError('the prepared response buffer was detached or shrunk while the call was in flight');
+    return r[0];
   }
 
   /**
@@ -722,6 +810,18 @@ export class Device {
   prepareInfo(data: Uint8Array): { readonly data: Uint8Array; callSync(): number } {
     const into = checkInfoData(data) as Uint8Array;
     const h = this.#handle, path = this.path, self = this;
+    const bound = h.bindInfo?.(into);
+    if (bound) {
+      return {
+        data: into,
+        callSync(): number {
+          if (listening(channels.info)) return self.infoSync({ data: into, decode: false }).data.byteLength;
+          const n = bound();
+          if (n < 0) throw self.#closed ? closedError(path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', path);
+          return n;
+        },
+      };
+    }
     return {
       data: into,
       callSync(): number {

@@ -2,7 +2,7 @@
 
 export { list, listSync, find, findSync } from './discovery';
 export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './discovery';
-export { open, openSync, Device } from './device';
+export { open, openSync, allocBuffer, Device } from './device';
 export type { Bytes, OpenOptions, RpcOptions, RpcResult, RpcAttachment } from './device';
 export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
 export { FwctlError } from './errors';

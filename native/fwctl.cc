@@ -77,6 +77,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -139,6 +140,53 @@ int ReleaseFd(FdRef* f) {
   int e = errno;
   delete f;
   return r < 0 && e != EINTR ? -e : 0;  // Linux frees the fd even on EINTR
+}
+
+// ---------------------------------------------------------------------------
+// Regions: memory the addon owns and lends to JavaScript (allocBuffer), so a
+// prepared call can bind its address and length once. JavaScript sees it as
+// an external ArrayBuffer; whatever it does to that buffer (transfer,
+// detach, drop it) only drops the ArrayBuffer's reference. Each bound call
+// holds one more, so the bytes the kernel reads and writes stay allocated,
+// at a fixed size, for as long as a call can be made. Regions are
+// registered by address: a view is known to be one (or part of one) only by
+// looking its bytes up here, never by anything JavaScript says.
+
+struct Region {
+  uint8_t* p;
+  size_t len;
+  std::atomic<int> refs{1};  // the ArrayBuffer's, plus one per bound call
+};
+
+std::mutex gRegionsMu;
+auto* gRegions = new std::map<uintptr_t, Region*>();  // by start; never destroyed (pool threads outlive envs)
+
+void ReleaseRegion(Region* r) {
+  if (r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  {
+    std::lock_guard<std::mutex> lock(gRegionsMu);
+    gRegions->erase(reinterpret_cast<uintptr_t>(r->p));
+  }
+  free(r->p);
+  delete r;
+}
+
+// The live region holding all of [p, p + len), with a reference taken for
+// the caller, or null.
+Region* AcquireRegion(const uint8_t* p, size_t len) {
+  if (!p || !len) return nullptr;
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  std::lock_guard<std::mutex> lock(gRegionsMu);
+  auto it = gRegions->upper_bound(a);
+  if (it == gRegions->begin()) return nullptr;
+  Region* r = (--it)->second;
+  uintptr_t start = reinterpret_cast<uintptr_t>(r->p);
+  if (a < start || len > r->len || a - start > r->len - len) return nullptr;
+  int n = r->refs.load(std::memory_order_relaxed);
+  do {
+    if (n == 0) return nullptr;  // being freed
+  } while (!r->refs.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+  return r;
 }
 
 // ---------------------------------------------------------------------------
@@ -494,6 +542,38 @@ bool Overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen) {
   return a < b + blen && b < a + alen;
 }
 
+// The guards of the device type that apply to this request (keyed by its
+// first two bytes, the bnxt req_type; kAnyKey for every request).
+size_t GuardsFor(uint32_t devType, const uint8_t* req, size_t reqLen, const Guard** mine) {
+  size_t n = 0;
+  uint32_t key = reqLen >= 2 ? (req[0] | (req[1] << 8)) : kAnyKey - 1;
+  for (const Guard& g : *Guards())
+    if (g.type == devType && (g.key == kAnyKey || g.key == key) && n < kMaxGuardsPerRequest) mine[n++] = &g;
+  return n;
+}
+
+// Raw pointers: a guarded field that no attachment provides must be 0.
+// Returns the offset of the first one that is not, or -1.
+int64_t RawPointerAt(const Guard* const* mine, size_t nmine, const uint8_t* req, size_t reqLen, const Nested* spec,
+                     size_t natt) {
+  for (size_t m = 0; m < nmine; m++) {
+    const Guard* g = mine[m];
+    if (static_cast<uint64_t>(g->n.ptr) + 8 > reqLen) continue;
+    bool provided = false;
+    for (size_t k = 0; k < natt; k++) provided |= spec[k].ptr == g->n.ptr;
+    if (provided) continue;
+    for (int i = 0; i < 8; i++)
+      if (req[g->n.ptr + i] != 0) return g->n.ptr;
+  }
+  return -1;
+}
+
+void ThrowRawPointer(napi_env env, int64_t off) {
+  Throw(env, true, "request holds a raw user pointer at offset " + std::to_string(off) +
+                       ", which the driver dereferences: pass that buffer with `attach` (its "
+                       "length is then written from the buffer) or use the typed helper");
+}
+
 // Parses (scope, request, responseOrLength, [spec, ...buffers]) starting at
 // info[first]. `responseIsView`: sync (a view) or async (a length). Checks
 // everything against the native views and the device's pointer guards. On
@@ -563,12 +643,7 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   // The device's pointer fields (guards), for this request. `typed`: its
   // type has any (decided at open), else nothing to look up.
   const Guard* mine[kMaxGuardsPerRequest];
-  size_t nmine = 0;
-  if (typed) {
-    uint32_t key = a->reqLen >= 2 ? (a->req[0] | (a->req[1] << 8)) : kAnyKey - 1;
-    for (const Guard& g : *Guards())
-      if (g.type == devType && (g.key == kAnyKey || g.key == key) && nmine < kMaxGuardsPerRequest) mine[nmine++] = &g;
-  }
+  size_t nmine = typed ? GuardsFor(devType, a->req, a->reqLen, mine) : 0;
   a->needCopy = a->natt > 0 || typed;
   if (a->natt == 0 && nmine == 0) return true;  // the common path: nothing nested
 
@@ -644,20 +719,8 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     }
   }
 
-  // Raw pointers: a guarded field that no attachment provides must be 0.
-  for (size_t m = 0; m < nmine; m++) {
-    const Guard* g = mine[m];
-    if (static_cast<uint64_t>(g->n.ptr) + 8 > a->reqLen) continue;
-    bool provided = false;
-    for (size_t k = 0; k < a->natt; k++) provided |= a->spec[k].ptr == g->n.ptr;
-    if (provided) continue;
-    for (int i = 0; i < 8; i++) {
-      if (a->req[g->n.ptr + i] != 0)
-        return Throw(env, true, "request holds a raw user pointer at offset " + std::to_string(g->n.ptr) +
-                                    ", which the driver dereferences: pass that buffer with `attach` (its "
-                                    "length is then written from the buffer) or use the typed helper"), false;
-    }
-  }
+  int64_t raw = RawPointerAt(mine, nmine, a->req, a->reqLen, a->spec, a->natt);
+  if (raw >= 0) return ThrowRawPointer(env, raw), false;
   return true;
 }
 
@@ -684,6 +747,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
                         InstanceAccessor<&Handle::Type>("type"),
                         InstanceMethod<&Handle::Fstat>("fstat"),
                         InstanceMethod<&Handle::Close>("close"),
+                        InstanceMethod<&Handle::BindRpc>("bindRpc"),
+                        InstanceMethod<&Handle::BindInfo>("bindInfo"),
+                        InstanceMethod<&Handle::BindNoop>("bindNoop"),
                         InstanceMethod<&Handle::CloseAsync>("closeAsync")});
   }
 
@@ -794,6 +860,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
   }
 
   Napi::Value CloseAsync(const Napi::CallbackInfo& info);
+  Napi::Value BindRpc(const Napi::CallbackInfo& info);
+  Napi::Value BindInfo(const Napi::CallbackInfo& info);
+  Napi::Value BindNoop(const Napi::CallbackInfo& info);
 };
 
 // ---------------------------------------------------------------------------
@@ -1192,6 +1261,189 @@ Napi::Value Handle::CloseAsync(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------
+// Bound calls: a prepared RPC or INFO over regions, checked once.
+
+struct Bound {
+  Handle* h;             // alive while the function is: it holds the handle object
+  Region* regions[2];    // the references this call holds (null for a 0-length buffer)
+  uint8_t* req;          // inside regions[0], reqLen bytes
+  size_t reqLen;
+  uint8_t* resp;         // inside regions[1], respLen bytes (INFO: device_data)
+  size_t respLen;
+  uint32_t scope;
+};
+
+void FreeBound(napi_env, void* data, void*) {
+  Bound* b = static_cast<Bound*>(data);
+  for (Region* r : b->regions)
+    if (r) ReleaseRegion(r);
+  delete b;
+}
+
+napi_value Int32(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+// The call itself: raw N-API (no node-addon-api CallbackInfo), no argument,
+// no buffer lookup. Returns the driver's response length or -errno.
+napi_value BoundRpcCall(napi_env env, napi_callback_info cbi) {
+  void* data = nullptr;
+  napi_get_cb_info(env, cbi, nullptr, nullptr, nullptr, &data);
+  const Bound* b = static_cast<const Bound*>(data);
+  Handle* h = b->h;
+  if (!h->fd_) return Int32(env, -EBADF);
+  // A device whose driver dereferences pointers in requests (pds, bnxt): the
+  // request's bytes may have changed since the bind, so it is checked per
+  // call, on a copy another thread cannot change after the check.
+  uint8_t small[256];
+  std::unique_ptr<uint8_t[]> big;
+  uint8_t* req = b->req;
+  if (h->typed_ && b->reqLen) {
+    if (b->reqLen <= sizeof small) {
+      req = small;
+    } else {
+      big.reset(new (std::nothrow) uint8_t[b->reqLen]);
+      if (!big) return Int32(env, -ENOMEM);
+      req = big.get();
+    }
+    memcpy(req, b->req, b->reqLen);
+    const Guard* mine[kMaxGuardsPerRequest];
+    size_t nmine = GuardsFor(h->type_, req, b->reqLen, mine);
+    int64_t raw = RawPointerAt(mine, nmine, req, b->reqLen, nullptr, 0);
+    if (raw >= 0) {
+      ThrowRawPointer(env, raw);
+      return nullptr;
+    }
+  }
+  // The kernel reads b->req (or the copy) and writes b->resp: regions this
+  // function holds a reference on (released by FreeBound, when the function
+  // is collected), so allocated and fixed in size while this thread blocks.
+  FwctlRpc rpc{};
+  rpc.size = sizeof rpc;
+  rpc.scope = b->scope;
+  rpc.in_len = static_cast<uint32_t>(b->reqLen);
+  rpc.out_len = static_cast<uint32_t>(b->respLen);
+  rpc.in = b->reqLen ? Addr(req) : 0;
+  rpc.out = b->respLen ? Addr(b->resp) : 0;
+  if (ioctl(h->fd_->fd, kFwctlRpc, &rpc) < 0) return Int32(env, -errno);
+  VALGRIND_MAKE_MEM_DEFINED(b->resp, rpc.out_len < b->respLen ? rpc.out_len : b->respLen);  // written by the kernel
+  napi_value out;
+  napi_create_uint32(env, rpc.out_len, &out);
+  return out;
+}
+
+napi_value BoundInfoCall(napi_env env, napi_callback_info cbi) {
+  void* data = nullptr;
+  napi_get_cb_info(env, cbi, nullptr, nullptr, nullptr, &data);
+  const Bound* b = static_cast<const Bound*>(data);
+  Handle* h = b->h;
+  if (!h->fd_) return Int32(env, -EBADF);
+  FwctlInfo in{};
+  in.size = sizeof in;
+  in.device_data_len = static_cast<uint32_t>(b->respLen);
+  in.out_device_data = b->respLen ? Addr(b->resp) : 0;  // a region this function holds, see BoundRpcCall
+  if (ioctl(h->fd_->fd, kFwctlInfo, &in) < 0) return Int32(env, -errno);
+  VALGRIND_MAKE_MEM_DEFINED(b->resp, b->respLen);  // written and zero-padded by the kernel
+  h->SetType(in.out_device_type);
+  napi_value out;
+  napi_create_uint32(env, in.device_data_len, &out);
+  return out;
+}
+
+// The floor for the benchmark: a bound function that takes what a bound
+// call takes (nothing) and does nothing.
+napi_value BoundNoopCall(napi_env, napi_callback_info) { return nullptr; }
+
+// Wraps a Bound in a function holding the handle object (so Bound::h cannot
+// dangle while the function can be called) and freeing the Bound with it.
+Napi::Value MakeBound(Napi::Env env, Napi::Object handle, Bound* b, napi_callback cb, const char* name) {
+  napi_value fn;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, b, &fn) != napi_ok ||
+      napi_add_finalizer(env, fn, b, FreeBound, nullptr, nullptr) != napi_ok) {
+    FreeBound(env, b, nullptr);  // nothing else refers to it (a pending exception reports the failure)
+    return env.Undefined();
+  }
+  Napi::Function f(env, fn);
+  f.DefineProperty(Napi::PropertyDescriptor::Value("handle", handle, napi_default));
+  return f;
+}
+
+// bindRpc(scope, request, response): a function issuing this RPC, or null
+// when the two views are not both inside allocBuffer() memory (0-length
+// views need none). Checked here, once: the sizes are the regions'.
+Napi::Value Handle::BindRpc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t scope;
+  uint8_t *req = nullptr, *resp = nullptr;
+  size_t reqLen = 0, respLen = 0;
+  if (info.Length() != 3 || napi_get_value_int32(env, info[0], &scope) != napi_ok || scope < 0)
+    return Throw(env, false, "expected (scope, request, response)");
+  if (!GetBytes(env, info[1], &req, &reqLen) || !GetBytes(env, info[2], &resp, &respLen))
+    return Throw(env, false, "request and response must be TypedArrays or DataViews");
+  if (reqLen > kMaxRpcLen || respLen > kMaxRpcLen) return Throw(env, true, "request or response exceeds 2 MiB");
+  Region* rq = AcquireRegion(req, reqLen);
+  Region* rs = AcquireRegion(resp, respLen);
+  if ((reqLen && !rq) || (respLen && !rs)) {
+    if (rq) ReleaseRegion(rq);
+    if (rs) ReleaseRegion(rs);
+    return env.Null();
+  }
+  Bound* b = new Bound{this, {rq, rs}, req, reqLen, resp, respLen, static_cast<uint32_t>(scope)};
+  return MakeBound(env, Value(), b, BoundRpcCall, "callSync");
+}
+
+// bindInfo(data): a function issuing FWCTL_INFO into data, or null (as bindRpc).
+Napi::Value Handle::BindInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  if (info.Length() != 1 || !GetBytes(env, info[0], &data, &len))
+    return Throw(env, false, "data must be a TypedArray or DataView");
+  if (len > kMaxRpcLen) return Throw(env, true, "device_data buffer exceeds 2 MiB");
+  Region* r = AcquireRegion(data, len);
+  if (len && !r) return env.Null();
+  Bound* b = new Bound{this, {r, nullptr}, nullptr, 0, data, len, 0};
+  return MakeBound(env, Value(), b, BoundInfoCall, "callSync");
+}
+
+Napi::Value Handle::BindNoop(const Napi::CallbackInfo& info) {
+  Bound* b = new Bound{this, {nullptr, nullptr}, nullptr, 0, nullptr, 0, 0};
+  return MakeBound(info.Env(), Value(), b, BoundNoopCall, "noop");
+}
+
+// allocBuffer(length): an ArrayBuffer over a new, zeroed region (1 byte to
+// 2 MiB), or -ENOTSUP where the runtime refuses external memory (a V8
+// sandbox): JavaScript then uses ordinary memory and per-call lookups.
+Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t len;
+  if (info.Length() != 1 || !GetU32(env, info[0], &len)) return Throw(env, false, "length must be a u32");
+  if (len == 0 || len > kMaxRpcLen) return Throw(env, true, "length must be 1 byte to 2 MiB");
+  void* p = nullptr;
+  if (posix_memalign(&p, 64, len) != 0) return Napi::Number::New(env, -ENOMEM);
+  memset(p, 0, len);  // JavaScript never sees uninitialised bytes
+  Region* r = new Region{static_cast<uint8_t*>(p), len};
+  {
+    std::lock_guard<std::mutex> lock(gRegionsMu);
+    (*gRegions)[reinterpret_cast<uintptr_t>(p)] = r;
+  }
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(
+      env, p, len, [](napi_env, void*, void* hint) { ReleaseRegion(static_cast<Region*>(hint)); }, r, &ab);
+  if (st != napi_ok) {
+    if (napi_is_exception_pending(env, nullptr) == napi_ok) {
+      napi_value e;
+      napi_get_and_clear_last_exception(env, &e);
+    }
+    ReleaseRegion(r);  // the only reference
+    return Napi::Number::New(env, -ENOTSUP);
+  }
+  return Napi::Value(env, ab);
+}
+
+// ---------------------------------------------------------------------------
 // Module functions.
 
 bool GetPath(const Napi::CallbackInfo& info, size_t i, std::string* path) {
@@ -1307,6 +1559,21 @@ Napi::Value SetPointerGuards(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// regionStats(): live regions and their bytes (tests: nothing is kept after
+// the buffers and the calls bound to them are collected).
+Napi::Value RegionStats(const Napi::CallbackInfo& info) {
+  size_t n = 0, bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(gRegionsMu);
+    n = gRegions->size();
+    for (const auto& e : *gRegions) bytes += e.second->len;
+  }
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("regions", static_cast<double>(n));
+  o.Set("bytes", static_cast<double>(bytes));
+  return o;
+}
+
 Napi::Value PoolStats(const Napi::CallbackInfo& info) {
   size_t threads, idle, queued;
   Pool::Get().Stats(&threads, &idle, &queued);
@@ -1376,6 +1643,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abandon", Napi::Function::New(env, Abandon, "abandon"));
   exports.Set("setPointerGuards", Napi::Function::New(env, SetPointerGuards, "setPointerGuards"));
   exports.Set("poolStats", Napi::Function::New(env, PoolStats, "poolStats"));
+  exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer, "allocBuffer"));
+  exports.Set("regionStats", Napi::Function::New(env, RegionStats, "regionStats"));
   exports.Set("FWCTL_INFO", Napi::Number::New(env, kFwctlInfo));
   exports.Set("FWCTL_RPC", Napi::Number::New(env, kFwctlRpc));
   return exports;

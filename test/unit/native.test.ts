@@ -318,6 +318,130 @@ describe('caller buffers (shim)', () => {
   });
 });
 
+describe('allocBuffer memory and bound calls (shim)', () => {
+  test('allocBuffer: zeroed, 1 byte to 2 MiB, else RangeError', () => {
+    const ab = b.allocBuffer!(4096) as ArrayBuffer;
+    // jest's code runs in a vm context: the addon's ArrayBuffer is the main realm's.
+    expect(Object.prototype.toString.call(ab)).toBe('[object ArrayBuffer]');
+    expect(ab.byteLength).toBe(4096);
+    expect(new Uint8Array(ab).every((x) => x === 0)).toBe(true);
+    expect(errName(() => b.allocBuffer!(0))).toBe('RangeError');
+    expect(errName(() => b.allocBuffer!(2 * 1024 * 1024 + 1))).toBe('RangeError');
+    expect(errName(() => b.allocBuffer!(-1))).toBe('TypeError');
+    expect(b.allocBuffer!(2 * 1024 * 1024)).toHaveProperty('byteLength', 2 * 1024 * 1024);
+  });
+
+  test('bindRpc/bindInfo bind only allocBuffer memory; the regions outlive transfer, and are freed with the buffers and the calls', () => {
+    const r = runNode(`(async () => {
+      const alloc = (n) => Buffer.from(b.allocBuffer(n));
+      const base = b.regionStats().regions;
+      const h = open();
+      let req = alloc(64).fill(7), resp = alloc(48);
+      const plainReq = h.bindRpc(0, Buffer.alloc(64), resp), plainResp = h.bindRpc(0, req, new Uint8Array(48));
+      let f = h.bindRpc(0, req, resp);
+      const n1 = f(), got1 = resp.every((x) => x === 7);
+      // Parts of regions bind too (checked against the region's bounds).
+      let sub = h.bindRpc(0, req.subarray(16), resp.subarray(40));
+      const n2 = sub();
+      const badArgs = err(() => h.bindRpc(0, req)), tooBig = err(() => h.bindRpc(0, req, new Uint8Array(3 << 20)));
+      // Node >= 22: ArrayBuffer.prototype.transfer() detaches the buffers JS
+      // holds; the bound call keeps the regions, so the "kernel" still reads
+      // and writes memory that is allocated (valgrind/ASan would see a UAF).
+      // (In a function of its own: the new owners must become garbage.)
+      const transferAway = () => {
+        const t1 = req.buffer.transfer(), t2 = resp.buffer.transfer();
+        let m = [req.byteLength, resp.byteLength, t1.byteLength, t2.byteLength].join(',');
+        new Uint8Array(t1).fill(9);
+        const a = f();
+        if (!new Uint8Array(t2).every((x) => x === 9)) m += ' not-shared';
+        return [m, a];
+      };
+      const [moved, after] = ArrayBuffer.prototype.transfer ? transferAway() : ['n/a', -1];
+      // The transferred ArrayBuffers are garbage now: f still holds both
+      // regions, and the "kernel" writes one (ASan/valgrind would see a UAF).
+      for (let i = 0; i < 10; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+      const held = [b.regionStats().regions - base, f()];
+      let fi = h.bindInfo(alloc(16));
+      const info = fi();
+      const g = h.bindRpc(0, alloc(8), alloc(8));
+      h.close();
+      const closed = g();
+      const live = b.regionStats().regions - base;
+      f = sub = fi = null; req = resp = null;
+      for (let i = 0; i < 10; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+      // g (still referenced) keeps its two regions; everything else is gone.
+      const left = b.regionStats().regions - base;
+      out(plainReq, plainResp, n1, got1, n2, badArgs, tooBig, moved, after, info, closed, live, left, typeof g, held);
+    })();`, { env: withShim(), args: ['--expose-gc'] });
+    expect(r.stderr).toBe('');
+    const [plainReq, plainResp, n1, got1, n2, badArgs, tooBig, moved, after, info, closed, live, left, g, held] = lastJson(r.stdout);
+    expect([plainReq, plainResp]).toEqual([null, null]);
+    expect([n1, got1, n2]).toEqual([64, true, 48]); // the shim reports in_len and echoes min(in, out)
+    expect(badArgs).toMatch(/^TypeError: expected \(scope, request, response\)/);
+    expect(tooBig).toMatch(/^RangeError: .*2 MiB/);
+    if (moved !== 'n/a') {
+      expect(moved).toBe('0,0,64,48');
+      expect(after).toBe(64);
+    }
+    expect(info).toBe(8);
+    expect(closed).toBe(-9); // -EBADF: the fd is never used after close (its number may be reused)
+    expect(live).toBe(5); // req, resp, the info buffer and g's two
+    expect(held).toEqual([2, 64]);
+    expect(left).toBe(2);
+    expect(g).toBe('function');
+  });
+
+  test('pds device: a bound request is checked for raw pointers at every call, not only at bind', () => {
+    const r = runNode(`
+      const h = open();
+      const req = Buffer.from(b.allocBuffer(48)), resp = Buffer.from(b.allocBuffer(48));
+      const f = h.bindRpc(1, req, resp);
+      const ok = f();
+      req.writeBigUInt64LE(0x7fff0000n, 16);
+      const raw = err(() => f());
+      req.writeBigUInt64LE(0n, 16);
+      out(ok, raw, f());
+    `, { env: withShim(0, { SHIM_TYPE: '4' }) });
+    expect(r.stderr).toBe('');
+    const [ok, raw, again] = lastJson(r.stdout);
+    expect(ok).toBe(48);
+    expect(raw).toMatch(/^RangeError: request holds a raw user pointer at offset 16/);
+    expect(again).toBe(48);
+  });
+
+  test('Device: prepared calls and rpcSync()/infoSync() over allocBuffer memory bind once, allocate nothing, and refuse after close', () => {
+    const r = runNode(`
+      const fwctl = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
+      const { PerformanceObserver } = require('perf_hooks');
+      const d = new fwctl.Device(open(), '/dev/null');
+      const req = fwctl.allocBuffer(64).fill(3), resp = fwctl.allocBuffer(48);
+      const p = d.prepareRpc(req, { scope: 0, responseBuffer: resp });
+      const pi = d.prepareInfo(fwctl.allocBuffer(16));
+      const o = { scope: 0, responseBuffer: resp, result: undefined };
+      o.result = d.rpcSync(req, o);
+      const io = { data: fwctl.allocBuffer(16), decode: false };
+      const base = b.regionStats().regions;
+      for (let i = 0; i < 20000; i++) { p.callSync(); pi.callSync(); d.rpcSync(req, o); d.infoSync(io); }
+      let gcs = 0;
+      const obs = new PerformanceObserver((l) => { gcs += l.getEntries().length; });
+      obs.observe({ entryTypes: ['gc'] });
+      gc(); gc();
+      for (let i = 0; i < 100000; i++) { p.callSync(); d.rpcSync(req, o); }
+      const same = b.regionStats().regions === base;
+      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength];
+      d.close();
+      const e = (f) => { try { f(); return 'no error'; } catch (x) { return x.code; } };
+      setImmediate(() => { obs.disconnect(); out(gcs, same, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o))); });
+    `, { env: withShim(), args: ['--expose-gc'] });
+    expect(r.stderr).toBe('');
+    const [gcs, same, vals, c1, c2, c3] = lastJson(r.stdout);
+    expect(vals).toEqual([64, 8, 64, true, 3, 8]);
+    expect(gcs).toBe(0); // 200,000 calls: not one scavenge
+    expect(same).toBe(true); // no region bound per call
+    expect([c1, c2, c3]).toEqual(['EBADF', 'EBADF', 'EBADF']);
+  });
+});
+
 describe('async lifetimes (shim)', () => {
   test('the loop stays alive while a call is in flight; an abandoned call does not hold it', () => {
     const t0 = Date.now();
