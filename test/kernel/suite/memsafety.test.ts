@@ -160,6 +160,86 @@ describe('pointer fields of typed devices', () => {
   });
 });
 
+describe('allocBuffer memory: prepared calls bound once in the addon', () => {
+  test('FILL into a bound response: the kernel writes min(out_len, region) bytes and nothing else; INFO too', () => {
+    const req = fwctl.allocBuffer(mock.HEADER);
+    req.set(mock.request(mock.Op.Fill, 100));
+    const small = fwctl.allocBuffer(64).fill(0xa5), big = fwctl.allocBuffer(256).fill(0xa5);
+    const p1 = d.prepareRpc(req, { ...cfg, responseLength: undefined, responseBuffer: small });
+    const p2 = d.prepareRpc(req, { ...cfg, responseLength: undefined, responseBuffer: big });
+    const before = rpcCount(d);
+    expect(p1.callSync()).toBe(100); // the driver's length: truncated to the region's 64
+    expect(Buffer.from(small).equals(mock.fillPattern(100).subarray(0, 64))).toBe(true);
+    expect(p2.callSync()).toBe(100);
+    expect(Buffer.from(big.subarray(0, 100)).equals(mock.fillPattern(100))).toBe(true);
+    expect(big.subarray(100).every((x) => x === 0xa5)).toBe(true);
+    // The request's bytes are read at each call: FILL 20 now.
+    req.writeUInt32LE(20, 4);
+    expect(p2.callSync()).toBe(20);
+    expect(rpcCount(d)).toBe(before + 4); // rpcCount's own call, then these three
+    const data = fwctl.allocBuffer(m.datalen + 8).fill(0xa5);
+    const pi = d.prepareInfo(data);
+    expect(pi.callSync()).toBe(m.datalen);
+    expect(Buffer.from(data.subarray(0, m.datalen)).equals(mock.infoPattern(m.datalen))).toBe(true);
+    expect(data.subarray(m.datalen).every((x) => x === 0)).toBe(true); // the core zero-fills the rest of device_data
+  });
+
+  // Node 20 has no ArrayBuffer.prototype.transfer() (and copies external memory on postMessage): nothing to test there.
+  const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+  (hasTransfer ? test : test.skip)('the buffers\' ArrayBuffers transferred away and collected (Node >= 22): the bound call still uses memory the addon holds', async () => {
+    const stats = () => (require('../../../lib/binding') as typeof import('../../../lib/binding')).binding().regionStats!().regions;
+    const base = stats();
+    let req: Buffer | undefined = fwctl.allocBuffer(mock.HEADER + 32);
+    req.set(mock.request(mock.Op.Echo, 0, Buffer.alloc(32, 0x3c)));
+    let resp: Buffer | undefined = fwctl.allocBuffer(32);
+    const p = d.prepareRpc(req, { scope: fwctl.Scope.Configuration, responseBuffer: resp });
+    (req.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer();
+    (resp.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer();
+    expect([req.byteLength, resp.byteLength]).toEqual([0, 0]);
+    req = resp = undefined;
+    for (let i = 0; i < 10; i++) { gc!(); await new Promise((r) => setImmediate(r)); } // the suite runs with --expose-gc
+    expect(stats() - base).toBe(2); // held by p
+    expect(p.callSync()).toBe(32); // the kernel read and wrote the held regions
+  });
+
+  test('a pds-typed device: a raw pointer written into a bound request after prepare is refused at the call', () => {
+    const t = mock.add({ type: fwctl.DeviceTypeId.Pds });
+    const dev = fwctl.openSync(t.name);
+    try {
+      const req = fwctl.allocBuffer(48);
+      req.set(mock.request(mock.Op.Echo, 0, Buffer.alloc(32)));
+      const p = dev.prepareRpc(req, { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(32) });
+      const before = rpcCount(dev);
+      expect(p.callSync()).toBe(32);
+      req.writeBigUInt64LE(0x7fff12345678n, 40);
+      expect(() => p.callSync()).toThrow(/raw user pointer at offset 40/);
+      expect(rpcCount(dev)).toBe(before + 2); // the first call and rpcCount's own: the refused one never reached the driver
+      req.writeBigUInt64LE(0n, 40);
+      expect(p.callSync()).toBe(32);
+    } finally {
+      dev.closeSync();
+      mock.del(t.name);
+    }
+  });
+
+  test('after close a bound call throws EBADF and never issues an ioctl on the old fd number', () => {
+    const t = mock.add();
+    const dev = fwctl.openSync(t.name);
+    const p = dev.prepareRpc(fwctl.allocBuffer(mock.HEADER), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(16) });
+    dev.closeSync();
+    // Another open may now reuse the fd number: the bound call must not reach it.
+    const other = fwctl.openSync(m.name);
+    try {
+      const before = rpcCount(other);
+      expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      expect(rpcCount(other)).toBe(before + 1);
+    } finally {
+      other.closeSync();
+      mock.del(t.name);
+    }
+  });
+});
+
 describe('pointer fields of the real drivers (bnxt_fwctl, pds_fwctl over the emulated firmware)', () => {
   test('bnxt: a raw DMA address in NVM_READ never reaches the driver; attached, the length comes from the driver\'s table', async () => {
     await using dev = await fwctl.open(emu.device('bnxt').name);
