@@ -7,7 +7,10 @@
 // (window(N) - window(0)) / N. Deterministic to within a few instructions;
 // every thread is counted (async calls include the pool thread).
 //
-//   npx tsc -p tsconfig.json && node dist/bench/host-callgrind.js [--n N] [--warm W] [--only a,b] [--label TEXT]
+//   npx tsc -p tsconfig.json && node dist/bench/host-callgrind.js [--n N] [--warm W] [--only a,b] [--label TEXT] [--quiet]
+//
+// Each client runs in a process of its own (--only: clients whose names
+// contain one of the strings). `npm run bench` runs it after the VM run.
 //
 // Prints a table and writes .results/bench/host-callgrind.json. Needs cc,
 // valgrind and koffi (devDependency). Child mode (under valgrind):
@@ -79,7 +82,6 @@ function clients(shim: string): Client[] {
   const pReq64k = pinned(64 * 1024), pInto64k = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
   pInto64k.result = d.rpcSync(pReq64k, pInto64k);
   const pInfo = { data: fwctl.allocBuffer(256), decode: false as const };
-  const xInfo = { data: Buffer.alloc(256), decode: false as const };
   const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
   kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
@@ -91,7 +93,6 @@ function clients(shim: string): Client[] {
     { name: 'rpcSync 64 B (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64, pInto64) },
     { name: 'rpcSync 64 KiB (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64k, pInto64k) },
     { name: 'infoSync (allocBuffer, no decode)', sync: true, fn: () => d.infoSync(pInfo) },
-    { name: 'XinfoSync (Buffer, no decode)', sync: true, fn: () => d.infoSync(xInfo) },
     { name: 'koffi careful rpc 64 B', sync: true, fn: kCareful64 },
     { name: 'prepareRpc 64 B callSync', sync: true, fn: prep64.callSync },
     { name: 'prepareRpc 64 KiB callSync', sync: true, fn: prep64k.callSync },
@@ -136,9 +137,8 @@ async function child(argv: string[]): Promise<void> {
   const stop = cg.func('void cg_stop(const char *label)') as (l: string) => void;
   const warm = Number(warmArg);
   const n = Number(nArg);
-  const selected = only ? only.split(',') : undefined;
   for (const c of clients(shim)) {
-    if (selected && !selected.some((s) => c.name.includes(s))) continue;
+    if (c.name !== only) continue;
     const big = c.name.includes('MiB') || c.name.includes('KiB');
     const w = big ? Math.max(20, Math.floor(warm / 50)) : warm;
     const calls = big ? Math.max(5, Math.floor(n / 100)) : n;
@@ -170,21 +170,30 @@ function main(): void {
   const warm = Number(opt('--warm', '20000'));
   const only = opt('--only', '');
   const label = opt('--label', '');
+  const quiet = args.includes('--quiet');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwctl-hcg-'));
   const shim = path.join(dir, 'shim.so');
   const so = path.join(dir, 'cgctl.so');
   execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', shim, path.join(ROOT, 'bench/host-shim.c'), '-ldl']);
   execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', so, path.join(ROOT, 'bench/cgctl.c')]);
-  const r = spawnSync('valgrind', [
-    '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${path.join(dir, 'node.%p.out')}`,
-    // Synchronous TurboFan compiles: under valgrind the background compiler
-    // thread may not finish within the warm-up, and the windows would then
-    // count baseline code (what the VM run's callgrind section saw).
-    process.execPath, '--no-concurrent-recompilation', __filename, '--child', so, shim, String(warm), String(n), only,
-  ], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: shim }, stdio: ['ignore', 'inherit', 'pipe'] });
-  // node under valgrind sometimes aborts in a thread's exit (glibc tcache
-  // check) after the last window was dumped: only missing windows matter.
-  if (r.status !== 0) console.warn(`node under valgrind: status ${r.status} ${r.signal ?? ''} (windows dumped so far are used)`);
+  const env = { ...process.env, LD_PRELOAD: shim };
+  const names = (JSON.parse(execFileSync(process.execPath, [__filename, '--list', shim], { encoding: 'utf8', env })) as string[])
+    .filter((x) => !only || only.split(',').some((s) => x.includes(s)));
+  // One process per client: a client measured after others would run code
+  // whose inline caches the others made polymorphic (seen: infoSync 1,839
+  // instructions alone, 3,543 after eight other clients).
+  for (const name of names) {
+    const r = spawnSync('valgrind', [
+      '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${path.join(dir, 'node.%p.out')}`,
+      // Synchronous TurboFan compiles: under valgrind the background compiler
+      // thread may not finish within the warm-up, and the windows would then
+      // count baseline code (what the VM run's callgrind section saw).
+      process.execPath, '--no-concurrent-recompilation', __filename, '--child', so, shim, String(warm), String(n), name,
+    ], { encoding: 'utf8', env, stdio: ['ignore', 'inherit', 'pipe'] });
+    // node under valgrind sometimes aborts in a thread's exit (glibc tcache
+    // check) after the last window was dumped: only missing windows matter.
+    if (r.status !== 0 && !quiet) console.warn(`${name}: node under valgrind: status ${r.status} ${r.signal ?? ''} (windows dumped so far are used)`);
+  }
   const counts: Record<string, Record<string, number>> = {};
   for (const f of fs.readdirSync(dir).filter((x) => x.startsWith('node.'))) {
     const text = fs.readFileSync(path.join(dir, f), 'utf8');
@@ -211,7 +220,10 @@ function main(): void {
   if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--list') {
+  console.log(JSON.stringify(clients(process.argv[3]).map((c) => c.name)));
+  process.exit(0);
+} else if (process.argv[2] === '--child') {
   child(process.argv.slice(3)).then(() => process.exit(0), (e) => {
     console.error(e);
     process.exit(1);

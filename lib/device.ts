@@ -550,6 +550,7 @@ export class Device {
   #pinRpc: (() => number) | undefined;
   #pinData: Uint8Array | undefined;
   #pinInfo: (() => number) | undefined;
+  #typeId: number | undefined;
 
   /** @internal Use open() or openSync(). */
   constructor(handle: NativeHandle, devicePath: string) {
@@ -564,7 +565,7 @@ export class Device {
 
   /** The device type number (enum fwctl_device_type), known since open. */
   get typeId(): number {
-    return this.#handle.type;
+    return this.#type();
   }
 
   /** The device type and its device_data (FWCTL_INFO). */
@@ -595,7 +596,7 @@ export class Device {
       const r = await this.#track(abortable(this.#handle.info(id, length), signal, id));
       if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_INFO)', this.path);
       const [reported, data] = r;
-      if (reported <= length) return decodeInfo(this.#handle.type, data);
+      if (reported <= length) return decodeInfo(this.#type(), data);
       length = this.#retryLength(reported);
     }
     throw this.#infoUnstable();
@@ -626,11 +627,11 @@ export class Device {
         length = this.#retryLength(reported);
         continue;
       }
-      if (data !== this.#infoData) return decodeInfo(this.#handle.type, data.subarray(0, reported));
+      if (data !== this.#infoData) return decodeInfo(this.#type(), data.subarray(0, reported));
       // Exactly the bytes the kernel wrote in this call, in a backing store of the result's own.
       const copy = Buffer.allocUnsafeSlow(reported);
       copy.set(new Uint8Array(data.buffer, data.byteOffset, reported));
-      return decodeInfo(this.#handle.type, copy);
+      return decodeInfo(this.#type(), copy);
     }
     throw this.#infoUnstable();
   }
@@ -916,8 +917,17 @@ export class Device {
   }
 
   /** The info result over a view of the caller's data buffer. */
+  /**
+   * The device type, asked of the addon once (an N-API accessor call): a
+   * fwctl device's type is its driver's (fwctl_ops.device_type) and never
+   * changes under an open fd.
+   */
+  #type(): number {
+    return this.#typeId ??= this.#handle.type;
+  }
+
   #infoOf(data: Uint8Array, decode: boolean): DeviceInfo {
-    const typeId = this.#handle.type;
+    const typeId = this.#type();
     if (decode) return decodeInfo(typeId, data as Buffer);
     return { type: deviceTypeOf(typeId), typeId, data: data as Buffer } as DeviceInfo;
   }
