@@ -81,7 +81,8 @@ function clients(shim: string): Client[] {
   pInto64.result = d.rpcSync(pReq64, pInto64);
   const pReq64k = pinned(64 * 1024), pInto64k = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
   pInto64k.result = d.rpcSync(pReq64k, pInto64k);
-  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const };
+  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as import("../lib/index").DeviceInfo | undefined };
+  pInfo.result = d.infoSync(pInfo);
   const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
   kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
@@ -214,9 +215,9 @@ function main(): void {
   }
   console.log(`host callgrind (LD_PRELOAD shim, node ${process.version}, warm-up ${warm}, N ${n}; KiB/MiB cases: N/100)${label ? `: ${label}` : ''}`);
   for (const [name, v] of Object.entries(perCall)) console.log(`${name.padEnd(18)} ${String(v).padStart(10)} instructions/call`);
-  const out = path.join(ROOT, '.results/bench');
+  const out = opt('--out', path.join(ROOT, '.results/bench'));
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'host-callgrind.json'), JSON.stringify({ label, n, warm, perCall, counts }, null, 2));
+  fs.writeFileSync(path.join(out, 'host-callgrind.json'), JSON.stringify({ label, n, warm, node: process.version, perCall, counts }, null, 2));
   if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }
 

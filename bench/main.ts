@@ -28,6 +28,7 @@ const only = onlyArg >= 0 ? new Set(argv[onlyArg + 1].split(',')) : null;
 const want = (s: string) => !only || only.has(s);
 
 const REPS = quick ? 5 : 7;
+const CALLER_CALLS = 100000; // per call kind, for the no-allocation check (not reduced by --quick: it is a count, not a timing)
 const REP_MS = quick ? 100 : 250; // target duration of one repetition of a loop
 const CAL_MS = 25;
 const WARM_MS = quick ? 150 : 300;
@@ -192,6 +193,19 @@ async function perCall(): Promise<void> {
   const kInfo = k.preparedInfo();
   // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
   const raw = (binding().open(DEV) as [NativeHandle, unknown])[0];
+  // allocBuffer() memory: prepared calls bound once in the addon (no lookup
+  // per call); rpcSync()/infoSync() with such buffers reuse the binding.
+  const pReq = fwctl.allocBuffer(64);
+  pReq.set(req);
+  const pOut = fwctl.allocBuffer(outLen);
+  const pInto = { scope: SCOPE, responseBuffer: pOut, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
+  pInto.result = d.rpcSync(pReq, pInto);
+  const pPrepared = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen) });
+  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as fwctl.DeviceInfo | undefined };
+  pInfo.result = d.infoSync(pInfo);
+  const pPreparedInfo = d.prepareInfo(fwctl.allocBuffer(256));
+  // Its floor: a bound function taking what a bound call takes (nothing), doing nothing.
+  const floor0 = raw.bindNoop!();
   await runInterleaved([
     { group: g, name: 'FWCTL_INFO', impl: 'c', rep: (n) => cBench(DEV, ['bench-info', String(n)]) },
     { group: g, name: 'FWCTL_INFO', impl: 'package infoSync()', rep: (n) => timeSync(n, () => d.infoSync()) },
@@ -203,11 +217,16 @@ async function perCall(): Promise<void> {
       rep: (n) => timeSync(n, () => d.infoSync({ data: infoData, decode: false })),
     },
     { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo().callSync()', rep: (n) => timeSync(n, preparedInfo.callSync) },
+    { group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data: allocBuffer, decode: false })', rep: (n) => timeSync(n, () => d.infoSync(pInfo)) },
+    { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo(allocBuffer).callSync()', rep: (n) => timeSync(n, pPreparedInfo.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(64 - MOCK_HDR)]) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prepared.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop!(SCOPE, req, out)) },
+    { group: g, name: 'RPC 64 B', impl: 'package rpcSync(allocBuffer buffers, result)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
+    { group: g, name: 'RPC 64 B', impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrepared.callSync) },
+    { group: g, name: 'RPC 64 B', impl: 'N-API floor, bound (no-op, no arguments)', rep: (n) => timeSync(n, floor0) },
     { group: g, name: 'RPC 64 B', impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
     {
       group: g, name: 'RPC 64 B', impl: `package rpc() x${IN_FLIGHT} in flight`,
@@ -237,6 +256,11 @@ async function sizes(): Promise<void> {
     const kReqAddr = k.address(req);
     const kOutAddr = k.address(kOut);
     const kPrepared = k.preparedRpc(req, kOut);
+    const pReq = fwctl.allocBuffer(size);
+    pReq.set(req);
+    const pInto = { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
+    pInto.result = d.rpcSync(pReq, pInto);
+    const pPrep = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen) });
     const label = size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
     const common = { group: 'throughput', name: `RPC ${label}`, size, bytes: size + outLen };
     variants.push(
@@ -244,6 +268,8 @@ async function sizes(): Promise<void> {
       { ...common, impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
       { ...common, impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
       { ...common, impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prep.callSync) },
+      { ...common, impl: 'package rpcSync(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
+      { ...common, impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrep.callSync) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
       { ...common, impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kPrepared) },
@@ -401,8 +427,36 @@ async function memory(): Promise<void> {
   const afterSync = snap();
   await timeInFlight(MEM_CALLS, IN_FLIGHT, () => d.rpc(req, opts));
   const end = snap();
+  // Caller buffers (allocBuffer memory, a reused result): 100,000 rpcSync()
+  // and 100,000 infoSync() after a warm-up. Any per-call allocation would
+  // show as young-generation collections (PerformanceObserver 'gc' entries)
+  // and heap growth; the ioctls themselves run in the guest's real kernel.
+  const pReq = fwctl.allocBuffer(64);
+  pReq.set(req);
+  const o = { scope: SCOPE, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
+  o.result = d.rpcSync(pReq, o);
+  const io = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as fwctl.DeviceInfo | undefined };
+  io.result = d.infoSync(io);
+  for (let i = 0; i < 20000; i++) { d.rpcSync(pReq, o); d.infoSync(io); }
+  let gcs = 0;
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const obs = new PerformanceObserver((l) => { gcs += l.getEntries().length; });
+  obs.observe({ entryTypes: ['gc'] });
+  gc?.();
+  gc?.();
+  await new Promise((r) => setImmediate(r));
+  gcs = 0;
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < CALLER_CALLS; i++) d.rpcSync(pReq, o);
+  for (let i = 0; i < CALLER_CALLS; i++) d.infoSync(io);
+  const heapAfter = process.memoryUsage().heapUsed;
+  await new Promise((r) => setImmediate(r)); // the observer's entries are delivered asynchronously
+  obs.disconnect();
   d.closeSync();
-  results.memory = { calls: MEM_CALLS, warmupCalls: warm * 2, gcExposed: !!gc, afterWarmup, afterSync, end };
+  results.memory = {
+    calls: MEM_CALLS, warmupCalls: warm * 2, gcExposed: !!gc, afterWarmup, afterSync, end,
+    callerBuffers: { calls: CALLER_CALLS, gcs, heapGrowth: heapAfter - heapBefore },
+  };
 }
 
 function callgrind(): void {

@@ -44,7 +44,13 @@ export interface BenchResults {
   reps: number;
   env: Record<string, string | number | boolean>;
   rows: Row[];
-  memory?: { calls: number; warmupCalls: number; gcExposed: boolean; afterWarmup: MemSnap; afterSync: MemSnap; end: MemSnap };
+  memory?: {
+    calls: number; warmupCalls: number; gcExposed: boolean; afterWarmup: MemSnap; afterSync: MemSnap; end: MemSnap;
+    /** rpcSync() and infoSync() with allocBuffer memory and a reused result: collections and heap growth over `calls` each. */
+    callerBuffers?: { calls: number; gcs: number; heapGrowth: number };
+  };
+  /** Host instruction counts (bench/host-callgrind.ts, run by bench/run.sh after the VM): per client, one process each. */
+  hostCallgrind?: { n: number; warm: number; perCall: Record<string, number>; node?: string };
   callgrind?: {
     skipped?: string;
     partial?: string;
@@ -108,6 +114,61 @@ export function evaluate(r: BenchResults): Target[] {
     find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data, decode: false })'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
   t.push(ratioTarget('sync RPC 64 KiB, caller buffers, no slower than careful koffi', 1.0, 'le',
     find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  // Caller buffers in allocBuffer() memory: the addon binds them once.
+  const pa = 'package rpcSync(allocBuffer buffers, result)';
+  t.push(ratioTarget('rpcSync 64 B, allocBuffer buffers, no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pa),
+    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
+  t.push(ratioTarget('infoSync, allocBuffer data, no decode, no slower than careful koffi', 1.0, 'le',
+    find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data: allocBuffer, decode: false })'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
+  t.push(ratioTarget('rpcSync 64 KiB, allocBuffer buffers, no slower than careful koffi', 1.0, 'le',
+    find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(allocBuffer buffers)'), find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  const pp = 'package prepareRpc(allocBuffer).callSync()';
+  t.push(ratioTarget('prepared RPC 64 B (allocBuffer) no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pp),
+    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
+  t.push(ratioTarget('prepared INFO (allocBuffer) no slower than careful koffi', 1.0, 'le',
+    find(r, 'per call', 'FWCTL_INFO', 'package prepareInfo(allocBuffer).callSync()'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
+  t.push(ratioTarget('prepared RPC 64 KiB (allocBuffer) no slower than careful koffi', 1.0, 'le', find(r, 'throughput', 'RPC 64 KiB', pp),
+    find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  t.push(ratioTarget('2 MiB throughput vs C (rpcSync, allocBuffer buffers)', 0.95, 'ge',
+    find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(allocBuffer buffers)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
+  // Userspace instructions per call (host, deterministic): against the floor
+  // of a call taking the same arguments and doing nothing.
+  const hc = r.hostCallgrind?.perCall;
+  const insn = (name: string, a: string, b: string): Target => {
+    if (!hc || hc[a] === undefined || hc[b] === undefined) {
+      return { name, detail: 'not measured in this run (bench/host-callgrind.ts)', value: null, limit: '<= 1.3x', met: null };
+    }
+    const ratio = hc[a] / hc[b];
+    return { name, detail: `${a} ${hc[a]} / ${b} ${hc[b]} instructions`, value: ratio, limit: '<= 1.3x', met: ratio <= 1.3 };
+  };
+  const bfloor = 'N-API floor, bound (bindNoop)', floor3 = 'N-API floor (rpcNoop)';
+  t.push(insn('instructions: prepared RPC 64 B (allocBuffer) vs its floor (bound, no arguments)', 'prepareRpc 64 B callSync (allocBuffer)', bfloor));
+  t.push(insn('instructions: prepared INFO (allocBuffer) vs its floor (bound, no arguments)', 'prepareInfo callSync (allocBuffer)', bfloor));
+  t.push(insn('instructions: rpcSync 64 B (allocBuffer) vs its floor (scope, request, response)', 'rpcSync 64 B (allocBuffer buffers)', floor3));
+  t.push(insn('instructions: infoSync (allocBuffer, no decode) vs the bound floor', 'infoSync (allocBuffer, no decode)', bfloor));
+  t.push(insn('instructions: rpcSync 64 B (ordinary caller buffers) vs its floor', 'rpcSync 64 B (caller buffers)', floor3));
+  // The async hand-off on the 2-CPU guest: what await adds over the same
+  // call made synchronously, against koffi's ioctl.async over its sync call.
+  {
+    const pa2 = find(r, 'per call', 'RPC 64 B', 'package await rpc()'), ps = find(r, 'per call', 'RPC 64 B', 'package rpcSync()');
+    const ka = find(r, 'per call', 'RPC 64 B', 'koffi await ioctl.async'), ks = find(r, 'per call', 'RPC 64 B', 'koffi ioctl');
+    const name = 'async hand-off (await rpc() / rpcSync()) no worse than koffi\'s (ioctl.async / ioctl)';
+    if (pa2 && ps && ka && ks) {
+      const mine = med(pa2) / med(ps), theirs = med(ka) / med(ks);
+      t.push({ name, detail: `package ${fmt(mine)}x (${fmt(med(pa2))} / ${fmt(med(ps))} ns), koffi ${fmt(theirs)}x (${fmt(med(ka))} / ${fmt(med(ks))} ns)`,
+        value: mine / theirs, limit: '<= 1x', met: mine / theirs <= 1 });
+    } else {
+      t.push({ name, detail: 'not measured in this run', value: null, limit: '<= 1x', met: null });
+    }
+  }
+  const cbm = r.memory?.callerBuffers;
+  t.push(cbm ? {
+    name: `no allocation: ${cbm.calls} rpcSync + ${cbm.calls} infoSync, allocBuffer memory, reused result`,
+    detail: `${cbm.gcs} collections, heapUsed ${cbm.heapGrowth >= 0 ? '+' : ''}${(cbm.heapGrowth / 1024).toFixed(0)} KiB`,
+    value: cbm.gcs,
+    limit: '0 collections, heap growth < 512 KiB',
+    met: cbm.gcs === 0 && cbm.heapGrowth < 512 * 1024,
+  } : { name: 'no allocation with caller buffers', detail: 'not measured in this run (memory section)', value: null, limit: '0 collections', met: null });
   const pr = 'package prepareRpc().callSync()';
   t.push(ratioTarget('prepared RPC 64 B no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pr),
     find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
@@ -115,8 +176,6 @@ export function evaluate(r: BenchResults): Target[] {
     find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
   t.push(ratioTarget('prepared RPC 64 KiB no slower than careful koffi', 1.0, 'le', find(r, 'throughput', 'RPC 64 KiB', pr),
     find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
-  t.push(ratioTarget('sync RPC 64 B, caller buffers, vs the N-API floor', 1.3, 'le', find(r, 'per call', 'RPC 64 B', cb),
-    find(r, 'per call', 'RPC 64 B', 'N-API floor (no-op, same arguments)'), med, 'ns'));
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, caller buffers)', 0.95, 'ge',
     find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   const one = find(r, 'concurrency', '1 RPC', 'package await rpc()');
@@ -215,6 +274,11 @@ export function renderTable(r: BenchResults): string {
       }), [false, false, true, true, true]));
     }
   }
+  if (r.hostCallgrind) {
+    const h = r.hostCallgrind;
+    out.push('', `## userspace instructions per call (host, LD_PRELOAD shim, one process per client; node ${h.node ?? '?'}, warm-up ${h.warm}, N ${h.n})`);
+    out.push(table(['client', 'instructions/call'], Object.entries(h.perCall).map(([k, v]) => [k, String(v)]), [false, true]));
+  }
   if (r.targets) {
     out.push('', '## targets (ratios within this run)');
     out.push(table(['target', 'ratio', 'limit', 'result', 'numbers'],
@@ -229,12 +293,21 @@ export function renderTable(r: BenchResults): string {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.startsWith('--'));
+  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--host-callgrind');
   if (!file) {
     process.stderr.write('usage: node dist/bench/report.js RESULTS.json [--json]\n');
     process.exit(2);
   }
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+  // --host-callgrind FILE: bench/run.sh's host instruction counts, merged
+  // into the results (written back) and the targets evaluated again.
+  const hi = args.indexOf('--host-callgrind');
+  if (hi >= 0 && fs.existsSync(args[hi + 1])) {
+    const h = JSON.parse(fs.readFileSync(args[hi + 1], 'utf8')) as { n: number; warm: number; perCall: Record<string, number>; node?: string };
+    r.hostCallgrind = { n: h.n, warm: h.warm, perCall: h.perCall, node: h.node };
+    r.targets = evaluate(r);
+    fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  }
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else process.stdout.write(`${renderTable(r)}\n`);
 }

@@ -45,6 +45,11 @@ export interface InfoOptions extends CallOptions {
   data?: Uint8Array;
   /** false: skip decoding (no `decoded`): with `data`, only the small result object is allocated. */
   decode?: boolean;
+  /**
+   * With `data` and `decode: false`: an earlier result to refill instead of
+   * allocating one (as RpcOptions.result): then nothing is allocated per call.
+   */
+  result?: DeviceInfo;
 }
 
 export interface RpcOptions extends CallOptions {
@@ -180,6 +185,11 @@ function checkInfoData(value: unknown): Uint8Array | undefined {
   if (value.byteLength === 0 && isDetached(value)) throw new TypeError('options.data is detached (its ArrayBuffer was transferred)');
   checkLength(value.byteLength, 'options.data length');
   return value;
+}
+
+function checkInfoResult(value: unknown): DeviceInfo | undefined {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new TypeError('options.result must be an object (an earlier info result)');
+  return value as DeviceInfo | undefined;
 }
 
 function checkSignal(value: unknown, what: string): AbortSignal | undefined {
@@ -576,7 +586,7 @@ export class Device {
 
   async #info(options?: InfoOptions): Promise<DeviceInfo> {
     const signal = checkSignal(options?.signal, 'options');
-    const into = checkInfoData(options?.data), decode = options?.decode !== false;
+    const into = checkInfoData(options?.data), decode = options?.decode !== false, result = checkInfoResult(options?.result);
     this.#checkOpen();
     signal?.throwIfAborted();
     if (into !== undefined) {
@@ -588,7 +598,7 @@ export class Device {
       if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
       if (into.byteLength < data.length) throw new TypeError('options.data was detached or shrunk while the call was in flight');
       into.set(data);
-      return this.#infoOf(this.#viewOf(into, reported), decode);
+      return this.#infoOf(this.#viewOf(into, reported), decode, result);
     }
     let length = INFO_FIRST_LENGTH;
     for (let attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {
@@ -608,13 +618,13 @@ export class Device {
   }
 
   #infoSync(options?: Omit<InfoOptions, 'signal'>): DeviceInfo {
-    const into = checkInfoData(options?.data), decode = options?.decode !== false;
+    const into = checkInfoData(options?.data), decode = options?.decode !== false, result = checkInfoResult(options?.result);
     this.#checkOpen();
     if (into !== undefined) {
       const reported = into === this.#pinData ? this.#pinInfo!() : this.#infoSyncInto(into);
       if (reported < 0) throw FwctlError.fromErrno(reported, 'ioctl(FWCTL_INFO)', this.path);
       if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
-      return this.#infoOf(this.#viewOf(into, reported), decode);
+      return this.#infoOf(this.#viewOf(into, reported), decode, result);
     }
     this.#infoData ??= Buffer.alloc(INFO_FIRST_LENGTH);
     let length = INFO_FIRST_LENGTH;
@@ -926,10 +936,16 @@ export class Device {
     return this.#typeId ??= this.#handle.type;
   }
 
-  #infoOf(data: Uint8Array, decode: boolean): DeviceInfo {
+  #infoOf(data: Uint8Array, decode: boolean, result?: DeviceInfo): DeviceInfo {
     const typeId = this.#type();
     if (decode) return decodeInfo(typeId, data as Buffer);
-    return { type: deviceTypeOf(typeId), typeId, data: data as Buffer } as DeviceInfo;
+    if (result === undefined) return { type: deviceTypeOf(typeId), typeId, data: data as Buffer } as DeviceInfo;
+    // Refilled; a field is written only when it changes (no write barrier in a loop).
+    const r = result as { type: string; typeId: number; data: Uint8Array; decoded?: unknown };
+    if (r.typeId !== typeId) { r.typeId = typeId; r.type = deviceTypeOf(typeId); }
+    if (r.data !== data) r.data = data;
+    if (r.decoded !== undefined) delete r.decoded;
+    return result;
   }
 
   #infoTooSmall(reported: number, have: number): FwctlError {

@@ -419,24 +419,25 @@ describe('allocBuffer memory and bound calls (shim)', () => {
       const pi = d.prepareInfo(fwctl.allocBuffer(16));
       const o = { scope: 0, responseBuffer: resp, result: undefined };
       o.result = d.rpcSync(req, o);
-      const io = { data: fwctl.allocBuffer(16), decode: false };
+      const io = { data: fwctl.allocBuffer(16), decode: false, result: undefined };
+      io.result = d.infoSync(io);
       const base = b.regionStats().regions;
       for (let i = 0; i < 20000; i++) { p.callSync(); pi.callSync(); d.rpcSync(req, o); d.infoSync(io); }
       let gcs = 0;
       const obs = new PerformanceObserver((l) => { gcs += l.getEntries().length; });
       obs.observe({ entryTypes: ['gc'] });
       gc(); gc();
-      for (let i = 0; i < 100000; i++) { p.callSync(); d.rpcSync(req, o); }
+      for (let i = 0; i < 100000; i++) { p.callSync(); d.rpcSync(req, o); pi.callSync(); d.infoSync(io); }
       const same = b.regionStats().regions === base;
-      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength];
+      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength, d.infoSync(io) === io.result];
       d.close();
       const e = (f) => { try { f(); return 'no error'; } catch (x) { return x.code; } };
       setImmediate(() => { obs.disconnect(); out(gcs, same, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o))); });
     `, { env: withShim(), args: ['--expose-gc'] });
     expect(r.stderr).toBe('');
     const [gcs, same, vals, c1, c2, c3] = lastJson(r.stdout);
-    expect(vals).toEqual([64, 8, 64, true, 3, 8]);
-    expect(gcs).toBe(0); // 200,000 calls: not one scavenge
+    expect(vals).toEqual([64, 8, 64, true, 3, 8, true]);
+    expect(gcs).toBe(0); // 400,000 calls: not one scavenge
     expect(same).toBe(true); // no region bound per call
     expect([c1, c2, c3]).toEqual(['EBADF', 'EBADF', 'EBADF']);
   });
