@@ -29,7 +29,7 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         new_mutex, Mutex,
     },
-    time::{delay::fsleep, Delta},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
     uaccess::UserSliceReader,
 };
 
@@ -111,20 +111,22 @@ fn le32(b: &[u8], off: usize) -> u32 {
     u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
 }
 
-/// Sleep `ms` milliseconds in slices, stopping with EINTR on a pending
-/// signal (the C mock stops on fatal signals only; no fatal-signal test is
-/// exposed to Rust in 7.3, see README.md).
+/// Sleep `ms` milliseconds (monotonic clock) in slices of at most 10 ms,
+/// stopping with EINTR on a pending signal. The C mock stops on fatal
+/// signals only: `Task` offers `signal_pending()` but no
+/// `fatal_signal_pending()` in 7.3 (see README.md).
 fn sleep_ms(ms: u32) -> Result {
-    let mut left = ms;
-    while left > 0 {
+    let start = Instant::<Monotonic>::now();
+    loop {
+        let left = ms as i64 - start.elapsed().as_millis();
+        if left <= 0 {
+            return Ok(());
+        }
         if kernel::current!().signal_pending() {
             return Err(EINTR);
         }
-        let step = if left > 10 { 10 } else { left };
-        fsleep(Delta::from_millis(step as i64));
-        left -= step;
+        fsleep(Delta::from_millis(if left > 10 { 10 } else { left }));
     }
-    Ok(())
 }
 
 impl<const TY: u32> fwctl::Operations for Uctx<TY> {
@@ -136,7 +138,8 @@ impl<const TY: u32> fwctl::Operations for Uctx<TY> {
         reg: &DevData,
     ) -> impl PinInit<Self, Error> {
         if reg.open_delay_ms > 0 {
-            fsleep(Delta::from_millis(reg.open_delay_ms as i64));
+            // Like msleep_interruptible(): a signal ends the wait early, open() goes on.
+            let _ = sleep_ms(reg.open_delay_ms);
         }
         let id = reg.next_uctx_id.fetch_add(1, Relaxed) + 1;
         try_pin_init!(Self {
