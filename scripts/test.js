@@ -18,7 +18,10 @@
 // own, on a fresh kernel; *.cxl.test.js files run in one more boot, on the cxl-profile
 // kernel with the kernel's CXL test driver (cxl_test, built by
 // build-cxl-test.sh and loaded by test/kernel/guest/cxl-setup.sh), 2 NUMA
-// nodes and 2 GiB. Jest runs under node --expose-gc (tests may call gc()).
+// nodes and 2 GiB. The rust boot runs core, lifecycle and concurrency again,
+// plus *.rust.test.js, on the rust-profile kernel (CONFIG_RUST, the Rust
+// fwctl abstraction; toolchain fetched and cached by rust-toolchain.sh) with
+// the project's Rust driver (test/kernel/rust) in place of the C mock. Jest runs under node --expose-gc (tests may call gc()).
 // Environment:
 //   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite or an unbootable VM fails the
 //                           run (default: the kernel suite is skipped, loudly)
@@ -323,7 +326,8 @@ function kernel({ kbuild, ko, probe, emu }) {
   const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
   const cxl = all.filter((f) => f.endsWith('.cxl.test.js'));
   const taint = all.filter((f) => f.endsWith('.taint.test.js'));
-  const main = all.filter((f) => !f.endsWith('.taint.test.js') && !f.endsWith('.cxl.test.js'));
+  const rustOnly = all.filter((f) => f.endsWith('.rust.test.js'));
+  const main = all.filter((f) => !f.endsWith('.taint.test.js') && !f.endsWith('.cxl.test.js') && !f.endsWith('.rust.test.js'));
   if (all.length === 0) {
     say('no kernel test files (after filters): nothing to boot');
     return;
@@ -337,6 +341,37 @@ function kernel({ kbuild, ko, probe, emu }) {
     boot(`kernel (tainting: ${base}, boot ${i + 2})`, i === 0 ? 'kernel-taint' : `kernel-taint-${base}`, [f], env, kbuild, ko, vm);
   });
   if (cxl.length) cxlBoot(cxl);
+  // The core contract again, against the Rust driver on the Rust fwctl abstraction.
+  const rust = [...main.filter((f) => RUST_CONTRACT.has(path.basename(f))), ...rustOnly];
+  if (rust.length) rustBoot(rust);
+}
+
+// The files of the main suite that the Rust driver (test/kernel/rust) also
+// runs, unchanged: the C mock's generic protocol, spoken by both drivers.
+const RUST_CONTRACT = new Set(['core.test.js', 'lifecycle.test.js', 'concurrency.test.js']);
+
+// The Rust boot: the rust-profile kernel (CONFIG_RUST, CONFIG_RUST_FWCTL_ABSTRACTIONS,
+// toolchain from rust-toolchain.sh) with test/kernel/rust/fwctl_rust_mock.ko
+// loaded in place of the C mock (FWCTL_MOCK_DRIVER=rust). Every difference a
+// test finds between the two drivers is printed after the boot.
+function rustBoot(files) {
+  const name = 'kernel (rust boot)';
+  const kb = timed('rust kernel build/cache', () => capture('bash', [path.join(scripts, 'build-kernel.sh'), 'rust']));
+  if (kb.status !== 0 || !fs.existsSync(kb.last)) return harnessProblem(name, 'the rust-profile kernel could not be built (rust-toolchain.sh or build-kernel.sh rust failed)');
+  const m = timed('rust driver module', () => capture('bash', [path.join(scripts, 'build-module.sh'), kb.last, 'rust']));
+  if (m.status !== 0 || !m.last.endsWith('.ko') || !fs.existsSync(m.last)) {
+    return record(name, { passed: 0, failed: 1, skipped: 0 }, ` (the Rust driver did not build: build-module.sh rust exit ${m.status})`);
+  }
+  const probe = timed('rust probe', () => buildProbe(kb.last));
+  if (probe.error) return record(name, { passed: 0, failed: 1, skipped: 0 }, ` (${probe.error})`);
+  boot(name, 'kernel-rust', files, {
+    FWCTL_PROBE: probe.path, FWCTL_MOCK_KO: m.last, FWCTL_MOCK_DRIVER: 'rust',
+    FWCTL_DIFFERENCES_FILE: '/run/results/differences.txt',
+  }, kb.last, m.last);
+  const diffFile = path.join(resultsDir, 'kernel-rust', 'differences.txt');
+  const diffs = fs.existsSync(diffFile) ? [...new Set(fs.readFileSync(diffFile, 'utf8').split('\n').filter(Boolean))] : [];
+  for (const d of diffs) say(d);
+  reports.push(`${name}: ${diffs.length} difference(s) from the C mock (${path.relative(repo, diffFile)}, test/kernel/rust/README.md)`);
 }
 
 // The CXL suite: the real drivers/cxl fwctl code against cxl_test's mock memdevs.

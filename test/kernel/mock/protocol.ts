@@ -1,10 +1,38 @@
 // The mock driver's wire protocol (see PROTOCOL.md), for tests and benchmarks.
 import * as fs from 'node:fs';
 
-export const CTL = '/sys/kernel/debug/fwctl_mock/ctl';
-/** The device type number the mock reports by default: unknown to the UAPI on purpose. */
-export const DEFAULT_TYPE = 0xfff0;
+/**
+ * Which driver speaks this protocol in this boot: the C mock (test/kernel/mock,
+ * the default) or its Rust counterpart on the kernel's Rust fwctl abstraction
+ * (test/kernel/rust; the rust boot of scripts/test.js sets FWCTL_MOCK_DRIVER=rust).
+ * The same tests run against both; test/kernel/rust/README.md lists what differs.
+ */
+export const DRIVER: 'c' | 'rust' = process.env.FWCTL_MOCK_DRIVER === 'rust' ? 'rust' : 'c';
+export const MODULE = DRIVER === 'rust' ? 'fwctl_rust_mock' : 'fwctl_mock';
+export const CTL = `/sys/kernel/debug/${MODULE}/ctl`;
+/**
+ * The device type number the driver reports by default. The C mock's is unknown
+ * to the UAPI on purpose; fwctl::DeviceType (Rust) has only MLX5, CXL, BNXT and
+ * PDS, so the Rust driver reports CXL (2), whose device_data the package leaves raw.
+ */
+export const DEFAULT_TYPE = DRIVER === 'rust' ? 2 : 0xfff0;
+/** The device type numbers a driver can register (the Rust abstraction's enum is closed). */
+export function canRegisterType(type: number): boolean {
+  return DRIVER === 'c' || (type >= 1 && type <= 4);
+}
 export const HEADER = 16;
+
+/**
+ * A difference between the Rust driver and the C mock, found by a test: printed
+ * in the test output and appended to FWCTL_DIFFERENCES_FILE (the rust boot's
+ * results dir), which scripts/test.js prints after the boot.
+ */
+export function difference(test: string, text: string): void {
+  const line = `[rust vs C] ${test}: ${text}`;
+  process.stderr.write(`${line}\n`);
+  const file = process.env.FWCTL_DIFFERENCES_FILE;
+  if (file) fs.appendFileSync(file, `${line}\n`);
+}
 
 export enum Op {
   Echo = 0,
@@ -17,6 +45,8 @@ export enum Op {
   Nested = 6,
   /** bnxt-like DMA field: see dmaRequest(). */
   Dma = 7,
+  /** Rust driver only: answer FwRpcResponse::InPlace(arg), the first arg bytes of the request buffer. */
+  InPlace = 8,
 }
 
 /** NESTED request offsets: in ptr/len, out ptr/len (the driver trusts both lengths). */

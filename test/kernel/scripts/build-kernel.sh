@@ -24,7 +24,22 @@ done < "$pfile"
 
 srcver=$(cat "$src/.debian-version")
 ccver=$(${CC:-gcc} --version | head -n1)
-key=$( { echo "$srcver"; echo "$ccver"; cat "${fragments[@]}"; } | sha256sum | cut -c1-16)
+# A profile asking for CONFIG_RUST gets the Rust toolchain (rust-toolchain.sh):
+# its make variables go on every make below, are part of the key (with the
+# tools' versions) and are kept in the build dir (.makevars) for the
+# out-of-tree module builds.
+kmake=()
+if grep -qx 'CONFIG_RUST=y' "${fragments[@]}"; then
+  mapfile -t kmake < <("$here/rust-toolchain.sh")
+  [ ${#kmake[@]} -gt 0 ] || die "kernel ($profile): no Rust toolchain"
+  for v in "${kmake[@]}"; do
+    case "$v" in
+      RUSTC=*) ccver="$ccver; $("${v#RUSTC=}" --version)" ;;
+      BINDGEN=*) ccver="$ccver; $("${v#BINDGEN=}" --version)" ;;
+    esac
+  done
+fi
+key=$( { echo "$srcver"; echo "$ccver"; [ ${#kmake[@]} = 0 ] || printf '%s\n' "${kmake[@]}"; cat "${fragments[@]}"; } | sha256sum | cut -c1-16)
 out="$CACHE/build/$profile-$key"
 
 if [ -f "$out/.complete" ]; then
@@ -41,9 +56,9 @@ log "kernel ($profile): building $srcver into $out (this takes several minutes o
 start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$out"
-make -s -C "$src" O="$out" tinyconfig >/dev/null
+make -s -C "$src" O="$out" "${kmake[@]}" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${fragments[@]}" >"$out/merge.log" 2>&1
-make -s -C "$src" O="$out" olddefconfig >/dev/null
+make -s -C "$src" O="$out" "${kmake[@]}" olddefconfig >/dev/null
 
 # Every option a fragment asks for must have survived olddefconfig.
 missing=0
@@ -62,12 +77,13 @@ for frag in "${fragments[@]}"; do
 done
 [ "$missing" = 0 ] || die "kernel config for profile $profile lost options (see above)"
 
-make -s -C "$src" O="$out" -j"$(nproc)" bzImage modules >"$out/build.log" 2>&1 ||
+make -s -C "$src" O="$out" "${kmake[@]}" -j"$(nproc)" bzImage modules >"$out/build.log" 2>&1 ||
   { tail -n 40 "$out/build.log" >&2; die "kernel build failed (log: $out/build.log)"; }
-make -s -C "$src" O="$out" headers >>"$out/build.log" 2>&1 ||
+make -s -C "$src" O="$out" "${kmake[@]}" headers >>"$out/build.log" 2>&1 ||
   { tail -n 20 "$out/build.log" >&2; die "make headers failed"; }
 # modules_prepare is implied by the build; record where the source lives.
 echo "$src" > "$out/.source"
+[ ${#kmake[@]} = 0 ] || printf '%s\n' "${kmake[@]}" > "$out/.makevars"
 touch "$out/.complete"
 log "kernel ($profile): built in $(( $(date +%s) - start )) s"
 echo "$out"

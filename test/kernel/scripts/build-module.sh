@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Build (or reuse) the test kernel's helpers against a kernel build.
 #
-#   build-module.sh KBUILD [mock|probe|layout]
+#   build-module.sh KBUILD [mock|rust|probe|layout]
 #
 # KBUILD is a kernel build dir from build-kernel.sh (O= dir: .config,
 # Module.symvers, usr/include from `make headers`).
 #   mock    (default) test/kernel/mock/fwctl_mock.ko, out of tree
 #           (make -C KBUILD M=<copy in the cache> W=1 modules). Any compiler
 #           warning fails the build.
+#   rust    test/kernel/rust/fwctl_rust_mock.ko, the Rust counterpart of the
+#           mock (a CONFIG_RUST kernel, profile rust), built the same way
+#           with the kernel build's Rust make variables (KBUILD/.makevars,
+#           written by build-kernel.sh). Any rustc warning fails the build.
 #   probe   test/kernel/probe/probe.c, static, against KBUILD/usr/include
 #   layout  test/kernel/layout/layout.c against KBUILD/usr/include; runs it
 #           and prints the path of the JSON it wrote (layout.json; the
@@ -29,14 +33,22 @@ cc=${CC:-gcc}
 
 case "$what" in
   mock)   srcdir=$REPO/test/kernel/mock;   srcs=(Kbuild fwctl_mock.c fwctl_mock_types.c); product=fwctl_mock.ko ;;
+  rust)   srcdir=$REPO/test/kernel/rust;   srcs=(Kbuild fwctl_rust_mock.rs);   product=fwctl_rust_mock.ko ;;
   probe)  srcdir=$REPO/test/kernel/probe;  srcs=(probe.c);             product=probe ;;
   layout) srcdir=$REPO/test/kernel/layout; srcs=(layout.c);            product=layout.json ;;
-  *) die "unknown target: $what (mock, probe or layout)" ;;
+  *) die "unknown target: $what (mock, rust, probe or layout)" ;;
 esac
 
 # The kernel's identity: what a module build or the UAPI headers depend on.
 kfiles=(.config include/generated/utsrelease.h include/generated/autoconf.h)
-[ "$what" = mock ] && kfiles+=(Module.symvers)
+case "$what" in mock|rust) kfiles+=(Module.symvers) ;; esac
+kmake=()
+if [ "$what" = rust ]; then
+  grep -q '^CONFIG_RUST_FWCTL_ABSTRACTIONS=y' "$kb/.config" ||
+    die "$kb: CONFIG_RUST_FWCTL_ABSTRACTIONS is not set (build-kernel.sh rust)"
+  [ -f "$kb/.makevars" ] || die "$kb/.makevars missing: not a Rust kernel build from build-kernel.sh"
+  mapfile -t kmake < "$kb/.makevars"
+fi
 for f in "${kfiles[@]}"; do
   [ -f "$kb/$f" ] || die "$kb/$f missing: is $kb a complete kernel build (build-kernel.sh)?"
 done
@@ -80,7 +92,8 @@ key=$( {
   echo "$what $kb $uapi_from"
   "$cc" --version | head -n1
   for f in "${kfiles[@]}"; do stat -c '%n %s %Y' "$kb/$f"; done
-  [ "$what" = mock ] || cat "$uapi_from"/fwctl/*.h "$uapi_from"/cxl/*.h
+  case "$what" in mock|rust) ;; *) cat "$uapi_from"/fwctl/*.h "$uapi_from"/cxl/*.h ;; esac
+  [ ${#kmake[@]} = 0 ] || printf '%s\n' "${kmake[@]}"
   for s in "${srcs[@]}"; do echo "== $s"; cat "$srcdir/$s"; done
   cat "$0"
 } | sha256sum | cut -c1-16)
@@ -103,6 +116,12 @@ case "$what" in
   mock)
     make -C "$kb" M="$tmp" W=1 modules >"$tmp/build.log" 2>&1 ||
       { cat "$tmp/build.log" >&2; die "module build failed"; }
+    ;;
+  rust)
+    t0=$(date +%s)
+    make -C "$kb" M="$tmp" "${kmake[@]}" W=1 modules >"$tmp/build.log" 2>&1 ||
+      { cat "$tmp/build.log" >&2; die "Rust module build failed"; }
+    log "$what: compiled in $(( $(date +%s) - t0 )) s"
     ;;
   probe|layout)
     if [ "$uapi_from" = "$kb/usr/include" ]; then
