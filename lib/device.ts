@@ -328,17 +328,43 @@ const CHECKED: CheckedRpc = {
   scope: 0, responseLength: 0, responseBuffer: undefined, result: undefined, spec: undefined, buffers: [], signal: undefined,
 };
 
+/**
+ * The last arguments checkRpcArgs() accepted (without attachments or a
+ * signal), for a loop that passes the same ones again: then CHECKED still
+ * holds their checked values and nothing needs checking but identity and
+ * the two buffers' lengths (a detached view reads 0; only non-empty buffers
+ * are remembered). It keeps the last request and buffers reachable until
+ * the next call with other arguments.
+ */
+const MEMO = {
+  valid: false, request: undefined as unknown, reqLen: 0, scope: undefined as unknown, rl: undefined as unknown,
+  taint: undefined as unknown, into: undefined as unknown, intoLen: 0, result: undefined as unknown,
+};
+
 export function checkRpcArgs(request: unknown, options: unknown, devicePath?: string): CheckedRpc {
+  if (typeof options === 'object' && options !== null) {
+    // Each option is read exactly once: a getter cannot answer the check one
+    // value and the call another.
+    const o = options as Partial<Record<keyof RpcOptions, unknown>>;
+    const scope = o.scope, rl = o.responseLength, taint = o.allowKernelTaint, attach = o.attach, sig = o.signal;
+    const into = o.responseBuffer, result = o.result;
+    const m = MEMO;
+    if (m.valid && request === m.request && scope === m.scope && into === m.into && result === m.result && rl === m.rl &&
+      taint === m.taint && attach === undefined && sig === undefined && (request as Uint8Array).byteLength === m.reqLen &&
+      (into === undefined || (into as Uint8Array).byteLength === m.intoLen)) {
+      return CHECKED;
+    }
+    return checkRpcValues(request, scope, rl, taint, attach, sig, into, result, devicePath);
+  }
+  if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
+  throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
+}
+
+function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: unknown, attach: unknown, sig: unknown,
+  into: unknown, result: unknown, devicePath: string | undefined): CheckedRpc {
+  MEMO.valid = false;
   if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
   if (request.byteLength === 0 && isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
-  }
-  // Each option is read exactly once: a getter cannot answer the check one
-  // value and the call another.
-  const o = options as Partial<Record<keyof RpcOptions, unknown>>;
-  const scope = o.scope, rl = o.responseLength, taint = o.allowKernelTaint, attach = o.attach, sig = o.signal;
-  const into = o.responseBuffer, result = o.result;
   if (typeof scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
   if (!Number.isInteger(scope) || scope < 0 || scope >= SCOPE_NAMES.length) {
     throw new RangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
@@ -390,6 +416,12 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
   if (c.spec !== spec) c.spec = spec;
   if (c.buffers !== buffers) c.buffers = buffers;
   if (c.signal !== signal) c.signal = signal;
+  if (spec === undefined && signal === undefined && requestLength > 0 && (into === undefined || responseLength > 0)) {
+    const m = MEMO;
+    m.request = request; m.reqLen = requestLength; m.scope = scope; m.rl = rl; m.taint = taint;
+    m.into = into; m.intoLen = into === undefined ? 0 : responseLength; m.result = result;
+    m.valid = true;
+  }
   return c;
 }
 

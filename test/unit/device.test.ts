@@ -426,6 +426,31 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     return 0;
   };
 
+  test('the same arguments again skip the checks only while they stay valid: any changed option, or a detached buffer, is checked again', () => {
+    responder = echo;
+    const d = openFake();
+    const req = new Uint8Array([0x61, 0x62, 0x63, 0x64]), buf = new Uint8Array(8);
+    const o: RpcOptions & { responseBuffer: Uint8Array } = { scope: 0, responseBuffer: buf };
+    for (let i = 0; i < 3; i++) expect(d.rpcSync(req, o).length).toBe(4);
+    o.scope = 9 as Scope;
+    expect(() => d.rpcSync(req, o)).toThrow(/scope 9 is not a known scope/);
+    o.scope = Scope.DebugWrite;
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'EPERM' })); // the taint opt-in
+    o.scope = 0;
+    expect(d.rpcSync(req, o).length).toBe(4);
+    o.responseLength = 3;
+    expect(() => d.rpcSync(req, o)).toThrow(/differs from options.responseBuffer's length 8/);
+    delete o.responseLength;
+    expect(d.rpcSync(req, o).length).toBe(4);
+    structuredClone(buf.buffer, { transfer: [buf.buffer] }); // detach the response buffer
+    expect(() => d.rpcSync(req, o)).toThrow(/responseBuffer is detached/);
+    o.responseBuffer = new Uint8Array(8);
+    expect(d.rpcSync(req, o).length).toBe(4);
+    structuredClone(req.buffer, { transfer: [req.buffer] });
+    expect(() => d.rpcSync(req, o)).toThrow(/request is detached/);
+    expect(calls().filter((c) => c.request === 0x9a01).length).toBe(6); // only the accepted calls reached the "kernel"
+  });
+
   test('rpcSync writes into the caller\'s buffer; response is a view of it, reused with the result object', () => {
     responder = echo;
     const d = openFake();
