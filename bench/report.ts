@@ -105,30 +105,22 @@ export function evaluate(r: BenchResults): Target[] {
     find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   t.push(ratioTarget('2 MiB throughput vs C (await rpc)', 0.9, 'ge', find(r, 'throughput', 'RPC 2 MiB', 'package await rpc()'),
     find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
-  // Caller buffers (issue 16): at or below the careful koffi client, near the N-API floor.
-  const cb = 'package rpcSync(responseBuffer, result)';
+  // Caller buffers (issue 16): at or below the careful koffi client on the
+  // same case (INFO and RPC 64 B per call, RPC 64 KiB in the throughput loop).
   const careful = 'koffi ioctl (careful: struct filled once)';
-  t.push(ratioTarget('sync RPC 64 B, caller buffers, no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', cb),
-    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
-  t.push(ratioTarget('sync INFO, caller buffer, no slower than careful koffi', 1.0, 'le',
-    find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data, decode: false })'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
-  t.push(ratioTarget('sync RPC 64 KiB, caller buffers, no slower than careful koffi', 1.0, 'le',
-    find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  const vsCareful = (name: string, group: string, which: string, impl: string) =>
+    t.push(ratioTarget(`${name} no slower than careful koffi`, 1.0, 'le', find(r, group, which, impl), find(r, group, which, careful), med, 'ns'));
+  vsCareful('sync RPC 64 B, caller buffers,', 'per call', 'RPC 64 B', 'package rpcSync(responseBuffer, result)');
+  vsCareful('sync INFO, caller buffer,', 'per call', 'FWCTL_INFO', 'package infoSync({ data, decode: false })');
+  vsCareful('sync RPC 64 KiB, caller buffers,', 'throughput', 'RPC 64 KiB', 'package rpcSync(responseBuffer)');
   // Caller buffers in allocBuffer() memory: the addon binds them once.
-  const pa = 'package rpcSync(allocBuffer buffers, result)';
-  t.push(ratioTarget('rpcSync 64 B, allocBuffer buffers, no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pa),
-    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
-  t.push(ratioTarget('infoSync, allocBuffer data, no decode, no slower than careful koffi', 1.0, 'le',
-    find(r, 'per call', 'FWCTL_INFO', 'package infoSync({ data: allocBuffer, decode: false })'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
-  t.push(ratioTarget('rpcSync 64 KiB, allocBuffer buffers, no slower than careful koffi', 1.0, 'le',
-    find(r, 'throughput', 'RPC 64 KiB', 'package rpcSync(allocBuffer buffers)'), find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  vsCareful('rpcSync 64 B, allocBuffer buffers,', 'per call', 'RPC 64 B', 'package rpcSync(allocBuffer buffers, result)');
+  vsCareful('infoSync, allocBuffer data, no decode,', 'per call', 'FWCTL_INFO', 'package infoSync({ data: allocBuffer, decode: false })');
+  vsCareful('rpcSync 64 KiB, allocBuffer buffers,', 'throughput', 'RPC 64 KiB', 'package rpcSync(allocBuffer buffers)');
   const pp = 'package prepareRpc(allocBuffer).callSync()';
-  t.push(ratioTarget('prepared RPC 64 B (allocBuffer) no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pp),
-    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
-  t.push(ratioTarget('prepared INFO (allocBuffer) no slower than careful koffi', 1.0, 'le',
-    find(r, 'per call', 'FWCTL_INFO', 'package prepareInfo(allocBuffer).callSync()'), find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
-  t.push(ratioTarget('prepared RPC 64 KiB (allocBuffer) no slower than careful koffi', 1.0, 'le', find(r, 'throughput', 'RPC 64 KiB', pp),
-    find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  vsCareful('prepared RPC 64 B (allocBuffer)', 'per call', 'RPC 64 B', pp);
+  vsCareful('prepared INFO (allocBuffer)', 'per call', 'FWCTL_INFO', 'package prepareInfo(allocBuffer).callSync()');
+  vsCareful('prepared RPC 64 KiB (allocBuffer)', 'throughput', 'RPC 64 KiB', pp);
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, allocBuffer buffers)', 0.95, 'ge',
     find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(allocBuffer buffers)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   // Userspace instructions per call (host, deterministic): against the floor
@@ -170,12 +162,9 @@ export function evaluate(r: BenchResults): Target[] {
     met: cbm.gcs === 0 && cbm.heapGrowth < 512 * 1024,
   } : { name: 'no allocation with caller buffers', detail: 'not measured in this run (memory section)', value: null, limit: '0 collections', met: null });
   const pr = 'package prepareRpc().callSync()';
-  t.push(ratioTarget('prepared RPC 64 B no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'RPC 64 B', pr),
-    find(r, 'per call', 'RPC 64 B', careful), med, 'ns'));
-  t.push(ratioTarget('prepared INFO no slower than careful koffi', 1.0, 'le', find(r, 'per call', 'FWCTL_INFO', 'package prepareInfo().callSync()'),
-    find(r, 'per call', 'FWCTL_INFO', careful), med, 'ns'));
-  t.push(ratioTarget('prepared RPC 64 KiB no slower than careful koffi', 1.0, 'le', find(r, 'throughput', 'RPC 64 KiB', pr),
-    find(r, 'throughput', 'RPC 64 KiB', careful), med, 'ns'));
+  vsCareful('prepared RPC 64 B', 'per call', 'RPC 64 B', pr);
+  vsCareful('prepared INFO', 'per call', 'FWCTL_INFO', 'package prepareInfo().callSync()');
+  vsCareful('prepared RPC 64 KiB', 'throughput', 'RPC 64 KiB', pr);
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, caller buffers)', 0.95, 'ge',
     find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   const one = find(r, 'concurrency', '1 RPC', 'package await rpc()');

@@ -1286,12 +1286,17 @@ napi_value Int32(napi_env env, int32_t v) {
   return out;
 }
 
+// The Bound of a bound call: its napi data (no argument is read).
+const Bound* BoundOf(napi_env env, napi_callback_info cbi) {
+  void* data = nullptr;
+  napi_get_cb_info(env, cbi, nullptr, nullptr, nullptr, &data);
+  return static_cast<const Bound*>(data);
+}
+
 // The call itself: raw N-API (no node-addon-api CallbackInfo), no argument,
 // no buffer lookup. Returns the driver's response length or -errno.
 napi_value BoundRpcCall(napi_env env, napi_callback_info cbi) {
-  void* data = nullptr;
-  napi_get_cb_info(env, cbi, nullptr, nullptr, nullptr, &data);
-  const Bound* b = static_cast<const Bound*>(data);
+  const Bound* b = BoundOf(env, cbi);
   Handle* h = b->h;
   if (!h->fd_) return Int32(env, -EBADF);
   // A device whose driver dereferences pointers in requests (pds, bnxt): the
@@ -1335,9 +1340,7 @@ napi_value BoundRpcCall(napi_env env, napi_callback_info cbi) {
 }
 
 napi_value BoundInfoCall(napi_env env, napi_callback_info cbi) {
-  void* data = nullptr;
-  napi_get_cb_info(env, cbi, nullptr, nullptr, nullptr, &data);
-  const Bound* b = static_cast<const Bound*>(data);
+  const Bound* b = BoundOf(env, cbi);
   Handle* h = b->h;
   if (!h->fd_) return Int32(env, -EBADF);
   FwctlInfo in{};

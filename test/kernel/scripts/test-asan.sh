@@ -6,7 +6,7 @@
 #   test-asan.sh [FILE_PATTERN...]
 #
 # Default files: the main boot's suite (dist/test/kernel/suite, without the
-# *.taint and *.cxl files); stress.test.js runs at FWCTL_STRESS_SCALE=0.1
+# *.taint, *.cxl and *.rust files: their own boots); stress.test.js runs at FWCTL_STRESS_SCALE=0.1
 # (ASan makes every call several times slower). Needs dist/ (npm run build:ts)
 # and build/Release (valgrind uses the normal addon). The sanitized addon is
 # built into build-asan/ (build-asan.sh). Results: .results/asan/.
@@ -33,7 +33,7 @@ emu=$(bash "$here/build-drivers.sh" "$kbuild" | tail -n1)
 
 files=()
 for f in "$REPO"/dist/test/kernel/suite/*.test.js; do
-  case "$f" in *.taint.test.js|*.cxl.test.js) continue ;; esac
+  case "$f" in *.taint.test.js|*.cxl.test.js|*.rust.test.js) continue ;; esac
   # record.test.js re-runs whole sessions in a dozen child nodes (the
   # transcript format, not the addon): ~30 s of sanitizer start-up each in the
   # guest. It runs in the main boot; here only when asked for by name.

@@ -71,7 +71,7 @@ test('responses stay intact under forced GC between submit and completion', asyn
     const res = await Promise.all(calls);
     res.forEach((r, i) => expect(Buffer.from(r.response)).toEqual(Buffer.alloc(4096, (round * 20 + i) & 0xff)));
   }
-});
+}, process.env.FWCTL_SANITIZED === '1' ? 120000 : undefined); // 15 full GCs of an ASan heap: 30 s was too short on a loaded host
 
 function runWorker(source: string, data: unknown): Worker {
   return new Worker(source, { eval: true, workerData: data });
