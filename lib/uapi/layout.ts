@@ -4,6 +4,7 @@
 // compares each offset and size with a C program built on the real headers.
 
 import { endianness } from 'node:os';
+import { FwctlRangeError, FwctlTypeError, internalError } from '../errors';
 
 /** Byte order of a field: host (the ioctl structs), little (CXL, HWRM) or big (mlx5 PRM). */
 export type Endian = 'host' | 'le' | 'be';
@@ -74,7 +75,7 @@ export function struct<F extends Fields>(name: string, size: number, fields: F,
   const entries = Object.entries(fields);
   for (const [fieldName, f] of entries) {
     const ok = Number.isInteger(f.offset) && f.offset >= 0 && f.offset + f.size <= size;
-    if (!ok) throw new Error(`layout ${name}.${fieldName}: [${f.offset}, +${f.size}) outside ${size} bytes`);
+    if (!ok) throw internalError(`layout ${name}.${fieldName}: [${f.offset}, +${f.size}) outside ${size} bytes`);
   }
   const sameUnion = (a: string, b: string) => unions.some((u) => u.includes(a) && u.includes(b));
   for (let i = 0; i < entries.length; i++) {
@@ -82,7 +83,7 @@ export function struct<F extends Fields>(name: string, size: number, fields: F,
       const [an, a] = entries[i];
       const [bn, b] = entries[j];
       const overlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-      if (overlap && !sameUnion(an, bn)) throw new Error(`layout ${name}: ${an} overlaps ${bn}`);
+      if (overlap && !sameUnion(an, bn)) throw internalError(`layout ${name}: ${an} overlaps ${bn}`);
     }
   }
   return Object.freeze({ name, size, fields: Object.freeze(fields) });
@@ -106,7 +107,7 @@ export function read<K extends FieldKind>(buf: Bytes, f: Field<K>, base = 0): Fi
     case 'u64': return v.getBigUint64(at, le) as FieldKinds[K];
     default: {
       const end = f.size === 0 ? buf.byteLength : at + f.size;
-      if (at > buf.byteLength || end > buf.byteLength) throw new RangeError(`field past the end of a ${buf.byteLength}-byte buffer`);
+      if (at > buf.byteLength || end > buf.byteLength) throw new FwctlRangeError(`field past the end of a ${buf.byteLength}-byte buffer`);
       return (buf as Uint8Array).subarray(at, end) as FieldKinds[K];
     }
   }
@@ -119,7 +120,7 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   const v = view(buf);
   if (f.kind === 'bytes') {
     const src = value as Uint8Array;
-    if (f.size !== 0 && src.byteLength > f.size) throw new RangeError(`${src.byteLength} bytes do not fit a ${f.size}-byte field`);
+    if (f.size !== 0 && src.byteLength > f.size) throw new FwctlRangeError(`${src.byteLength} bytes do not fit a ${f.size}-byte field`);
     (buf as Uint8Array).set(src, at);
     return;
   }
@@ -129,21 +130,21 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   }
   const n = value as number;
   const max = 2 ** (8 * f.size) - 1;
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`${n} does not fit ${f.kind}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new FwctlRangeError(`${n} does not fit ${f.kind}`);
   if (f.kind === 'u8') v.setUint8(at, n);
   else if (f.kind === 'u16') v.setUint16(at, n, le);
   else v.setUint32(at, n, le);
 }
 
 function checkU64(n: bigint): bigint {
-  if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new RangeError(`${String(n)} does not fit u64`);
+  if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new FwctlRangeError(`${String(n)} does not fit u64`);
   return n;
 }
 
 /** Read every field of a struct at `base`. Throws RangeError when buf is too short. */
 export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0): Values<F> {
   if (buf.byteLength < base + layout.size) {
-    throw new RangeError(`${layout.name} needs ${layout.size} bytes, got ${buf.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${buf.byteLength - base}`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(layout.fields)) out[name] = read(buf, f, base);
@@ -157,11 +158,11 @@ export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0
 export function pack<F extends Fields, B extends Bytes = Uint8Array>(layout: Layout<F>, values: Partial<Values<F>>,
   into: B = new Uint8Array(layout.size) as B, base = 0): B {
   if (into.byteLength < base + layout.size) {
-    throw new RangeError(`${layout.name} needs ${layout.size} bytes, got ${into.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${into.byteLength - base}`);
   }
   for (const name of Object.keys(values)) {
     const f = layout.fields[name];
-    if (!f) throw new TypeError(`${layout.name} has no field ${name}`);
+    if (!f) throw new FwctlTypeError(`${layout.name} has no field ${name}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     const value = values[name];
     if (value !== undefined) write(into, f, value as FieldKinds[FieldKind], base);
   }

@@ -300,7 +300,7 @@ export const command: Command = {
 <device> is fwctlN, a path, or a PCI address / parent / net or InfiniBand name.
 Field names are mlx5_ifc.h's; --field NAME=VALUE takes decimal, 0x-hex,
 true/false or hex:BYTES, dotted names for nested layouts. --raw shows bytes.
-A firmware status other than 0 is an error (exit 1, code ERR_MLX5_STATUS).
+A firmware status other than 0 is an error (exit 1, code ERR_FWCTL_MLX5_STATUS).
 Scopes are the least the kernel allows (register reads: debug-read-only;
 SET_DIAGNOSTIC_PARAMS needs --allow-kernel-taint).
 `,
