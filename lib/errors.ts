@@ -89,7 +89,7 @@ export const ERRNO_TABLE: Readonly<Record<string, Meaning>> = Object.freeze({
   EIO: { any: 'the device or its firmware reported an I/O error' },
   ETIMEDOUT: { any: 'the firmware did not answer in time' },
   EBUSY: { any: 'the device or firmware is busy', remedy: 'retry later' },
-  EAGAIN: { any: 'try again', info: 'the device_data length kept changing between calls' },
+  EAGAIN: { any: 'resource temporarily unavailable; try again', info: 'the device_data length kept changing between calls' },
 });
 
 /** Linux errnos a driver can return that os.constants.errno (libuv's list) lacks. */

@@ -71,14 +71,15 @@ const MAX_ERRNO = 4095;
 /**
  * What an error_code means: a firmware HWRM_ERR_CODE_*, or (the driver's
  * habit for a send that failed before the firmware answered) a negative
- * errno stored as u16. The firmware's own codes win where both could apply.
+ * errno stored as u16 (`errno` is that negative number, as FwctlError's).
+ * The firmware's own codes win where both could apply.
  */
 export function describeErrorCode(code: number): { kind: 'ok' | 'firmware' | 'send'; name: string; errno?: number } {
   if (code === 0) return { kind: 'ok', name: 'SUCCESS' };
   const fw = ERROR_NAMES.get(code);
   if (fw) return { kind: 'firmware', name: fw };
   const errno = 0x10000 - code;
-  if (errno > 0 && errno <= MAX_ERRNO) return { kind: 'send', name: errnoName(errno), errno };
+  if (errno > 0 && errno <= MAX_ERRNO) return { kind: 'send', name: errnoName(errno), errno: -errno };
   return { kind: 'firmware', name: `0x${code.toString(16)}` };
 }
 

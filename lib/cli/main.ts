@@ -161,11 +161,12 @@ export function reportError(command: string, e: unknown, json: boolean, io: Io, 
   const err = e as Partial<NodeJS.ErrnoException> & { message?: string };
   const code = typeof err?.code === 'string' ? err.code : 'ERR_FWCTL_INTERNAL';
   const message = err?.message ?? String(e);
+  const who = command === 'fwctl' ? 'fwctl' : `fwctl ${command}`;
   if (json) {
     io.stderr(JSON.stringify({ error: { code, errno: err?.errno, syscall: err?.syscall, path: err?.path, message } }) + '\n');
   } else {
-    io.stderr(`fwctl ${command}: ${message.startsWith(`${code}:`) ? message : `${code}: ${message}`}\n`);
-    if (hint && code === 'ERR_FWCTL_USAGE') io.stderr(`Run 'fwctl ${command} --help' for usage.\n`);
+    io.stderr(`${who}: ${message.startsWith(`${code}:`) ? message : `${code}: ${message}`}\n`);
+    if (hint && code === 'ERR_FWCTL_USAGE') io.stderr(`Run '${who} --help' for usage.\n`);
   }
   return exitStatus(code);
 }

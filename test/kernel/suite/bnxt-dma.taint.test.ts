@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fwctl from '../../../lib';
 import * as emu from '../emu/emu';
+import { FwctlRangeError } from '../../../lib/errors';
 
 const { bnxt } = fwctl;
 const tainted = () => (Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8')) >> 19) & 1;
@@ -29,7 +30,7 @@ test('NVM_MODIFY: refused without the opt-in (nothing sent); with it, the bytes 
   expect([...back.subarray(0, 100)]).toEqual(Array.from({ length: 100 }, (_, i) => emu.BNXT.nvmByte(3, i)));
   expect([...back.subarray(3100)]).toEqual(Array.from({ length: 996 }, (_, i) => emu.BNXT.nvmByte(3, 3100 + i)));
   // over the driver's 64 KiB: refused before the syscall
-  await expect(bnxt.nvmModify(dev, 3, 0, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(RangeError);
+  await expect(bnxt.nvmModify(dev, 3, 0, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(FwctlRangeError);
 });
 
 // The other writes (lib/bnxt/dma.ts: nvmWrite at DebugWrite; fwLivepatch and
@@ -61,7 +62,7 @@ test('NVM_WRITE: refused without the opt-in (nothing sent); with it, the whole i
   expect(back.subarray(2500).every((b) => b === 0)).toBe(true); // the whole item was replaced
   // a type the directory does not hold: the firmware's INVALID_PARAMS
   await expect(bnxt.nvmWrite(dev, { dir_type: 0x77 }, data, { allowKernelTaint: true })).rejects.toMatchObject({ errorCode: bnxt.HwrmError.INVALID_PARAMS });
-  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(RangeError);
+  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(FwctlRangeError);
 });
 
 test('FW_LIVEPATCH (DebugWriteFull): refused without the opt-in; with it the patch reaches the firmware, FW_LIVEPATCH_QUERY reports it', async () => {

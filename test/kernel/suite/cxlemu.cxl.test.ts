@@ -207,7 +207,7 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
     failNext(4);
     const g = await cxl.getFeature(dev, RESET).catch((x) => x);
     expect(g).toBeInstanceOf(CxlMailboxError);
-    expect(g).toMatchObject({ code: 'ECXLMBOX', returnCode: 4, returnCodeName: 'INTERNAL', opcode: 0x501 });
+    expect(g).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', returnCode: 4, returnCodeName: 'INTERNAL', opcode: 0x501 });
     failNext(6);
     const s = await cxl.setFeature(dev, RESET, Buffer.from([1, 2, 3, 4]), { allowKernelTaint: true }).catch((x) => x);
     expect(s).toMatchObject({ name: 'CxlMailboxError', returnCodeName: 'BUSY', opcode: 0x502 });
