@@ -32,6 +32,7 @@ export function opcode(command: number, version = 0): number {
 }
 
 export function splitOpcode(op: number): { command: number; version: number } {
+  if (typeof op !== 'number') throw new FwctlTypeError(`opcode must be a number, got ${typeof op}`);
   return { command: op & 0xffff, version: (op >>> 16) & 0xff };
 }
 

@@ -95,11 +95,12 @@ function view(buf: Bytes): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Read one field at `base` (the struct's offset in buf). Throws RangeError past the end. */
+/** Read one field at `base` (the struct's offset in buf). Throws FwctlRangeError past the end. */
 export function read<K extends FieldKind>(buf: Bytes, f: Field<K>, base = 0): FieldKinds[K] {
   const at = base + f.offset;
   const le = littleEndian(f.endian);
   const v = view(buf);
+  if (f.kind !== 'bytes') inBounds(buf, at, f.size);
   switch (f.kind) {
     case 'u8': return v.getUint8(at) as FieldKinds[K];
     case 'u16': return v.getUint16(at, le) as FieldKinds[K];
@@ -125,9 +126,11 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
     return;
   }
   if (f.kind === 'u64') {
+    inBounds(buf, at, 8);
     v.setBigUint64(at, BigInt.asUintN(64, checkU64(value as bigint)), le);
     return;
   }
+  inBounds(buf, at, f.size);
   const n = value as number;
   const max = 2 ** (8 * f.size) - 1;
   if (!Number.isInteger(n) || n < 0 || n > max) throw new FwctlRangeError(`${n} does not fit ${f.kind}`);
@@ -136,12 +139,19 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   else v.setUint32(at, n, le);
 }
 
+/** An integer field's bytes [at, at + size) inside buf (DataView would throw a built-in RangeError). */
+function inBounds(buf: Bytes, at: number, size: number): void {
+  if (!Number.isInteger(at) || at < 0 || at + size > buf.byteLength) {
+    throw new FwctlRangeError(`a ${size}-byte field at offset ${at} is outside a ${buf.byteLength}-byte buffer`);
+  }
+}
+
 function checkU64(n: bigint): bigint {
   if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new FwctlRangeError(`${String(n)} does not fit u64`);
   return n;
 }
 
-/** Read every field of a struct at `base`. Throws RangeError when buf is too short. */
+/** Read every field of a struct at `base`. Throws FwctlRangeError when buf is too short. */
 export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0): Values<F> {
   if (buf.byteLength < base + layout.size) {
     throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${buf.byteLength - base}`);

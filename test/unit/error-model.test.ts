@@ -127,7 +127,7 @@ describe('representative failures are FwctlErrors with their registered code and
   const cases: [string, string, () => unknown][] = [
     ['argument type', 'ERR_FWCTL_INVALID_ARG_TYPE', () => device(() => undefined).rpcSync('x' as never, { scope: 0 })],
     ['argument value', 'ERR_FWCTL_INVALID_ARG_VALUE', () => mlx5.ifc.encode('no_such_layout' as never, {})],
-    ['out of range', 'ERR_FWCTL_OUT_OF_RANGE', () => pack(LAYOUTS[0], { size: -1 } as never)],
+    ['out of range', 'ERR_FWCTL_OUT_OF_RANGE', () => pack(Object.values(LAYOUTS)[0], { size: -1 } as never)],
     ['taint refused', 'ERR_FWCTL_TAINT_REFUSED', () => device(() => undefined).rpcSync(new Uint8Array(4), { scope: Scope.DebugWrite })],
     ['closed', 'ERR_FWCTL_CLOSED', () => { const d = device(() => undefined); d.closeSync(); d.infoSync(); }],
     ['wrong type', 'ERR_FWCTL_WRONG_TYPE', () => cxl.getSupportedFeaturesSync(device(() => undefined, 1))],

@@ -124,7 +124,8 @@ test('failed calls: error with errno and code (sync: start, error, end; async: s
   // a refusal before the kernel is an error event too
   events.length = 0;
   expect(() => d.rpcSync(Buffer.from([1]), { scope: fwctl.Scope.DebugWrite })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' }));
-  expect(events[1][2]).toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', errno: undefined });
+  expect(events[1][2]).toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED' });
+  expect(events[1][2].errno).toBeUndefined();
   expect(seq()).toEqual(['rpc:start', 'rpc:error', 'rpc:end']);
   const e = await fwctl.open('fwctl9', sys.roots).catch((x: unknown) => x);
   expect(e).toMatchObject({ code: 'ENOENT' });

@@ -203,8 +203,9 @@ describe('rpc()', () => {
       }
       expect(err).toBeInstanceOf(fwctl.FwctlError);
       expect((err as fwctl.FwctlError).code).toBe(name);
-      expect((err as fwctl.FwctlError).errno).toBe(errno);
-      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: name, errno, path: `/dev/fwctl/${dev.name}` });
+      expect((err as fwctl.FwctlError).errno).toBe(-errno);
+      expect((err as fwctl.FwctlError).syscall).toBe('ioctl(FWCTL_RPC)');
+      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: name, errno: -errno, path: `/dev/fwctl/${dev.name}` });
     },
   );
 

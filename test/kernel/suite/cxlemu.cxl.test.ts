@@ -129,7 +129,7 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
       restrictionFlags: { safeWhenInUse: true, hardSparingSupported: true, softSparingSupported: true } });
     // read-only through fwctl: refused before the kernel, and by the kernel when sent raw
     await expect(cxl.setFeature(dev, U.PatrolScrub, Buffer.from([24, 1]), { allowKernelTaint: true }))
-      .rejects.toMatchObject({ code: 'EPERM' });
+      .rejects.toMatchObject({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE' });
   });
 
   test('a raw Set of a listed kernel-exclusive feature: EINVAL below its scope, EPERM at it; the device is not reached', async () => {

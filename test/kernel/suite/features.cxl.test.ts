@@ -134,7 +134,7 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
     expect(e).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', returnCode: 3, returnCodeName: 'UNSUPPORTED', opcode: 0x501, path: dev.path });
     expect(() => cxl.getFeatureSync(dev, cxl.CxlFeatureUuid.Ecs, { length: 1 })).toThrow(/return code 3 UNSUPPORTED/);
     // without a length the entry is needed, and the device does not list it
-    await expectErrno(cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub), 'ENOENT');
+    await expectErrno(cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub), 'ERR_FWCTL_CXL_NO_FEATURE');
   });
 
   test('setFeature at the scope the driver requires (DebugWrite: reset-only effects) changes the value and taints', async () => {
@@ -170,8 +170,9 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
 
   test('kernel-exclusive UUIDs: refused before the kernel; the driver refuses them too', async () => {
     for (const uuid of Object.values(cxl.CxlFeatureUuid)) {
-      const e = await expectErrno(cxl.setFeature(dev, uuid, Buffer.alloc(4), { allowKernelTaint: true }), 'EPERM');
+      const e = await expectErrno(cxl.setFeature(dev, uuid, Buffer.alloc(4), { allowKernelTaint: true }), 'ERR_FWCTL_CXL_NOT_SETTABLE');
       expect(e.syscall).toBeUndefined();
+      expect(e.errno).toBeUndefined();
       expect(e.message).toMatch(/reserved to the kernel/);
       // raw, at the highest scope: drivers/cxl refuses (EINVAL: the mock does not list it; EPERM if listed)
       const req = cxl.encodeSetFeature(cxl.uuidBytes(uuid), Buffer.alloc(4), 0, 0, 1);
