@@ -8,7 +8,7 @@
 // or inconsistent answer is a CxlResponseError, never a RangeError.
 
 import type { CallOptions, Device, RpcResult } from './device';
-import { FwctlError, FwctlRangeError, FwctlTypeError } from './errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from './errors';
 import { CxlOpcode, SCOPE_NAMES, Scope } from './uapi/constants';
 import { asU8, pack, read, write, type Bytes } from './uapi/layout';
 import {
@@ -192,7 +192,7 @@ export function uuidBytes(uuid: string | Bytes): Uint8Array {
     return new Uint8Array(Buffer.from(uuid.replace(/-/g, ''), 'hex'));
   }
   if (!(uuid instanceof Uint8Array)) throw new FwctlTypeError('uuid must be a string or 16 bytes');
-  if (uuid.byteLength !== 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${uuid.byteLength}`);
+  if (uuid.byteLength !== 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${show(uuid.byteLength)}`);
   return new Uint8Array(uuid);
 }
 
@@ -200,7 +200,7 @@ export function uuidBytes(uuid: string | Bytes): Uint8Array {
 export function uuidString(bytes: Bytes): string {
   // Checked first: a shorter view must not read the bytes after it in its ArrayBuffer.
   if (!(bytes instanceof Uint8Array)) throw new FwctlTypeError('uuid bytes must be a Uint8Array or Buffer');
-  if (bytes.byteLength < 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${bytes.byteLength}`);
+  if (bytes.byteLength < 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${show(bytes.byteLength)}`);
   const h = Buffer.from(asU8(bytes).buffer, asU8(bytes).byteOffset, 16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
@@ -404,6 +404,7 @@ function rpcRequest(opcode: number, payload: Uint8Array): Uint8Array {
 }
 
 export function encodeGetSupportedFeatures(startIndex: number, entries: number): Uint8Array {
+  if (typeof entries !== 'number') throw new FwctlTypeError(`entries must be a number, got ${show(typeof entries)}`);
   return rpcRequest(CxlOpcode.GetSupportedFeatures,
     pack(cxlGetSupFeatsIn, { count: SUP_HDR + ENTRY * entries, start_idx: startIndex }));
 }
@@ -495,7 +496,7 @@ function* getSupportedOp(path: string, options: GetSupportedOptions = {}): Op<Cx
   const op = CxlOpcode.GetSupportedFeatures;
   const page = options.pageSize ?? DEFAULT_PAGE;
   if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) {
-    throw new FwctlRangeError(`pageSize must be an integer from 1 to ${MAX_PAGE}, got ${page}`);
+    throw new FwctlRangeError(`pageSize must be an integer from 1 to ${MAX_PAGE}, got ${show(page)}`);
   }
   // 1. the count: a header-only answer carries supported_feats.
   const first = decodeGetSupportedFeatures(yield {
@@ -531,7 +532,7 @@ export interface GetFeatureOptions extends CallOptions {
 
 function checkU16(v: unknown, what: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > U16_MAX) {
-    throw new FwctlRangeError(`${what} must be an integer from ${min} to ${U16_MAX}, got ${String(v)}`);
+    throw new FwctlRangeError(`${what} must be an integer from ${min} to ${U16_MAX}, got ${show(v)}`);
   }
   return v;
 }
@@ -539,7 +540,7 @@ function checkU16(v: unknown, what: string, min = 0): number {
 function selectionOf(s: unknown): number {
   if (s === undefined) return CxlSelection.current;
   if (typeof s !== 'string' || !Object.hasOwn(CxlSelection, s)) {
-    throw new FwctlTypeError(`selection must be 'current', 'default' or 'saved', got ${JSON.stringify(s)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+    throw new FwctlTypeError(`selection must be 'current', 'default' or 'saved', got ${typeof s === 'string' ? JSON.stringify(s) : show(s)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   return CxlSelection[s as CxlSelection];
 }
@@ -666,7 +667,7 @@ function* setFeatureOp(path: string, uuidIn: string | Bytes, data: Bytes, option
   }
   const version = o.version ?? feature?.setVersion ?? 0;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > 0xff) {
-    throw new FwctlRangeError(`version must be an integer from 0 to 255, got ${String(version)}`);
+    throw new FwctlRangeError(`version must be an integer from 0 to 255, got ${show(version)}`);
   }
   const flags = o.saveAcrossReset === false ? 0 : CXL_SET_FEAT_FLAG_DATA_SAVED_ACROSS_RESET;
   let res: RpcResult;

@@ -15,7 +15,7 @@ import { DIR_IN, DIR_OUT, LEN_BE, LEN_FROM_TABLE, SPEC_WORDS } from './binding-f
 import { decodeInfo, type DeviceInfo } from './decode';
 import { channels, deviceContext, listening, openContext, openDone, rpcContext, rpcDone, tracePromise, traceSync } from './trace';
 import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
-import { closedError, FwctlAbortError, FwctlError, FwctlRangeError, FwctlTypeError, throwIfAborted } from './errors';
+import { closedError, FwctlAbortError, FwctlError, FwctlRangeError, FwctlTypeError, show, throwIfAborted } from './errors';
 import { deviceTypeOf, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
 import { asU8, HOST_LE, type Bytes } from './uapi/layout';
 
@@ -262,7 +262,7 @@ function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uin
   const dir = direction === 'in' ? DIR_IN : direction === 'out' ? DIR_OUT : direction === 'inout' ? DIR_IN | DIR_OUT : 0;
   if (dir === 0) throw new FwctlTypeError(`${what}.direction must be 'in', 'out' or 'inout'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
-    throw new FwctlRangeError(`${what}.at must be an offset with at + 8 <= ${requestLength} (the request length), got ${String(at)}`);
+    throw new FwctlRangeError(`${what}.at must be an offset with at + 8 <= ${requestLength} (the request length), got ${show(at)}`);
   }
   let lenOffset = 0, lenFlags = 0, unit = 1, fixed = 0;
   if (length === undefined && fixedLength === undefined) {
@@ -298,7 +298,7 @@ function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uin
 
 function checkLength(value: unknown, what: string): number {
   if (typeof value !== 'number') throw new FwctlTypeError(`${what} must be a number`);
-  if (!Number.isInteger(value) || value < 0) throw new FwctlRangeError(`${what} must be a non-negative integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 0) throw new FwctlRangeError(`${what} must be a non-negative integer, got ${show(value)}`);
   if (value > MAX_RPC_LEN) throw new FwctlRangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
   return value;
 }
@@ -389,7 +389,7 @@ function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: un
   if (attach !== undefined) {
     if (!Array.isArray(attach)) throw new FwctlTypeError('options.attach must be an array of { at, buffer, direction, length }');
     const list = [...attach];
-    if (list.length > MAX_ATTACHMENTS) throw new FwctlRangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${list.length}`);
+    if (list.length > MAX_ATTACHMENTS) throw new FwctlRangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${show(list.length)}`);
     if (list.length > 0) {
       spec = new Uint32Array(list.length * SPEC_WORDS);
       const s = spec;

@@ -229,6 +229,19 @@ export function throwIfAborted(signal: AbortSignal | undefined, path?: string): 
   if (signal?.aborted) throw new FwctlAbortError(signal.reason, path);
 }
 
+/**
+ * A value for an error message, whatever it is: String(v) can itself throw
+ * (an object whose toString is not a function), and an argument error must
+ * not turn into a built-in TypeError while its message is built.
+ */
+export function show(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 /** A package bug: an internal table or state that cannot be (ERR_FWCTL_INTERNAL). */
 export function internalError(detail: string): FwctlError {
   return new FwctlError({ code: 'ERR_FWCTL_INTERNAL', detail: `${detail} (a bug in fwctl; please report it)` });

@@ -9,7 +9,7 @@
 import { installBackend, type Backend, type SysLayer, type SysOp } from './backend';
 import type { AttachSpec, NativeBinding, NativeHandle, OpenResult } from './binding';
 import { DIR_OUT, SPEC_WORDS } from './binding-flags';
-import { errnoNumber, FwctlError, FwctlTypeError, internalError, nativeArgumentError } from './errors';
+import { errnoNumber, FwctlError, FwctlTypeError, internalError, nativeArgumentError, show } from './errors';
 import { commandOf, readTranscript, unhex, type CallLine, type Transcript } from './transcript';
 import { FWCTL_INFO, FWCTL_RPC } from './uapi/constants';
 
@@ -338,7 +338,7 @@ export function replayBackend(file: string, options: ReplayOptions = {}): Backen
 
 function checkMode(mode: unknown): ReplayMode {
   if (mode === undefined) return 'strict';
-  if (mode !== 'strict' && mode !== 'match') throw new FwctlTypeError(`replay: mode must be 'strict' or 'match', got ${String(mode)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (mode !== 'strict' && mode !== 'match') throw new FwctlTypeError(`replay: mode must be 'strict' or 'match', got ${show(mode)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return mode;
 }
 

@@ -11,7 +11,7 @@
 // error_code (allowError: true returns it instead).
 
 import type { CallOptions, Device, RpcOptions, RpcResult } from '../device';
-import { errnoName, FwctlError, FwctlRangeError, FwctlTypeError } from '../errors';
+import { errnoName, FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField } from '../uapi/bnxt-commands';
@@ -102,7 +102,7 @@ export function encodeRequest(reqType: number, options: RequestOptions = {}): Bu
   if (length > MAX_REQUEST_LENGTH) throw new FwctlRangeError(`HWRM request of ${length} bytes exceeds ${MAX_REQUEST_LENGTH} (HWRM_MAX_REQ_LEN)`);
   const fields = [['reqType', reqType], ['seqId', options.seqId ?? 0], ['targetId', options.targetId ?? 0xffff],
     ['cmplRing', options.cmplRing ?? 0xffff]] as const;
-  for (const [n, v] of fields) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${v}`);
+  for (const [n, v] of fields) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${show(v)}`);
   const buf = Buffer.alloc(length);
   buf.writeUInt16LE(reqType, 0);
   buf.writeUInt16LE(fields[3][1], 2);

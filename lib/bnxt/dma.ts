@@ -15,7 +15,7 @@ import { FwctlDecodeError } from '../wire';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './exec';
 import { decode, sizeOf, type HwrmObject } from './hwrm';
 import { NVM_DIR_TYPE } from './hwrm-data';
-import { FwctlError, FwctlRangeError, FwctlTypeError } from '../errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** uctx_caps bit 3 (FWCTL_BNXT_DMA_COMMANDS): the driver bounces DMA buffers (Linux 7.3 and later). */
 export const DMA_CAP_BIT = 3;
@@ -97,7 +97,7 @@ async function run(dev: Device, name: string, fields: Record<string, unknown>, o
 function chunkSize(n: number | undefined, max = BNXT_MAX_DMABUF, dflt = max): number {
   const c = n ?? dflt;
   if (!Number.isSafeInteger(c) || c <= 0 || c > max) {
-    throw new FwctlRangeError(`chunkSize must be 1..${max} bytes${max === BNXT_MAX_DMABUF ? ' (FWCTL_BNXT_MAX_DMABUF, the driver\'s bounce buffer)' : ''}, got ${n}`);
+    throw new FwctlRangeError(`chunkSize must be 1..${max} bytes${max === BNXT_MAX_DMABUF ? ' (FWCTL_BNXT_MAX_DMABUF, the driver\'s bounce buffer)' : ''}, got ${show(n)}`);
   }
   return c;
 }
@@ -207,7 +207,7 @@ function readPlan(item: NvmDirEntry | number, options: NvmReadOptions): { index:
   const length = options.length ?? (typeof item === 'number' ? undefined : item.dataLength - offset);
   if (length === undefined) throw new FwctlTypeError('nvmRead: give options.length for a directory index (or pass the entry)', 'ERR_FWCTL_INVALID_ARG_VALUE');
   for (const [k, v] of [['offset', offset], ['length', length]] as const) {
-    if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new FwctlRangeError(`nvmRead: ${k} must be a u32, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new FwctlRangeError(`nvmRead: ${k} must be a u32, got ${show(v)}`);
   }
   return { index, offset, length, chunk: chunkSize(options.chunkSize) };
 }
@@ -305,7 +305,7 @@ export function nvmGetVariableSync(dev: Device, optionNum: number, options: NvmV
 
 function* nvmGetVariableSteps(optionNum: number, options: NvmVariableOptions): Steps<NvmVariable> {
   const bits = options.bits ?? 32;
-  if (!Number.isSafeInteger(bits) || bits < 1 || bits > BNXT_MAX_DMABUF) throw new FwctlRangeError(`nvmGetVariable: bits must be 1..${BNXT_MAX_DMABUF}, got ${bits}`);
+  if (!Number.isSafeInteger(bits) || bits < 1 || bits > BNXT_MAX_DMABUF) throw new FwctlRangeError(`nvmGetVariable: bits must be 1..${BNXT_MAX_DMABUF}, got ${show(bits)}`);
   const idx = options.index ?? [];
   yield needDma();
   const r = yield cmd('NVM_GET_VARIABLE', {
@@ -566,7 +566,7 @@ export function dbgReadDirectSync(dev: Device, address: number, words: number): 
 
 function* dbgReadDirectSteps(address: number, words: number): Steps<DirectRead> {
   if (!Number.isSafeInteger(words) || words < 1 || words * 4 > BNXT_MAX_DMABUF) {
-    throw new FwctlRangeError(`dbgReadDirect: words must be 1..${BNXT_MAX_DMABUF / 4} (read_len32 counts 32-bit words; the driver bounces at most 64 KiB), got ${words}`);
+    throw new FwctlRangeError(`dbgReadDirect: words must be 1..${BNXT_MAX_DMABUF / 4} (read_len32 counts 32-bit words; the driver bounces at most 64 KiB), got ${show(words)}`);
   }
   yield needDma();
   const r = yield cmd('DBG_READ_DIRECT', { read_addr: address, read_len32: words });

@@ -11,7 +11,7 @@
 
 import { FwctlDecodeError } from '../wire';
 import { HWRM_BITFIELDS, HWRM_LAYOUTS, type HwrmLayoutName } from './hwrm-data';
-import { FwctlRangeError, FwctlTypeError, internalError } from '../errors';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 export { HWRM_SOURCE, HWRM_LAYOUTS, HWRM_BITFIELDS, HWRM_COMMANDS, type HwrmLayoutName, type HwrmCommandName, type HwrmDmaSpec } from './hwrm-data';
 
@@ -140,7 +140,7 @@ function writeScalar(b: Uint8Array, at: number, m: HwrmMember, value: unknown, w
   } else if (typeof x === 'bigint') {
     n = x;
   } else {
-    throw new FwctlTypeError(`${where}: expected a number or bigint${m.bits ? ` (or an object of ${m.bits.map((f) => f[0]).join(', ')})` : ''}, got ${typeof x}`);
+    throw new FwctlTypeError(`${where}: expected a number or bigint${m.bits ? ` (or an object of ${m.bits.map((f) => f[0]).join(', ')})` : ''}, got ${show(typeof x)}`);
   }
   if (n < 0n || n >= max) throw new FwctlRangeError(`${where} is a ${8 * m.bytes}-bit unsigned field: ${n} does not fit`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -231,13 +231,13 @@ function encodeDims(b: Uint8Array, at: number, m: HwrmMember, k: number, v: unkn
   const count = m.dims[k];
   if (k === m.dims.length - 1 && !m.layout && m.bytes === 1 && (typeof v === 'string' || v instanceof Uint8Array)) {
     const bytes = typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
-    if (bytes.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${bytes.length}`);
+    if (bytes.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${show(bytes.length)}`);
     b.fill(0, at, at + count);
     b.set(bytes, at);
     return;
   }
-  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array of ${count}: got ${typeof v}`);
-  if (v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${v.length}`);
+  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array of ${count}: got ${show(typeof v)}`);
+  if (v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${show(v.length)}`);
   v.forEach((x, i) => { if (x !== undefined) encodeDims(b, at + i * stride, m, k + 1, x, `${where}[${i}]`); });
 }
 

@@ -19,7 +19,7 @@ import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
 import { cstring, need } from '../wire';
 import { decode, encode, sizeOf } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP } from './ifc-data';
-import { FwctlError, FwctlRangeError, FwctlTypeError } from '../errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 export { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry };
 export { FwctlDecodeError } from '../wire';
@@ -87,12 +87,12 @@ export function statusText(status: number): string {
 export function encodeIn(opcode: number, options: { opMod?: number; body?: Bytes; length?: number } = {}): Buffer {
   const opMod = options.opMod ?? 0;
   for (const [n, v] of [['opcode', opcode], ['opMod', opMod]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${show(v)}`);
   }
   const body = options.body ?? new Uint8Array(0);
   const want = options.length;
   if (want !== undefined && (!Number.isInteger(want) || want < 0 || want > MAX_RPC_LEN)) {
-    throw new FwctlRangeError(`length must be an integer from 0 to ${MAX_RPC_LEN} (the kernel's RPC limit), got ${want}`);
+    throw new FwctlRangeError(`length must be an integer from 0 to ${MAX_RPC_LEN} (the kernel's RPC limit), got ${show(want)}`);
   }
   const length = Math.max(want ?? 0, HEADER_LENGTH + body.byteLength);
   if (length > MAX_RPC_LEN) throw new FwctlRangeError(`an mlx5 request of ${length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
@@ -234,7 +234,7 @@ const CAP_LENGTH = sizeOf('hca_cap_union');
 
 function hcaCapOptions(o: QueryHcaCapOptions): Mlx5ExecOptions {
   const capType = o.capType ?? HcaCapType.General;
-  if (!Number.isInteger(capType) || capType < 0 || capType > 0x7fff) throw new FwctlRangeError(`capType must be 0..0x7fff, got ${capType}`);
+  if (!Number.isInteger(capType) || capType < 0 || capType > 0x7fff) throw new FwctlRangeError(`capType must be 0..0x7fff, got ${show(capType)}`);
   return {
     opMod: (capType << 1) | (o.current === false ? HCA_CAP_OPMOD.MAX : HCA_CAP_OPMOD.CUR),
     responseLength: HEADER_LENGTH + CAP_LENGTH,

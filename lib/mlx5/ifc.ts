@@ -15,7 +15,7 @@
 
 import { FwctlDecodeError } from '../wire';
 import { IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
-import { FwctlRangeError, FwctlTypeError, internalError } from '../errors';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 export { IFC_SOURCE, IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
 
@@ -261,7 +261,7 @@ function encodeLeaf(s: Sink, bit: number, width: number, v: unknown, where: stri
   }
   if (v instanceof Uint8Array) {
     if (width % 8 !== 0 || v.length !== width / 8) {
-      throw new FwctlRangeError(`${where} is ${width} bits: a byte array must hold exactly ${width / 8} bytes, got ${v.length}`);
+      throw new FwctlRangeError(`${where} is ${width} bits: a byte array must hold exactly ${width / 8} bytes, got ${show(v.length)}`);
     }
     ensure(s, bit + width);
     if (bit % 8 === 0) s.buf.set(v, bit >>> 3);
@@ -283,14 +283,14 @@ function encodeLeaf(s: Sink, bit: number, width: number, v: unknown, where: stri
     writeBigInt(s.buf, bit, width, v);
     return;
   }
-  throw new FwctlTypeError(`${where}: expected a number, bigint${width === 1 ? ', boolean' : ''}${width % 8 === 0 ? ' or byte array' : ''}, got ${describe(v)}`);
+  throw new FwctlTypeError(`${where}: expected a number, bigint${width === 1 ? ', boolean' : ''}${width % 8 === 0 ? ' or byte array' : ''}, got ${show(describe(v))}`);
 }
 
 function encodeElement(s: Sink, m: IfcMember, bit: number, v: unknown, where: string): void {
   if (m.layout) {
     if (v instanceof Uint8Array) {
       // a nested layout given as raw bytes (e.g. a register's data)
-      if (v.length > m.layout.bytes) throw new FwctlRangeError(`${where} is ${m.layout.bytes} bytes, got ${v.length}`);
+      if (v.length > m.layout.bytes) throw new FwctlRangeError(`${where} is ${m.layout.bytes} bytes, got ${show(v.length)}`);
       encodeLeaf(s, bit, v.length * 8, v, where);
       return;
     }
@@ -309,13 +309,13 @@ function encodeDims(s: Sink, m: IfcMember, k: number, bit: number, v: unknown, w
   const count = m.dims[k];
   const byteArray = k === m.dims.length - 1 && !m.layout && m.bits === 8;
   if (byteArray && v instanceof Uint8Array) {
-    if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${v.length}`);
+    if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${show(v.length)}`);
     ensure(s, bit + 8 * v.length);
     for (let i = 0; i < v.length; i++) writeNumber(s.buf, bit + 8 * i, 8, v[i]);
     return;
   }
-  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array${count ? ` of ${count}` : ''}: got ${describe(v)}`);
-  if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${v.length}`);
+  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array${count ? ` of ${count}` : ''}: got ${show(describe(v))}`);
+  if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${show(v.length)}`);
   for (let i = 0; i < v.length; i++) {
     if (v[i] !== undefined) encodeDims(s, m, k + 1, bit + i * stride, v[i], `${where}[${i}]`);
   }
@@ -323,7 +323,7 @@ function encodeDims(s: Sink, m: IfcMember, k: number, bit: number, v: unknown, w
 
 function encodeAt(s: Sink, l: IfcLayout, base: number, fields: unknown, where: string): void {
   if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
-    throw new FwctlTypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields, got ${describe(fields)}`);
+    throw new FwctlTypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields, got ${show(describe(fields))}`);
   }
   ensure(s, base + l.bits);
   for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {

@@ -15,7 +15,7 @@ import {
 } from './core';
 import { decode, encode, hasLayout, layout, sizeOf, type IfcInput, type IfcLayoutName, type IfcObject } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP, MLX5_CAP_LAYOUT, MLX5_CMD_OP, MLX5_MPCNT_GROUP, MLX5_PPCNT_GROUP, MLX5_REG } from './ifc-data';
-import { FwctlRangeError, FwctlTypeError } from '../errors';
+import { FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** A command name: MLX5_CMD_OP_* names complete in an editor; any of the driver's names is accepted. */
 export type Mlx5CommandName = keyof typeof MLX5_CMD_OP | (string & {});
@@ -86,7 +86,7 @@ export function commandPlan(name: Mlx5CommandName, fields: Mlx5Fields = {}, o: M
     request = encodeIn(c.opcode, { body: o.body });
   }
   if (request.length < HEADER_LENGTH) throw new FwctlRangeError(`${c.name}: an input mailbox is at least ${HEADER_LENGTH} bytes`);
-  if (!Number.isInteger(opModIn) || opModIn < 0 || opModIn > 0xffff) throw new FwctlRangeError(`${c.name}: op_mod must be a u16, got ${opModIn}`);
+  if (!Number.isInteger(opModIn) || opModIn < 0 || opModIn > 0xffff) throw new FwctlRangeError(`${c.name}: op_mod must be a u16, got ${show(opModIn)}`);
   encode('mbox_in_hdr', { opcode: c.opcode, op_mod: opModIn }, request);
   const out = c.out;
   const responseLength = o.responseLength ?? (out ? sizeOf(out) + (hasFlexible(out) ? 4096 : 0) : HEADER_LENGTH + 4096);
@@ -159,7 +159,7 @@ export interface Mlx5Capabilities {
 export function capType(type: Mlx5CapType): { type: number; name: string } {
   if (typeof type === 'number') {
     const name = Object.entries(MLX5_CAP).find(([, v]) => v === type)?.[0];
-    if (!Number.isInteger(type) || type < 0 || type > 0x7fff) throw new FwctlRangeError(`capability type must be 0..0x7fff, got ${type}`);
+    if (!Number.isInteger(type) || type < 0 || type > 0x7fff) throw new FwctlRangeError(`capability type must be 0..0x7fff, got ${show(type)}`);
     return { type, name: name ?? `0x${type.toString(16)}` };
   }
   const key = type.toUpperCase().replace(/^MLX5_CAP_/, '').replace(/-/g, '_');
@@ -224,7 +224,7 @@ export function registers(): Mlx5Register[] {
 /** A register by MLX5_REG_* name (any case, with or without the prefix) or id. */
 export function register(reg: Mlx5RegId): Mlx5Register {
   if (typeof reg === 'number') {
-    if (!Number.isInteger(reg) || reg < 0 || reg > 0xffff) throw new FwctlRangeError(`register id must be a u16, got ${reg}`);
+    if (!Number.isInteger(reg) || reg < 0 || reg > 0xffff) throw new FwctlRangeError(`register id must be a u16, got ${show(reg)}`);
     const name = Object.entries(MLX5_REG).find(([, v]) => v === reg)?.[0];
     return name ? { name, id: reg, layout: regLayout(name) } : { name: `0x${reg.toString(16)}`, id: reg };
   }

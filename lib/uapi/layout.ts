@@ -4,7 +4,7 @@
 // compares each offset and size with a C program built on the real headers.
 
 import { endianness } from 'node:os';
-import { FwctlRangeError, FwctlTypeError, internalError } from '../errors';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 /** Byte order of a field: host (the ioctl structs), little (CXL, HWRM) or big (mlx5 PRM). */
 export type Endian = 'host' | 'le' | 'be';
@@ -121,6 +121,8 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   const v = view(buf);
   if (f.kind === 'bytes') {
     const src = value as Uint8Array;
+    if (!(src instanceof Uint8Array)) throw new FwctlTypeError(`a bytes field takes a Uint8Array or Buffer, got ${show(src === null ? 'null' : typeof src)}`);
+    inBounds(buf, at, src.byteLength);
     if (f.size !== 0 && src.byteLength > f.size) throw new FwctlRangeError(`${src.byteLength} bytes do not fit a ${f.size}-byte field`);
     (buf as Uint8Array).set(src, at);
     return;
@@ -133,7 +135,7 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   inBounds(buf, at, f.size);
   const n = value as number;
   const max = 2 ** (8 * f.size) - 1;
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new FwctlRangeError(`${n} does not fit ${f.kind}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new FwctlRangeError(`${show(n)} does not fit ${f.kind}`);
   if (f.kind === 'u8') v.setUint8(at, n);
   else if (f.kind === 'u16') v.setUint16(at, n, le);
   else v.setUint32(at, n, le);
@@ -154,7 +156,7 @@ function checkU64(n: bigint): bigint {
 /** Read every field of a struct at `base`. Throws FwctlRangeError when buf is too short. */
 export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0): Values<F> {
   if (buf.byteLength < base + layout.size) {
-    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${buf.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${show(buf.byteLength - base)}`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(layout.fields)) out[name] = read(buf, f, base);
@@ -168,7 +170,7 @@ export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0
 export function pack<F extends Fields, B extends Bytes = Uint8Array>(layout: Layout<F>, values: Partial<Values<F>>,
   into: B = new Uint8Array(layout.size) as B, base = 0): B {
   if (into.byteLength < base + layout.size) {
-    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${into.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${show(into.byteLength - base)}`);
   }
   for (const name of Object.keys(values)) {
     const f = layout.fields[name];
