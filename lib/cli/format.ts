@@ -36,6 +36,11 @@ export function hexdump(data: Bytes): string {
   return out;
 }
 
+/** 'CODE: message' (an errno code's message already starts with it: not twice). */
+export function codeText(code: string, message: string): string {
+  return message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
+}
+
 /**
  * Parse hex like "01 02 0a", "0x0102", "01:02"; separators (space, colon,
  * comma, newline) ignored. Text that is not hex is a usage error.

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Exit, UsageError, type Command, type Io } from './command';
 import { FwctlAbortError } from '../errors';
+import { codeText } from './format';
 
 /**
  * The commands, loaded on demand. Per-device-type commands (cxl, mlx5, ...)
@@ -165,7 +166,7 @@ export function reportError(command: string, e: unknown, json: boolean, io: Io, 
   if (json) {
     io.stderr(JSON.stringify({ error: { code, errno: err?.errno, syscall: err?.syscall, path: err?.path, message } }) + '\n');
   } else {
-    io.stderr(`${who}: ${message.startsWith(`${code}:`) ? message : `${code}: ${message}`}\n`);
+    io.stderr(`${who}: ${codeText(code, message)}\n`);
     if (hint && code === 'ERR_FWCTL_USAGE') io.stderr(`Run '${who} --help' for usage.\n`);
   }
   return exitStatus(code);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { COMMANDS, exitStatus, main, reportError } from '../../lib/cli/main';
 import { codes } from '../../lib/errors';
 import { CaptureIo } from './helpers/capture-io';
-import { fields, hexdump, parseHex, table } from '../../lib/cli/format';
+import { codeText, fields, hexdump, parseHex, table } from '../../lib/cli/format';
 import { parseLength, parseScope } from '../../lib/cli/commands/rpc';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { listSync } from '../../lib/discovery';
@@ -309,6 +309,10 @@ describe('parsers and formatting', () => {
     expect(parseLength(undefined, 4096)).toBe(4096);
     expect(parseLength('0', 1)).toBe(0);
     expect(() => parseLength('1e3', 1)).toThrow();
+  });
+  test('codeText: CODE: message, the code once', () => {
+    expect(codeText('ENODEV', 'ENODEV: the device was unplugged')).toBe('ENODEV: the device was unplugged');
+    expect(codeText('ERR_FWCTL_MLX5_STATUS', 'mlx5 NOP: firmware status 0x3')).toBe('ERR_FWCTL_MLX5_STATUS: mlx5 NOP: firmware status 0x3');
   });
   test('parseHex', () => {
     expect([...parseHex('0x01 02:03,04\n0A')]).toEqual([1, 2, 3, 4, 10]);

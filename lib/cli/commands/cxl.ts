@@ -7,7 +7,7 @@ import type { Device } from '../../device';
 import { list, sysfsRootOf } from '../../discovery';
 import { SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
-import { fields, hexdump, parseHex, table, toHex } from '../format';
+import { codeText, fields, hexdump, parseHex, table, toHex } from '../format';
 import { parseScope } from './rpc';
 import { openDeviceAsync } from './open';
 import { throwIfAborted } from '../../errors';
@@ -117,7 +117,7 @@ function edacText(e: EdacView): string {
 /** The decoded block of one kernel-known feature, for the text output. */
 export function knownText(f: { name?: string; uuid: string }, v: KnownValue, e: EdacView | undefined): string {
   let out = `\n${f.name} (${f.uuid})\n`;
-  if (v.readError) out += `  value: ${v.readError.code}: ${v.readError.message}\n`;
+  if (v.readError) out += `  value: ${codeText(v.readError.code, v.readError.message)}\n`;
   else if (v.decoded) out += fields(cxl.decodedRows(v.decoded).map(([k, x]) => [`  ${k}`, x]));
   else if (v.data !== undefined) out += `  value: ${v.data} (shorter than its layout: not decoded)\n`;
   if (e) out += edacText(e);

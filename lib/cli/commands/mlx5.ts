@@ -7,7 +7,7 @@
 import type { Device } from '../../device';
 import * as mlx5 from '../../mlx5';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
-import { fields, hexdump, parseHex, table } from '../format';
+import { codeText, fields, hexdump, parseHex, table } from '../format';
 import { openDevice } from './open';
 import { u, wrongType } from './typed';
 
@@ -175,7 +175,7 @@ function execOut(dev: Device, arg: string, values: Values): Output {
 function fwOut(dev: Device): Output {
   const f = mlx5.factsSync(dev);
   const rows: [string, string][] = [['psid', f.psid], ['vsd', f.vsd], ['ieee vendor id', u(f.ieeeVendorId, 6)]];
-  const err = (x: unknown) => `error: ${(x as mlx5.FactError).error.code}: ${(x as mlx5.FactError).error.message}`;
+  const err = (x: unknown) => `error: ${codeText((x as mlx5.FactError).error.code, (x as mlx5.FactError).error.message)}`;
   if ('error' in f.firmware) rows.push(['firmware', err(f.firmware)]);
   else {
     const v = f.firmware.running;
