@@ -506,7 +506,7 @@ const PINNED = new WeakSet<object>();
 
 export function allocBuffer(length: number): Buffer {
   if (!Number.isInteger(length) || length < 1 || length > MAX_RPC_LEN) {
-    throw new FwctlRangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${String(length)}`);
+    throw new FwctlRangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${show(length)}`);
   }
   const ab = native().allocBuffer?.(length);
   if (ab instanceof ArrayBuffer) {

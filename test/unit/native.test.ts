@@ -357,9 +357,9 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(Object.prototype.toString.call(ab)).toBe('[object ArrayBuffer]');
     expect(ab.byteLength).toBe(4096);
     expect(new Uint8Array(ab).every((x) => x === 0)).toBe(true);
-    expect(errName(() => b.allocBuffer!(0))).toBe('RangeError');
-    expect(errName(() => b.allocBuffer!(2 * 1024 * 1024 + 1))).toBe('RangeError');
-    expect(errName(() => b.allocBuffer!(-1))).toBe('TypeError');
+    expect(errName(() => b.allocBuffer!(0))).toBe('FwctlRangeError');
+    expect(errName(() => b.allocBuffer!(2 * 1024 * 1024 + 1))).toBe('FwctlRangeError');
+    expect(errName(() => b.allocBuffer!(-1))).toBe('FwctlTypeError');
     expect(b.allocBuffer!(2 * 1024 * 1024)).toHaveProperty('byteLength', 2 * 1024 * 1024);
   });
 
@@ -409,8 +409,8 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     const [plainReq, plainResp, n1, got1, n2, badArgs, tooBig, moved, after, info, closed, live, left, g, held] = lastJson(r.stdout);
     expect([plainReq, plainResp]).toEqual([null, null]);
     expect([n1, got1, n2]).toEqual([64, true, 48]); // the shim reports in_len and echoes min(in, out)
-    expect(badArgs).toMatch(/^TypeError: expected \(scope, request, response\)/);
-    expect(tooBig).toMatch(/^RangeError: .*2 MiB/);
+    expect(badArgs).toMatch(/^FwctlTypeError: expected \(scope, request, response\)/);
+    expect(tooBig).toMatch(/^FwctlRangeError: .*2 MiB/);
     if (moved !== 'n/a') {
       expect(moved).toBe('0,0,64,48');
       expect(after).toBe(64);
@@ -437,7 +437,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(r.stderr).toBe('');
     const [ok, raw, again] = lastJson(r.stdout);
     expect(ok).toBe(48);
-    expect(raw).toMatch(/^RangeError: request holds a raw user pointer at offset 16/);
+    expect(raw).toMatch(/^FwctlRangeError: request holds a raw user pointer at offset 16/);
     expect(again).toBe(48);
   });
 
@@ -471,7 +471,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(vals).toEqual([64, 8, 64, true, 3, 8, true]);
     expect(gcs).toBe(0); // 400,000 calls: not one scavenge
     expect(same).toBe(true); // no region bound per call
-    expect([c1, c2, c3]).toEqual(['EBADF', 'EBADF', 'EBADF']);
+    expect([c1, c2, c3]).toEqual(['ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED']);
   });
 });
 

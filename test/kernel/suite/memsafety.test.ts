@@ -223,7 +223,7 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     }
   });
 
-  test('after close a bound call throws EBADF and never issues an ioctl on the old fd number', () => {
+  test('after close a bound call throws ERR_FWCTL_CLOSED and never issues an ioctl on the old fd number', () => {
     const t = mock.add();
     const dev = fwctl.openSync(t.name);
     const p = dev.prepareRpc(fwctl.allocBuffer(mock.HEADER), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(16) });
@@ -232,7 +232,7 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     const other = fwctl.openSync(m.name);
     try {
       const before = rpcCount(other);
-      expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
       expect(rpcCount(other)).toBe(before + 1);
     } finally {
       other.closeSync();
