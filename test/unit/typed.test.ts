@@ -157,8 +157,8 @@ describe('pds', () => {
     const handle = new FakeHandle(() => 0, [0, 0, 0]);
     const dev = new Device(handle, '/dev/fwctl/fwctl9');
     const signal = AbortSignal.abort();
-    await expect(pds.call(dev, { ep: 1, op: 1, scope: Scope.Configuration, signal })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(pds.endpoints(dev, pds.MOCK_QUERY_ROUTE, { signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(pds.call(dev, { ep: 1, op: 1, scope: Scope.Configuration, signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
+    await expect(pds.endpoints(dev, pds.MOCK_QUERY_ROUTE, { signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
     expect(handle.calls).toHaveLength(0);
   });
 });
