@@ -439,9 +439,9 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     const o: RpcOptions & { responseBuffer: Uint8Array } = { scope: 0, responseBuffer: buf };
     for (let i = 0; i < 3; i++) expect(d.rpcSync(req, o).length).toBe(4);
     o.scope = 9 as Scope;
-    expect(() => d.rpcSync(req, o)).toThrow(/scope 9 is not a known scope/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE', message: expect.stringMatching(/scope 9 is not a known scope/) }));
     o.scope = Scope.DebugWrite;
-    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'EPERM' })); // the taint opt-in
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' })); // the taint opt-in
     o.scope = 0;
     expect(d.rpcSync(req, o).length).toBe(4);
     o.responseLength = 3;
@@ -449,11 +449,11 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     delete o.responseLength;
     expect(d.rpcSync(req, o).length).toBe(4);
     structuredClone(buf.buffer, { transfer: [buf.buffer] }); // detach the response buffer
-    expect(() => d.rpcSync(req, o)).toThrow(/responseBuffer is detached/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE', message: expect.stringMatching(/responseBuffer is detached/) }));
     o.responseBuffer = new Uint8Array(8);
     expect(d.rpcSync(req, o).length).toBe(4);
     structuredClone(req.buffer, { transfer: [req.buffer] });
-    expect(() => d.rpcSync(req, o)).toThrow(/request is detached/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE', message: expect.stringMatching(/request is detached/) }));
     expect(calls().filter((c) => c.request === 0x9a01).length).toBe(6); // only the accepted calls reached the "kernel"
   });
 
