@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import type { NativeBinding } from './binding';
 import type { FwctlDeviceEntry } from './discovery';
+import { FwctlError } from './errors';
 
 /** The sysfs reads discovery makes, plus the stat of a device node before open. */
 export type SysOp = 'readdir' | 'readlink' | 'readFile' | 'realpath' | 'stat';
@@ -143,9 +144,8 @@ export async function statRecord(p: string): Promise<StatRecord> {
 /** The BigIntStats members open() uses, from a StatRecord; throws the recorded error. */
 function statsOf(r: StatRecord, p: string): fs.BigIntStats {
   if ('error' in r) {
-    const e = new Error(`${r.error}: stat '${p}'`) as NodeJS.ErrnoException;
-    e.code = r.error;
-    throw e;
+    // The recorded errno of stat(); open() reports it as its own (statError).
+    throw new FwctlError({ code: r.error, path: p, detail: `stat '${p}'` });
   }
   const fmt = r.mode & S_IFMT;
   const is = (t: number) => () => fmt === t;

@@ -8,6 +8,7 @@
 // once at load from lib/guards.ts). Async calls only ever hand the kernel
 // memory the addon owns.
 
+import { nativeArgumentError } from './errors';
 import { pointerGuardTable } from './guards';
 
 /**
@@ -34,7 +35,7 @@ export interface NativeHandle {
    * FWCTL_RPC on the calling thread. in_len and out_len are the native
    * lengths of `request` and `response`. Returns the driver's response
    * length (the kernel copied min(it, response length)) or a negative errno.
-   * -EBADF once closed. Throws TypeError/RangeError for bad arguments.
+   * -EBADF once closed. Throws FwctlTypeError/FwctlRangeError for bad arguments.
    */
   rpcSync(scope: number, request: Uint8Array, response: Uint8Array, spec?: AttachSpec, ...buffers: Uint8Array[]): number;
   /**
@@ -90,6 +91,14 @@ export interface NativeBinding {
   abandon(id: number): boolean;
   /** The pointer-guard table (8 u32 per entry); once per process, done at load. */
   setPointerGuards(table: Uint32Array): void;
+  /**
+   * The function the addon builds its argument errors with (`range`: a value
+   * out of range, else a wrong type); per environment, done at load
+   * (errors.ts nativeArgumentError). Without one the addon throws a plain
+   * RangeError / TypeError with `code` ERR_FWCTL_OUT_OF_RANGE /
+   * ERR_FWCTL_INVALID_ARG_TYPE.
+   */
+  setErrorFactory(factory: (range: boolean, message: string) => Error): void;
   /** The two ioctl numbers the addon issues. */
   readonly FWCTL_INFO: number;
   readonly FWCTL_RPC: number;
@@ -114,6 +123,9 @@ export function binding(): NativeBinding {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const load = require('node-gyp-build') as (dir: string) => NativeBinding;
     const b = load(packageRoot());
+    // First, so that every argument error of this environment's addon
+    // (setPointerGuards' own included) is an FwctlError.
+    b.setErrorFactory(nativeArgumentError);
     // The addon is process-wide (one guard table for every environment);
     // a second copy of this module (another worker) finds it set.
     try {

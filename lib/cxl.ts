@@ -8,7 +8,7 @@
 // or inconsistent answer is a CxlResponseError, never a RangeError.
 
 import type { CallOptions, Device, RpcResult } from './device';
-import { FwctlError } from './errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from './errors';
 import { CxlOpcode, SCOPE_NAMES, Scope } from './uapi/constants';
 import { asU8, pack, read, write, type Bytes } from './uapi/layout';
 import {
@@ -148,40 +148,36 @@ const opName = (op: number) => OPCODE_NAMES[op] ?? `opcode 0x${op.toString(16)}`
  * SUCCESS (fwctl_rpc_cxl_out.retval != 0). The ioctl itself succeeded: this
  * is the device speaking, not an errno (those are FwctlError).
  */
-export class CxlMailboxError extends Error {
-  readonly code = 'ECXLMBOX';
+export class CxlMailboxError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_CXL_MAILBOX';
   /** The CXL mailbox return code (CXL r3.2 Table 8-34). */
   readonly returnCode: number;
   /** Its name as drivers/cxl/cxlmem.h spells it: 'INPUT', 'UNSUPPORTED', ... */
   readonly returnCodeName: string;
   /** The mailbox opcode (CxlOpcode). */
   readonly opcode: number;
-  readonly path?: string;
 
   constructor(returnCode: number, opcode: number, path?: string, what?: string) {
     const name = cxlReturnCodeName(returnCode);
     const text = CXL_MBOX_RETURN_CODES[returnCode]?.[1] ?? 'a return code this package does not know';
-    super(`ECXLMBOX: ${opName(opcode)}${what ? ` (${what})` : ''} failed: CXL mailbox return code ` +
-      `${returnCode} ${name} (${text})${path ? ` (${path})` : ''}`);
+    super({ code: 'ERR_FWCTL_CXL_MAILBOX', path, detail: `${opName(opcode)}${what ? ` (${what})` : ''} failed: CXL mailbox return code ` +
+      `${returnCode} ${name} (${text})` });
     this.name = 'CxlMailboxError';
     this.returnCode = returnCode;
     this.returnCodeName = name;
     this.opcode = opcode;
-    if (path !== undefined) this.path = path;
   }
 }
 
 /** A device answer that does not have the shape its command defines (short, or counts larger than the data). */
-export class CxlResponseError extends Error {
-  readonly code = 'ECXLRESPONSE';
+export class CxlResponseError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_CXL_RESPONSE';
   readonly opcode: number;
-  readonly path?: string;
 
   constructor(opcode: number, detail: string, path?: string) {
-    super(`ECXLRESPONSE: malformed ${opName(opcode)} answer: ${detail}${path ? ` (${path})` : ''}`);
+    super({ code: 'ERR_FWCTL_CXL_RESPONSE', path, detail: `malformed ${opName(opcode)} answer: ${detail}` });
     this.name = 'CxlResponseError';
     this.opcode = opcode;
-    if (path !== undefined) this.path = path;
   }
 }
 
@@ -192,19 +188,19 @@ const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{1
 /** 16 bytes (in UUID_INIT order, as the mailbox carries them) from a UUID string or bytes. */
 export function uuidBytes(uuid: string | Bytes): Uint8Array {
   if (typeof uuid === 'string') {
-    if (!UUID_RE.test(uuid)) throw new TypeError(`not a UUID: ${JSON.stringify(uuid)} (want 8-4-4-4-12 hex digits)`);
+    if (!UUID_RE.test(uuid)) throw new FwctlTypeError(`not a UUID: ${JSON.stringify(uuid)} (want 8-4-4-4-12 hex digits)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     return new Uint8Array(Buffer.from(uuid.replace(/-/g, ''), 'hex'));
   }
-  if (!(uuid instanceof Uint8Array)) throw new TypeError('uuid must be a string or 16 bytes');
-  if (uuid.byteLength !== 16) throw new RangeError(`a UUID is 16 bytes, got ${uuid.byteLength}`);
+  if (!(uuid instanceof Uint8Array)) throw new FwctlTypeError('uuid must be a string or 16 bytes');
+  if (uuid.byteLength !== 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${show(uuid.byteLength)}`);
   return new Uint8Array(uuid);
 }
 
 /** The canonical lower-case string of 16 UUID bytes. */
 export function uuidString(bytes: Bytes): string {
   // Checked first: a shorter view must not read the bytes after it in its ArrayBuffer.
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('uuid bytes must be a Uint8Array or Buffer');
-  if (bytes.byteLength < 16) throw new RangeError(`a UUID is 16 bytes, got ${bytes.byteLength}`);
+  if (!(bytes instanceof Uint8Array)) throw new FwctlTypeError('uuid bytes must be a Uint8Array or Buffer');
+  if (bytes.byteLength < 16) throw new FwctlRangeError(`a UUID is 16 bytes, got ${show(bytes.byteLength)}`);
   const h = Buffer.from(asU8(bytes).buffer, asU8(bytes).byteOffset, 16).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
@@ -358,7 +354,7 @@ export function setRequirement(uuid: string, flags: number, effects: number):
 /** Decode one 48-byte cxl_feat_entry at `base` of buf (RangeError when buf is too short). */
 export function decodeFeatureEntry(buf: Bytes, base = 0): CxlFeature {
   if (!Number.isInteger(base) || base < 0 || asU8(buf).byteLength < base + cxlFeatEntry.size) {
-    throw new RangeError(`cxl_feat_entry needs ${cxlFeatEntry.size} bytes at offset ${base}, the buffer has ${asU8(buf).byteLength}`);
+    throw new FwctlRangeError(`cxl_feat_entry needs ${cxlFeatEntry.size} bytes at offset ${base}, the buffer has ${asU8(buf).byteLength}`);
   }
   const F = cxlFeatEntry.fields;
   const uuid = uuidString(read(buf, F.uuid, base));
@@ -408,6 +404,7 @@ function rpcRequest(opcode: number, payload: Uint8Array): Uint8Array {
 }
 
 export function encodeGetSupportedFeatures(startIndex: number, entries: number): Uint8Array {
+  if (typeof entries !== 'number') throw new FwctlTypeError(`entries must be a number, got ${show(typeof entries)}`);
   return rpcRequest(CxlOpcode.GetSupportedFeatures,
     pack(cxlGetSupFeatsIn, { count: SUP_HDR + ENTRY * entries, start_idx: startIndex }));
 }
@@ -499,7 +496,7 @@ function* getSupportedOp(path: string, options: GetSupportedOptions = {}): Op<Cx
   const op = CxlOpcode.GetSupportedFeatures;
   const page = options.pageSize ?? DEFAULT_PAGE;
   if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) {
-    throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE}, got ${page}`);
+    throw new FwctlRangeError(`pageSize must be an integer from 1 to ${MAX_PAGE}, got ${show(page)}`);
   }
   // 1. the count: a header-only answer carries supported_feats.
   const first = decodeGetSupportedFeatures(yield {
@@ -535,7 +532,7 @@ export interface GetFeatureOptions extends CallOptions {
 
 function checkU16(v: unknown, what: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > U16_MAX) {
-    throw new RangeError(`${what} must be an integer from ${min} to ${U16_MAX}, got ${String(v)}`);
+    throw new FwctlRangeError(`${what} must be an integer from ${min} to ${U16_MAX}, got ${show(v)}`);
   }
   return v;
 }
@@ -543,14 +540,14 @@ function checkU16(v: unknown, what: string, min = 0): number {
 function selectionOf(s: unknown): number {
   if (s === undefined) return CxlSelection.current;
   if (typeof s !== 'string' || !Object.hasOwn(CxlSelection, s)) {
-    throw new TypeError(`selection must be 'current', 'default' or 'saved', got ${JSON.stringify(s)}`);
+    throw new FwctlTypeError(`selection must be 'current', 'default' or 'saved', got ${typeof s === 'string' ? JSON.stringify(s) : show(s)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   return CxlSelection[s as CxlSelection];
 }
 
 function checkOptions(o: unknown, what: string): Record<string, unknown> {
   if (o === undefined) return {};
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${what} options must be an object`);
+  if (typeof o !== 'object' || o === null) throw new FwctlTypeError(`${what} options must be an object`);
   return o as Record<string, unknown>;
 }
 
@@ -558,7 +555,7 @@ function* findFeature(path: string, uuid: string, given: unknown): Op<CxlFeature
   if (given !== undefined) {
     const f = given as CxlFeature;
     if (typeof f !== 'object' || f === null || f.uuid !== uuid) {
-      throw new TypeError(`options.feature must be the entry of ${uuid} (from getSupportedFeatures)`);
+      throw new FwctlTypeError(`options.feature must be the entry of ${uuid} (from getSupportedFeatures)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     }
     return f;
   }
@@ -577,11 +574,11 @@ function* getFeatureOp(path: string, uuidIn: string | Bytes, options?: GetFeatur
   } else {
     const f = yield* findFeature(path, uuid, o.feature);
     if (!f) {
-      throw new FwctlError({ code: 'ENOENT', path,
+      throw new FwctlError({ code: 'ERR_FWCTL_CXL_NO_FEATURE', path,
         detail: `the device does not list feature ${uuid} (Get Supported Features); give options.length to read it anyway` });
     }
     if (offset >= f.getSize) {
-      throw new RangeError(`offset ${offset} is past the end of feature ${uuid} (getSize ${f.getSize})`);
+      throw new FwctlRangeError(`offset ${offset} is past the end of feature ${uuid} (getSize ${f.getSize})`);
     }
     length = f.getSize - offset;
   }
@@ -625,21 +622,21 @@ const effectNames = (effects: number) =>
 function* setFeatureOp(path: string, uuidIn: string | Bytes, data: Bytes, options?: SetFeatureOptions): Op<void> {
   const op = CxlOpcode.SetFeature;
   const uuid = canonical(uuidIn);
-  if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array or Buffer');
+  if (!(data instanceof Uint8Array)) throw new FwctlTypeError('data must be a Uint8Array or Buffer');
   const o = checkOptions(options, 'setFeature');
   if (o.allowKernelTaint !== undefined && typeof o.allowKernelTaint !== 'boolean') {
-    throw new TypeError('options.allowKernelTaint must be a boolean');
+    throw new FwctlTypeError('options.allowKernelTaint must be a boolean');
   }
   if (o.saveAcrossReset !== undefined && typeof o.saveAcrossReset !== 'boolean') {
-    throw new TypeError('options.saveAcrossReset must be a boolean');
+    throw new FwctlTypeError('options.saveAcrossReset must be a boolean');
   }
   const offset = o.offset === undefined ? 0 : checkU16(o.offset, 'offset');
-  if (data.byteLength < 1) throw new RangeError('data is empty: Set Feature needs at least one byte (the driver answers EINVAL)');
+  if (data.byteLength < 1) throw new FwctlRangeError('data is empty: Set Feature needs at least one byte (the driver answers EINVAL)');
   if (offset + data.byteLength > U16_MAX + 1) {
-    throw new RangeError(`offset ${offset} + ${data.byteLength} bytes is past the 16-bit feature offset range`);
+    throw new FwctlRangeError(`offset ${offset} + ${data.byteLength} bytes is past the 16-bit feature offset range`);
   }
   if (KERNEL_EXCLUSIVE.has(uuid)) {
-    throw new FwctlError({ code: 'EPERM', path,
+    throw new FwctlError({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE', path,
       detail: `refused before calling the kernel: feature ${KNOWN_NAMES.get(uuid)} (${uuid}) is reserved to the kernel ` +
         '(cxl_exclusive_feats in drivers/cxl/core/features.c); drivers/cxl refuses Set Feature for it' });
   }
@@ -650,27 +647,27 @@ function* setFeatureOp(path: string, uuidIn: string | Bytes, data: Bytes, option
   let scope: Scope;
   if (o.scope !== undefined) {
     if (typeof o.scope !== 'number' || !Number.isInteger(o.scope) || o.scope < 0 || o.scope >= SCOPE_NAMES.length) {
-      throw new RangeError(`options.scope ${String(o.scope)} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
+      throw new FwctlRangeError(`options.scope ${String(o.scope)} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
     }
     scope = o.scope as Scope;
   } else {
     if (!feature) {
-      throw new FwctlError({ code: 'EINVAL', path,
+      throw new FwctlError({ code: 'ERR_FWCTL_CXL_NO_FEATURE', path,
         detail: `refused before calling the kernel: the device does not list feature ${uuid} ` +
           '(Get Supported Features), and drivers/cxl answers EINVAL for a Set of an unlisted feature' });
     }
     if (feature.requiredScope === null) {
-      throw new FwctlError({ code: 'EINVAL', path,
+      throw new FwctlError({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE', path,
         detail: `refused before calling the kernel: feature ${uuid} cannot be set through fwctl: ${feature.notSettableReason}` });
     }
     scope = feature.requiredScope;
   }
   if (feature && feature.setSize > 0 && offset + data.byteLength > feature.setSize) {
-    throw new RangeError(`offset ${offset} + ${data.byteLength} bytes exceeds feature ${uuid}'s setSize ${feature.setSize}`);
+    throw new FwctlRangeError(`offset ${offset} + ${data.byteLength} bytes exceeds feature ${uuid}'s setSize ${feature.setSize}`);
   }
   const version = o.version ?? feature?.setVersion ?? 0;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > 0xff) {
-    throw new RangeError(`version must be an integer from 0 to 255, got ${String(version)}`);
+    throw new FwctlRangeError(`version must be an integer from 0 to 255, got ${show(version)}`);
   }
   const flags = o.saveAcrossReset === false ? 0 : CXL_SET_FEAT_FLAG_DATA_SAVED_ACROSS_RESET;
   let res: RpcResult;
@@ -745,7 +742,7 @@ async function run<T>(dev: Device, op: Op<T>, signal: AbortSignal | undefined): 
 const checked = new WeakSet<Device>();
 
 function typeError(dev: Device, type: string): FwctlError {
-  return new FwctlError({ code: 'EINVAL', path: dev.path,
+  return new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path,
     detail: `refused before calling the kernel: ${dev.path} is a ${type} device, not CXL` });
 }
 

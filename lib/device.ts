@@ -15,7 +15,7 @@ import { DIR_IN, DIR_OUT, LEN_BE, LEN_FROM_TABLE, SPEC_WORDS } from './binding-f
 import { decodeInfo, type DeviceInfo } from './decode';
 import { channels, deviceContext, listening, openContext, openDone, rpcContext, rpcDone, tracePromise, traceSync } from './trace';
 import { devRootOf, subsystemOfChar, subsystemOfCharSync, type Roots } from './discovery';
-import { closedError, FwctlError } from './errors';
+import { closedError, FwctlAbortError, FwctlError, FwctlRangeError, FwctlTypeError, show, throwIfAborted } from './errors';
 import { deviceTypeOf, MAX_RPC_LEN, SCOPE_NAMES, Scope, TAINT_FWCTL_BIT } from './uapi/constants';
 import { asU8, HOST_LE, type Bytes } from './uapi/layout';
 
@@ -181,20 +181,20 @@ function jobId(signal: AbortSignal | undefined): number {
 
 function checkInfoData(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array)) throw new TypeError('options.data must be a Uint8Array or Buffer');
-  if (value.byteLength === 0 && isDetached(value)) throw new TypeError('options.data is detached (its ArrayBuffer was transferred)');
+  if (!(value instanceof Uint8Array)) throw new FwctlTypeError('options.data must be a Uint8Array or Buffer');
+  if (value.byteLength === 0 && isDetached(value)) throw new FwctlTypeError('options.data is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
   checkLength(value.byteLength, 'options.data length');
   return value;
 }
 
 function checkInfoResult(value: unknown): DeviceInfo | undefined {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new TypeError('options.result must be an object (an earlier info result)');
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new FwctlTypeError('options.result must be an object (an earlier info result)');
   return value as DeviceInfo | undefined;
 }
 
 function checkSignal(value: unknown, what: string): AbortSignal | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof AbortSignal)) throw new TypeError(`${what}.signal must be an AbortSignal`);
+  if (!(value instanceof AbortSignal)) throw new FwctlTypeError(`${what}.signal must be an AbortSignal`);
   return value;
 }
 
@@ -210,7 +210,7 @@ function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined, id: num
     const onAbort = () => {
       aborted = true;
       native().abandon(id);
-      reject(signal.reason);
+      reject(new FwctlAbortError(signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     call.then((v) => {
@@ -228,11 +228,11 @@ function abortable<T>(call: Promise<T>, signal: AbortSignal | undefined, id: num
 
 /** A device name ('fwctl0') or a path ('/dev/fwctl/fwctl0', './node'). */
 export function resolveDevicePath(nameOrPath: string, roots?: Roots): string {
-  if (typeof nameOrPath !== 'string') throw new TypeError('device must be a name like "fwctl0" or a path');
-  if (nameOrPath === '' || nameOrPath.includes('\0')) throw new TypeError(`invalid device name ${JSON.stringify(nameOrPath)}`);
+  if (typeof nameOrPath !== 'string') throw new FwctlTypeError('device must be a name like "fwctl0" or a path');
+  if (nameOrPath === '' || nameOrPath.includes('\0')) throw new FwctlTypeError(`invalid device name ${JSON.stringify(nameOrPath)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   if (path.isAbsolute(nameOrPath) || nameOrPath.startsWith('./') || nameOrPath.startsWith('../')) return nameOrPath;
   if (nameOrPath.includes('/') || nameOrPath.includes('..') || nameOrPath === '.') {
-    throw new TypeError(`invalid device name ${JSON.stringify(nameOrPath)}: give a name like "fwctl0" or a path starting with / or ./`);
+    throw new FwctlTypeError(`invalid device name ${JSON.stringify(nameOrPath)}: give a name like "fwctl0" or a path starting with / or ./`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   return path.join(devRootOf(roots), 'fwctl', nameOrPath);
 }
@@ -254,15 +254,15 @@ const NO_BUFFERS: readonly Uint8Array[] = Object.freeze([]);
 /** Shape of one attachment (bounds and lengths are the addon's to check, against the real buffers). */
 function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uint32Array): Uint8Array {
   const what = `options.attach[${i}]`;
-  if (typeof a !== 'object' || a === null) throw new TypeError(`${what} must be { at, buffer, direction[, length | fixedLength] }`);
+  if (typeof a !== 'object' || a === null) throw new FwctlTypeError(`${what} must be { at, buffer, direction[, length | fixedLength] }`);
   const x = a as Partial<Record<keyof RpcAttachment, unknown>>;
   const buffer = x.buffer, direction = x.direction, at = x.at, length = x.length, fixedLength = x.fixedLength;
-  if (!(buffer instanceof Uint8Array)) throw new TypeError(`${what}.buffer must be a Uint8Array or Buffer`);
-  if (buffer.byteLength === 0 && isDetached(buffer)) throw new TypeError(`${what}.buffer is detached (its ArrayBuffer was transferred)`);
+  if (!(buffer instanceof Uint8Array)) throw new FwctlTypeError(`${what}.buffer must be a Uint8Array or Buffer`);
+  if (buffer.byteLength === 0 && isDetached(buffer)) throw new FwctlTypeError(`${what}.buffer is detached (its ArrayBuffer was transferred)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   const dir = direction === 'in' ? DIR_IN : direction === 'out' ? DIR_OUT : direction === 'inout' ? DIR_IN | DIR_OUT : 0;
-  if (dir === 0) throw new TypeError(`${what}.direction must be 'in', 'out' or 'inout'`);
+  if (dir === 0) throw new FwctlTypeError(`${what}.direction must be 'in', 'out' or 'inout'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
-    throw new RangeError(`${what}.at must be an offset with at + 8 <= ${requestLength} (the request length), got ${String(at)}`);
+    throw new FwctlRangeError(`${what}.at must be an offset with at + 8 <= ${requestLength} (the request length), got ${show(at)}`);
   }
   let lenOffset = 0, lenFlags = 0, unit = 1, fixed = 0;
   if (length === undefined && fixedLength === undefined) {
@@ -270,21 +270,21 @@ function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uin
   } else {
     if (fixedLength !== undefined) {
       if (typeof fixedLength !== 'number' || !Number.isInteger(fixedLength) || fixedLength < 1 || fixedLength > MAX_RPC_LEN) {
-        throw new RangeError(`${what}.fixedLength must be an integer from 1 to ${MAX_RPC_LEN}`);
+        throw new FwctlRangeError(`${what}.fixedLength must be an integer from 1 to ${MAX_RPC_LEN}`);
       }
       fixed = fixedLength;
     }
     if (length !== undefined) {
-      if (typeof length !== 'object' || length === null) throw new TypeError(`${what}.length must be { at, width[, unit, endian] }`);
+      if (typeof length !== 'object' || length === null) throw new FwctlTypeError(`${what}.length must be { at, width[, unit, endian] }`);
       const l = length as Partial<Record<keyof LengthField, unknown>>;
       const lat = l.at, width = l.width, lunit = l.unit, endian = l.endian;
-      if (typeof lat !== 'number' || !Number.isInteger(lat) || lat < 0) throw new RangeError(`${what}.length.at must be a non-negative integer`);
-      if (width !== 2 && width !== 4 && width !== 8) throw new RangeError(`${what}.length.width must be 2, 4 or 8`);
+      if (typeof lat !== 'number' || !Number.isInteger(lat) || lat < 0) throw new FwctlRangeError(`${what}.length.at must be a non-negative integer`);
+      if (width !== 2 && width !== 4 && width !== 8) throw new FwctlRangeError(`${what}.length.width must be 2, 4 or 8`);
       if (lunit !== undefined && (typeof lunit !== 'number' || !Number.isInteger(lunit) || lunit < 1 || lunit > 0xffff)) {
-        throw new RangeError(`${what}.length.unit must be an integer from 1 to 65535`);
+        throw new FwctlRangeError(`${what}.length.unit must be an integer from 1 to 65535`);
       }
       if (endian !== undefined && endian !== 'le' && endian !== 'be' && endian !== 'host') {
-        throw new TypeError(`${what}.length.endian must be 'le', 'be' or 'host'`);
+        throw new FwctlTypeError(`${what}.length.endian must be 'le', 'be' or 'host'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
       }
       const be = endian === 'be' || (endian !== 'le' && !HOST_LE);
       lenOffset = lat;
@@ -297,9 +297,9 @@ function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uin
 }
 
 function checkLength(value: unknown, what: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${what} must be a number`);
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
-  if (value > MAX_RPC_LEN) throw new RangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
+  if (typeof value !== 'number') throw new FwctlTypeError(`${what} must be a number`);
+  if (!Number.isInteger(value) || value < 0) throw new FwctlRangeError(`${what} must be a non-negative integer, got ${show(value)}`);
+  if (value > MAX_RPC_LEN) throw new FwctlRangeError(`${what} ${value} exceeds the kernel's limit of ${MAX_RPC_LEN} bytes (2 MiB)`);
   return value;
 }
 
@@ -356,40 +356,40 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
     }
     return checkRpcValues(request, scope, rl, taint, attach, sig, into, result, devicePath);
   }
-  if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
-  throw new TypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
+  if (!(request instanceof Uint8Array)) throw new FwctlTypeError('request must be a Uint8Array or Buffer');
+  throw new FwctlTypeError('rpc() needs options with a scope, e.g. { scope: fwctl.Scope.DebugReadOnly }');
 }
 
 function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: unknown, attach: unknown, sig: unknown,
   into: unknown, result: unknown, devicePath: string | undefined): CheckedRpc {
   MEMO.valid = false;
-  if (!(request instanceof Uint8Array)) throw new TypeError('request must be a Uint8Array or Buffer');
-  if (request.byteLength === 0 && isDetached(request)) throw new TypeError('request is detached (its ArrayBuffer was transferred)');
-  if (typeof scope !== 'number') throw new TypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
+  if (!(request instanceof Uint8Array)) throw new FwctlTypeError('request must be a Uint8Array or Buffer');
+  if (request.byteLength === 0 && isDetached(request)) throw new FwctlTypeError('request is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (typeof scope !== 'number') throw new FwctlTypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
   if (!Number.isInteger(scope) || scope < 0 || scope >= SCOPE_NAMES.length) {
-    throw new RangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
+    throw new FwctlRangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
   }
   let responseLength: number;
   if (into !== undefined) {
-    if (!(into instanceof Uint8Array)) throw new TypeError('options.responseBuffer must be a Uint8Array or Buffer');
-    if (into.byteLength === 0 && isDetached(into)) throw new TypeError('options.responseBuffer is detached (its ArrayBuffer was transferred)');
+    if (!(into instanceof Uint8Array)) throw new FwctlTypeError('options.responseBuffer must be a Uint8Array or Buffer');
+    if (into.byteLength === 0 && isDetached(into)) throw new FwctlTypeError('options.responseBuffer is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
     responseLength = checkLength(into.byteLength, 'options.responseBuffer length');
     if (rl !== undefined && rl !== responseLength) {
-      throw new RangeError(`options.responseLength ${String(rl)} differs from options.responseBuffer's length ${responseLength}: give one`);
+      throw new FwctlRangeError(`options.responseLength ${String(rl)} differs from options.responseBuffer's length ${responseLength}: give one`);
     }
   } else {
     responseLength = rl === undefined ? DEFAULT_RESPONSE_LENGTH : checkLength(rl, 'options.responseLength');
   }
-  if (result !== undefined && (typeof result !== 'object' || result === null)) throw new TypeError('options.result must be an object (an earlier result)');
-  if (taint !== undefined && typeof taint !== 'boolean') throw new TypeError('options.allowKernelTaint must be a boolean');
+  if (result !== undefined && (typeof result !== 'object' || result === null)) throw new FwctlTypeError('options.result must be an object (an earlier result)');
+  if (taint !== undefined && typeof taint !== 'boolean') throw new FwctlTypeError('options.allowKernelTaint must be a boolean');
   const signal = checkSignal(sig, 'options');
   const requestLength = checkLength(request.byteLength, 'request length');
   let spec: Uint32Array | undefined;
   let buffers = NO_BUFFERS;
   if (attach !== undefined) {
-    if (!Array.isArray(attach)) throw new TypeError('options.attach must be an array of { at, buffer, direction, length }');
+    if (!Array.isArray(attach)) throw new FwctlTypeError('options.attach must be an array of { at, buffer, direction, length }');
     const list = [...attach];
-    if (list.length > MAX_ATTACHMENTS) throw new RangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${list.length}`);
+    if (list.length > MAX_ATTACHMENTS) throw new FwctlRangeError(`options.attach takes at most ${MAX_ATTACHMENTS} buffers, got ${show(list.length)}`);
     if (list.length > 0) {
       spec = new Uint32Array(list.length * SPEC_WORDS);
       const s = spec;
@@ -399,7 +399,7 @@ function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: un
   if (scope >= Scope.DebugWrite && taint !== true) {
     const rawio = scope === Scope.DebugWriteFull ? ' It also needs CAP_SYS_RAWIO.' : '';
     throw new FwctlError({
-      code: 'EPERM',
+      code: 'ERR_FWCTL_TAINT_REFUSED',
       path: devicePath,
       detail: `refused before calling the kernel: scope ${SCOPE_NAMES[scope]} taints the kernel ` +
         `(TAINT_FWCTL, bit ${TAINT_FWCTL_BIT} of /proc/sys/kernel/tainted) on its first use; ` +
@@ -506,7 +506,7 @@ const PINNED = new WeakSet<object>();
 
 export function allocBuffer(length: number): Buffer {
   if (!Number.isInteger(length) || length < 1 || length > MAX_RPC_LEN) {
-    throw new RangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${String(length)}`);
+    throw new FwctlRangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${show(length)}`);
   }
   const ab = native().allocBuffer?.(length);
   if (ab instanceof ArrayBuffer) {
@@ -546,7 +546,7 @@ export function open(nameOrPath: string, options?: OpenOptions): Promise<Device>
 
 async function openUntraced(nameOrPath: string, options?: OpenOptions): Promise<Device> {
   const signal = checkSignal(options?.signal, 'options');
-  signal?.throwIfAborted();
+  throwIfAborted(signal);
   const p = resolveDevicePath(nameOrPath, options);
   let st: fs.BigIntStats;
   try {
@@ -557,7 +557,7 @@ async function openUntraced(nameOrPath: string, options?: OpenOptions): Promise<
   const dev = splitRdev(st.rdev);
   const sub = st.isCharacterDevice() ? await subsystemOfChar(dev.major, dev.minor, options) : null;
   checkNode(st, p, () => sub);
-  signal?.throwIfAborted();
+  throwIfAborted(signal);
   const id = jobId(signal);
   const r = await abortable(native().openAsync(id, p), signal, id, (late) => {
     if (typeof late !== 'number') void late[0].closeAsync();
@@ -620,7 +620,7 @@ export class Device {
     const signal = checkSignal(options?.signal, 'options');
     const into = checkInfoData(options?.data), decode = options?.decode !== false, result = checkInfoResult(options?.result);
     this.#checkOpen();
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     if (into !== undefined) {
       // Received in the addon's memory, copied into the caller's buffer now.
       const id = jobId(signal);
@@ -628,7 +628,7 @@ export class Device {
       if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_INFO)', this.path);
       const [reported, data] = r;
       if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
-      if (into.byteLength < data.length) throw new TypeError('options.data was detached or shrunk while the call was in flight');
+      if (into.byteLength < data.length) throw new FwctlTypeError('options.data was detached or shrunk while the call was in flight', 'ERR_FWCTL_INVALID_ARG_VALUE');
       into.set(data);
       return this.#infoOf(this.#viewOf(into, reported), decode, result);
     }
@@ -723,7 +723,7 @@ export class Device {
   async #rpc(request: Bytes, options: RpcOptions): Promise<RpcResult<Uint8Array>> {
     const { scope, responseLength, responseBuffer: into, result, spec, buffers, signal } = checkRpcArgs(request, options, this.path);
     this.#checkOpen();
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     const id = jobId(signal);
     // The addon receives the response in memory of its own; with a
     // responseBuffer it copies it there at completion.
@@ -735,10 +735,10 @@ export class Device {
     if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', this.path);
     const [length, got, lost] = r;
     if (lost === -2) {
-      throw new TypeError('options.responseBuffer was detached or shrunk while the call was in flight: the response is lost');
+      throw new FwctlTypeError('options.responseBuffer was detached or shrunk while the call was in flight: the response is lost', 'ERR_FWCTL_INVALID_ARG_VALUE');
     }
     if (lost >= 0) {
-      throw new TypeError(`options.attach[${lost}].buffer was detached or shrunk while the call was in flight: its output is lost`);
+      throw new FwctlTypeError(`options.attach[${lost}].buffer was detached or shrunk while the call was in flight: its output is lost`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     }
     const truncated = length > responseLength;
     if (into === undefined) return fillResult(result, got as Buffer, length, truncated);
@@ -799,8 +799,8 @@ export class Device {
    */
   prepareRpc<R extends Uint8Array>(request: Bytes, options: RpcOptions & { responseBuffer: R }): PreparedRpc<R> {
     const { scope, responseBuffer: into, spec } = checkRpcArgs(request, options, this.path);
-    if (into === undefined) throw new TypeError('prepareRpc() needs options.responseBuffer');
-    if (spec !== undefined) throw new TypeError('prepareRpc() takes no attachments: use rpc()/rpcSync()');
+    if (into === undefined) throw new FwctlTypeError('prepareRpc() needs options.responseBuffer', 'ERR_FWCTL_INVALID_ARG_VALUE');
+    if (spec !== undefined) throw new FwctlTypeError('prepareRpc() takes no attachments: use rpc()/rpcSync()', 'ERR_FWCTL_INVALID_ARG_VALUE');
     const h = this.#handle, req = asU8(request), path = this.path;
     const self = this;
     // Both buffers from allocBuffer(): the addon binds their regions once and
@@ -838,11 +838,11 @@ export class Device {
   async #preparedCall(req: Uint8Array, into: Uint8Array, scope: number, o: CallOptions | undefined): Promise<number> {
     const signal = checkSignal(o?.signal, 'options');
     this.#checkOpen();
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     const id = jobId(signal);
     const r = await this.#track(abortable(this.#handle.rpc(id, scope, req, into), signal, id));
     if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_RPC)', this.path);
-    if (r[2] === -2) throw new TypeError('the prepared response buffer was detached or shrunk while the call was in flight');
+    if (r[2] === -2) throw new FwctlTypeError('the prepared response buffer was detached or shrunk while the call was in flight', 'ERR_FWCTL_INVALID_ARG_VALUE');
     return r[0];
   }
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sysLayer } from './backend';
-import { FwctlError } from './errors';
+import { FwctlError, FwctlTypeError } from './errors';
 
 /** Where to look: injectable so tests can use a fake tree. */
 export interface Roots {
@@ -255,11 +255,11 @@ export function matches(entry: FwctlDeviceEntry, criteria: FindCriteria): boolea
 }
 
 function checkCriteria(criteria: FindCriteria): void {
-  if (typeof criteria !== 'object' || criteria === null) throw new TypeError('find() takes { pci?, parent?, name? }');
+  if (typeof criteria !== 'object' || criteria === null) throw new FwctlTypeError('find() takes { pci?, parent?, name? }');
   const given = (['pci', 'parent', 'name'] as const).filter((k) => criteria[k] !== undefined);
-  if (given.length === 0) throw new TypeError('find() needs at least one of pci, parent, name');
+  if (given.length === 0) throw new FwctlTypeError('find() needs at least one of pci, parent, name', 'ERR_FWCTL_INVALID_ARG_VALUE');
   for (const k of given) {
-    if (typeof criteria[k] !== 'string') throw new TypeError(`find(): ${k} must be a string`);
+    if (typeof criteria[k] !== 'string') throw new FwctlTypeError(`find(): ${k} must be a string`);
   }
 }
 

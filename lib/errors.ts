@@ -1,6 +1,10 @@
-// FwctlError and the one errno table: what each errno means for each fwctl
-// operation, and what to do about it. Shaped like Node's fs errors (code,
-// errno, syscall, path) so existing error handling reads it naturally.
+// One error model: every error this package throws is an FwctlError (or a
+// subclass) with a stable `code`. Errno names ('ENODEV') are the kernel's
+// answers, with `errno` negative as in Node's fs errors; ERR_FWCTL_* are the
+// library's own refusals and the devices' failures; ABORT_ERR is a call
+// ended by its AbortSignal. `codes` lists them all (docs/api.md has the
+// same table; a unit test keeps the two equal). Also here: the errno table,
+// what each errno means for each fwctl operation and what to do about it.
 
 import { constants } from 'node:os';
 
@@ -85,7 +89,7 @@ export const ERRNO_TABLE: Readonly<Record<string, Meaning>> = Object.freeze({
   EIO: { any: 'the device or its firmware reported an I/O error' },
   ETIMEDOUT: { any: 'the firmware did not answer in time' },
   EBUSY: { any: 'the device or firmware is busy', remedy: 'retry later' },
-  EAGAIN: { any: 'try again', info: 'the device_data length kept changing between calls' },
+  EAGAIN: { any: 'resource temporarily unavailable; try again', info: 'the device_data length kept changing between calls' },
 });
 
 /** Linux errnos a driver can return that os.constants.errno (libuv's list) lacks. */
@@ -128,47 +132,188 @@ export function describeErrno(code: string, syscall?: FwctlSyscall): string {
 }
 
 export interface FwctlErrorOptions {
-  /** The errno name, e.g. 'ENODEV'. */
+  /** An errno name ('ENODEV') for the kernel's answers, else an ERR_FWCTL_* code (see `codes`). */
   code: string;
-  /** The positive errno; looked up from `code` when absent. */
+  /** The negative errno; looked up from an errno `code` when absent (a positive number is negated). */
   errno?: number;
-  /** Absent when the package refused a call before reaching the kernel. */
+  /** The kernel call that answered; absent when the package refused before calling the kernel. */
   syscall?: FwctlSyscall;
   path?: string;
-  /** Replaces the table's text. */
+  /** The message (after `CODE: ` for an errno code); replaces the errno table's text. */
   detail?: string;
+  cause?: unknown;
 }
 
+const isErrnoCode = (code: string) => /^E[A-Z0-9]+$/.test(code);
+
 /**
- * An error from a fwctl device, or a refusal to make a call.
- * `code` is the errno name ('ENODEV'), `errno` the positive number,
- * `syscall` the operation ('open', 'ioctl(FWCTL_INFO)', 'ioctl(FWCTL_RPC)';
- * absent when the package refused before calling the kernel), `path` the device node.
+ * Every error this package throws. `code` is stable: an errno name
+ * ('ENODEV') when the kernel answered, an ERR_FWCTL_* code for the package's
+ * own refusals and the devices' failures, 'ABORT_ERR' for an aborted call.
+ * For errno codes `errno` is the negative number (as Node's fs errors:
+ * `err.errno === -os.constants.errno.ENODEV`), `syscall` the operation
+ * ('open', 'ioctl(FWCTL_INFO)', 'ioctl(FWCTL_RPC)', 'close'); `path` is the
+ * device node when there is one.
  */
 export class FwctlError extends Error {
   readonly code: string;
-  readonly errno: number;
+  readonly errno?: number;
   readonly syscall?: FwctlSyscall;
   readonly path?: string;
 
   constructor(opts: FwctlErrorOptions) {
     const where = [opts.syscall, opts.path].filter(Boolean).join(' ');
-    super(`${opts.code}: ${opts.detail ?? describeErrno(opts.code, opts.syscall)}${where ? ` (${where})` : ''}`);
+    const errnoCode = isErrnoCode(opts.code);
+    const text = opts.detail ?? (errnoCode ? describeErrno(opts.code, opts.syscall) : codes[opts.code]?.meaning ?? opts.code);
+    super(`${errnoCode ? `${opts.code}: ` : ''}${text}${where ? ` (${where})` : ''}`,
+      opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'FwctlError';
     this.code = opts.code;
-    this.errno = opts.errno ?? errnoNumber(opts.code) ?? 0;
+    const n = opts.errno ?? (errnoCode ? errnoNumber(opts.code) : undefined);
+    if (n !== undefined) this.errno = -Math.abs(n);
     if (opts.syscall !== undefined) this.syscall = opts.syscall;
     if (opts.path !== undefined) this.path = opts.path;
   }
 
-  /** From a negative (native layer) or positive errno number. */
+  /** The kernel's answer, from a negative (native layer) or positive errno number. */
   static fromErrno(errno: number, syscall: FwctlSyscall, path?: string): FwctlError {
     const n = Math.abs(errno);
     return new FwctlError({ code: errnoName(n), errno: n, syscall, path });
   }
 }
 
+/** The codes of the library's argument errors, after Node's ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE. */
+export type ArgumentCode = 'ERR_FWCTL_INVALID_ARG_TYPE' | 'ERR_FWCTL_INVALID_ARG_VALUE' | 'ERR_FWCTL_OUT_OF_RANGE';
+
+/**
+ * An argument of the wrong type, or a value the call does not accept
+ * (ERR_FWCTL_INVALID_ARG_TYPE, default; ERR_FWCTL_INVALID_ARG_VALUE).
+ * It replaces the TypeError of earlier versions: `name` is 'FwctlTypeError',
+ * and it is not `instanceof TypeError`; test `code`.
+ */
+export class FwctlTypeError extends FwctlError {
+  declare readonly code: ArgumentCode;
+  constructor(message: string, code: 'ERR_FWCTL_INVALID_ARG_TYPE' | 'ERR_FWCTL_INVALID_ARG_VALUE' = 'ERR_FWCTL_INVALID_ARG_TYPE') {
+    super({ code, detail: message });
+    this.name = 'FwctlTypeError';
+  }
+}
+
+/** A number, length or size outside what the call accepts (ERR_FWCTL_OUT_OF_RANGE); replaces RangeError. */
+export class FwctlRangeError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_OUT_OF_RANGE';
+  constructor(message: string) {
+    super({ code: 'ERR_FWCTL_OUT_OF_RANGE', detail: message });
+    this.name = 'FwctlRangeError';
+  }
+}
+
+/**
+ * A call ended by its AbortSignal: code 'ABORT_ERR' and name 'AbortError',
+ * as Node's own AbortError (fs/promises, timers/promises); `cause` is the
+ * signal's reason (a DOMException AbortError, the TimeoutError of
+ * AbortSignal.timeout(), or whatever was passed to abort()).
+ */
+export class FwctlAbortError extends FwctlError {
+  declare readonly code: 'ABORT_ERR';
+  constructor(reason: unknown, path?: string, detail?: string) {
+    const why = (reason as { name?: unknown })?.name === 'TimeoutError' ? 'the signal timed out' : 'the operation was aborted';
+    super({ code: 'ABORT_ERR', path, cause: reason,
+      detail: detail ?? `${why}; a kernel call already made finishes in the background` });
+    this.name = 'AbortError';
+  }
+}
+
+/** Throws FwctlAbortError when the signal is aborted (AbortSignal.throwIfAborted() throws the bare reason). */
+export function throwIfAborted(signal: AbortSignal | undefined, path?: string): void {
+  if (signal?.aborted) throw new FwctlAbortError(signal.reason, path);
+}
+
+/**
+ * A value for an error message, whatever it is: String(v) can itself throw
+ * (an object whose toString is not a function), and an argument error must
+ * not turn into a built-in TypeError while its message is built.
+ */
+export function show(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/** A package bug: an internal table or state that cannot be (ERR_FWCTL_INTERNAL). */
+export function internalError(detail: string): FwctlError {
+  return new FwctlError({ code: 'ERR_FWCTL_INTERNAL', detail: `${detail} (a bug in fwctl; please report it)` });
+}
+
 /** The error every call on a closed handle throws, without a syscall. */
 export function closedError(path: string): FwctlError {
-  return new FwctlError({ code: 'EBADF', path, detail: 'device handle is closed; open the device again' });
+  return new FwctlError({ code: 'ERR_FWCTL_CLOSED', path, detail: 'device handle is closed; open the device again' });
 }
+
+/**
+ * The factory the addon builds its argument errors with (registered once per
+ * environment at load, lib/binding.ts): `range` true for out-of-range values.
+ */
+export function nativeArgumentError(range: boolean, message: string): FwctlError {
+  return range ? new FwctlRangeError(message) : new FwctlTypeError(message);
+}
+
+export type CodeKind = 'kernel' | 'library' | 'device' | 'abort';
+
+export interface CodeEntry {
+  /** Who says it: the kernel (an errno), the package, the device's firmware, or an AbortSignal. */
+  readonly kind: CodeKind;
+  /** The class thrown with this code (all extend FwctlError). */
+  readonly class: string;
+  /** One line: what it means. */
+  readonly meaning: string;
+  /** Fields beyond code, message and name. */
+  readonly fields: readonly string[];
+}
+
+const lib = (meaning: string, cls = 'FwctlError', fields: readonly string[] = []): CodeEntry =>
+  Object.freeze({ kind: 'library', class: cls, meaning, fields: Object.freeze([...fields]) });
+const dev = (meaning: string, cls = 'FwctlError', fields: readonly string[] = []): CodeEntry =>
+  Object.freeze({ kind: 'device', class: cls, meaning, fields: Object.freeze([...fields]) });
+
+/**
+ * Every code this package throws, with its class, meaning and fields. The
+ * kernel's answers are errno names: the ones below are those the fwctl
+ * drivers return; any other errno a driver returns keeps its name
+ * (os.constants.errno, EREMOTEIO, ENOTSUPP, else 'E<n>') with the same class
+ * and fields.
+ */
+export const codes: Readonly<Record<string, Readonly<CodeEntry>>> = Object.freeze({
+  ...Object.fromEntries(Object.keys(ERRNO_TABLE).map((code) => [code, Object.freeze({
+    kind: 'kernel', class: 'FwctlError', meaning: ERRNO_TABLE[code].any,
+    fields: Object.freeze(['errno', 'syscall', 'path']),
+  } as CodeEntry)])),
+  ERR_FWCTL_INVALID_ARG_TYPE: lib('an argument of the wrong type', 'FwctlTypeError'),
+  ERR_FWCTL_INVALID_ARG_VALUE: lib('an argument of the right type with a value the call does not accept', 'FwctlTypeError'),
+  ERR_FWCTL_OUT_OF_RANGE: lib('a number, length or size outside what the call (or the kernel) accepts', 'FwctlRangeError'),
+  ERR_FWCTL_CLOSED: lib('the device handle is closed', 'FwctlError', ['path']),
+  ERR_FWCTL_TAINT_REFUSED: lib('a call that would taint the kernel without allowKernelTaint: true', 'FwctlError', ['path']),
+  ERR_FWCTL_WRONG_TYPE: lib('the device is not of the type the call is for', 'FwctlError', ['path']),
+  ERR_FWCTL_AMBIGUOUS: lib('a device specification matches more than one device (CLI)', 'FwctlError'),
+  ERR_FWCTL_NO_DEVICE: lib('no fwctl device matches the specification (CLI)', 'FwctlError'),
+  ERR_FWCTL_CXL_NO_FEATURE: lib('the CXL device does not list the feature (Get Supported Features)', 'FwctlError', ['path']),
+  ERR_FWCTL_CXL_NOT_SETTABLE: lib('the CXL feature cannot be set through fwctl (reserved to the kernel, or no Set Feature effects the driver allows)', 'FwctlError', ['path']),
+  ERR_FWCTL_BNXT_NO_DMA: lib('the bnxt driver does not carry DMA commands (a kernel before 7.3)', 'BnxtDmaUnsupportedError', ['uctxCaps']),
+  ERR_FWCTL_TRANSCRIPT: lib('a transcript file that cannot be read (not JSON, no header, a newer version, an unknown errno)', 'FwctlError'),
+  ERR_FWCTL_REPLAY_MISMATCH: lib('a call that is not the transcript\'s', 'ReplayMismatch', ['path', 'position', 'offset']),
+  ERR_FWCTL_REPLAY_INCOMPLETE: lib('verify(): calls of the transcript were not made', 'FwctlError'),
+  ERR_FWCTL_INVALID_STATE: lib('a call made where it cannot work (useTranscript\'s getter outside a test)', 'FwctlError'),
+  ERR_FWCTL_USAGE: lib('a bad command line (CLI, exit status 2)', 'UsageError'),
+  ERR_FWCTL_INTERNAL: lib('a bug in fwctl: an internal table or state that cannot be', 'FwctlError'),
+  ERR_FWCTL_DECODE: dev('a response (or data) shorter than its layout, or counts larger than the data', 'FwctlDecodeError', ['need', 'got']),
+  ERR_FWCTL_CXL_RESPONSE: dev('a CXL answer without the shape its command defines (short, or counts larger than the data)', 'CxlResponseError', ['opcode', 'path']),
+  ERR_FWCTL_MLX5_STATUS: dev('mlx5 firmware answered with a non-zero status', 'Mlx5FirmwareError', ['opcode', 'status', 'syndrome', 'result']),
+  ERR_FWCTL_MLX5_MCIA: dev('mlx5 MCIA (module EEPROM) register access answered a non-zero status', 'FwctlError'),
+  ERR_FWCTL_MLX5_NO_BOOT_IMAGE: dev('mlx5 MCQS lists no boot image component', 'FwctlError'),
+  ERR_FWCTL_CXL_MAILBOX: dev('the CXL mailbox answered a return code other than SUCCESS', 'CxlMailboxError', ['returnCode', 'returnCodeName', 'opcode', 'path']),
+  ERR_FWCTL_BNXT_HWRM: dev('a bnxt HWRM response with a non-zero error_code (firmware, or a send the driver could not complete)', 'BnxtFirmwareError', ['reqType', 'errorCode', 'kind', 'errno', 'result']),
+  ERR_FWCTL_PDS_RETVAL: dev('a pds query answered a non-zero firmware retval', 'PdsQueryError', ['retval']),
+  ABORT_ERR: Object.freeze({ kind: 'abort', class: 'FwctlAbortError', meaning: 'the call\'s AbortSignal fired (abort() or AbortSignal.timeout())', fields: Object.freeze(['cause', 'path']) } as CodeEntry),
+} satisfies Record<string, CodeEntry>);

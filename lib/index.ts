@@ -5,8 +5,9 @@ export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './disco
 export { open, openSync, allocBuffer, Device } from './device';
 export type { Bytes, OpenOptions, RpcOptions, RpcResult, RpcAttachment } from './device';
 export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
-export { FwctlError } from './errors';
-export type { FwctlSyscall } from './errors';
+/** The one error model (docs/api.md, Errors): every error thrown has a `code` listed in `codes`. */
+export { FwctlError, FwctlTypeError, FwctlRangeError, FwctlAbortError, codes } from './errors';
+export type { FwctlSyscall, FwctlErrorOptions, CodeEntry, CodeKind, ArgumentCode } from './errors';
 export {
   DeviceType, DeviceTypeId, Scope, MAX_RPC_LEN,
   MLX5_UCTX_CAP_TOOLS_RESOURCES, PdsCap, BnxtCap, CxlOpcode,

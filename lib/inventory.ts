@@ -8,7 +8,10 @@ import * as bnxt from './bnxt';
 import * as cxl from './cxl';
 import { open, type Device } from './device';
 import { list, type FwctlDeviceEntry, type Roots } from './discovery';
+import { MIN_DATA_SIZE } from './cxl/decode';
+import { FwctlDecodeError } from './wire';
 import * as mlx5 from './mlx5';
+import { throwIfAborted } from './errors';
 
 export interface InventoryRecord {
   name: string;
@@ -25,7 +28,7 @@ export interface InventoryRecord {
     packageVersion?: string;
     /** PORT_QSTATS totals of port 0 (decimal strings: 64-bit counters). */
     portStats?: { txFrames: string; rxFrames: string; txBytes: string; rxBytes: string; txErrors: string; rxErrors: string; txDiscards: string; rxDiscards: string };
-    /** A fact above that could not be read (ERR_BNXT_NO_DMA before Linux 7.3, a firmware error). */
+    /** A fact above that could not be read (ERR_FWCTL_BNXT_NO_DMA before Linux 7.3, a firmware error). */
     factErrors?: { name: string; code: string; message: string }[];
   };
   /**
@@ -164,10 +167,10 @@ async function cxlRas(dev: Device, feats: cxl.CxlFeature[], out: NonNullable<Inv
           })),
         };
       } else {
-        throw Object.assign(new Error(`${f.getSize}-byte ${f.name} data is shorter than its layout`), { code: 'ERR_FWCTL_DECODE' });
+        throw new FwctlDecodeError(`${f.name} data`, MIN_DATA_SIZE[f.name ?? ''] ?? f.getSize, f.getSize, `${f.getSize}-byte ${f.name} data is shorter than its layout`);
       }
     } catch (e) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       (out.featureErrors ??= []).push({ name: f.name ?? f.uuid, ...errorOf(e) });
     }
   }
@@ -199,7 +202,7 @@ async function record(e: FwctlDeviceEntry, options: InventoryOptions): Promise<I
 export async function inventory(options: InventoryOptions = {}): Promise<InventoryRecord[]> {
   const out: InventoryRecord[] = [];
   for (const e of await list(options)) {
-    options.signal?.throwIfAborted(); // an aborted inventory stops, rather than recording every device as failed
+    throwIfAborted(options.signal); // an aborted inventory stops, rather than recording every device as failed
     out.push(await record(e, options));
   }
   return out;

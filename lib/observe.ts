@@ -155,6 +155,7 @@ export function observeBinding(inner: NativeBinding, emit: Observer): NativeBind
     },
     abandon: (id) => inner.abandon(id),
     setPointerGuards: (t) => inner.setPointerGuards(t),
+    setErrorFactory: (f) => inner.setErrorFactory(f),
     get FWCTL_INFO() { return inner.FWCTL_INFO; },
     get FWCTL_RPC() { return inner.FWCTL_RPC; },
     poolStats: () => inner.poolStats(),

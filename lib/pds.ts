@@ -18,6 +18,7 @@ import { Scope } from './uapi/constants';
 import { pack, type Bytes } from './uapi/layout';
 import { fwctlRpcPds } from './uapi/structs';
 import { FwctlDecodeError, need, view } from './wire';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from './errors';
 
 export { FwctlDecodeError };
 
@@ -25,12 +26,13 @@ const F = fwctlRpcPds.fields;
 
 /** PDS_FWCTL_RPC_OPCODE_*: bits 0-15 the command, bits 16-23 its version. */
 export function opcode(command: number, version = 0): number {
-  if (!Number.isInteger(command) || command < 0 || command > 0xffff) throw new RangeError(`command must be a u16, got ${command}`);
-  if (!Number.isInteger(version) || version < 0 || version > 0xff) throw new RangeError(`version must be a u8, got ${version}`);
+  if (!Number.isInteger(command) || command < 0 || command > 0xffff) throw new FwctlRangeError(`command must be a u16, got ${show(command)}`);
+  if (!Number.isInteger(version) || version < 0 || version > 0xff) throw new FwctlRangeError(`version must be a u8, got ${show(version)}`);
   return (version << 16) | command;
 }
 
 export function splitOpcode(op: number): { command: number; version: number } {
+  if (typeof op !== 'number') throw new FwctlTypeError(`opcode must be a number, got ${show(typeof op)}`);
   return { command: op & 0xffff, version: (op >>> 16) & 0xff };
 }
 
@@ -135,9 +137,9 @@ export interface PdsCallResult {
 const U32_MAX = 0xffffffff;
 
 function prepare(o: PdsCallOptions): { request: Uint8Array; out: Buffer; options: RpcOptions } {
-  if (typeof o !== 'object' || o === null) throw new TypeError('pds call needs options { ep, op, scope, ... }');
+  if (typeof o !== 'object' || o === null) throw new FwctlTypeError('pds call needs options { ep, op, scope, ... }');
   for (const k of ['ep', 'op'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > U32_MAX) throw new RangeError(`${k} must be a u32, got ${o[k]}`);
+    if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > U32_MAX) throw new FwctlRangeError(`${k} must be a u32, got ${show(o[k])}`);
   }
   const payload = o.payload ?? new Uint8Array(0);
   const out = Buffer.alloc(o.responseLength ?? 0);
@@ -200,8 +202,8 @@ const QUERY_BUFFER = 4096;
 
 function queryOptions(entity: number, ep: number, route: QueryRoute, signal?: AbortSignal): PdsCallOptions {
   if (typeof route !== 'object' || route === null || !Number.isInteger(route.ep) || !Number.isInteger(route.op)) {
-    throw new TypeError('pds endpoint/operation queries need the route your firmware serves them at, ' +
-      'e.g. { ep, op }: the in-tree driver keeps these lists to itself (no default: a guessed operation could be a write)');
+    throw new FwctlTypeError('pds endpoint/operation queries need the route your firmware serves them at, ' +
+      'e.g. { ep, op }: the in-tree driver keeps these lists to itself (no default: a guessed operation could be a write)', 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   const payload = Buffer.alloc(8);
   payload[0] = entity;
@@ -210,10 +212,10 @@ function queryOptions(entity: number, ep: number, route: QueryRoute, signal?: Ab
 }
 
 /** A non-zero retval from a query: the firmware's code. */
-export class PdsQueryError extends Error {
-  readonly code = 'ERR_PDS_RETVAL';
+export class PdsQueryError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_PDS_RETVAL';
   constructor(readonly retval: number, what: string) {
-    super(`pds ${what}: firmware retval ${retval}`);
+    super({ code: 'ERR_FWCTL_PDS_RETVAL', detail: `pds ${what}: firmware retval ${retval}` });
     this.name = 'PdsQueryError';
   }
 }

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { installBackend, type Backend, type SysLayer } from './backend';
 import { DIR_IN, DIR_OUT, SPEC_WORDS } from './binding-flags';
 import type { FwctlDeviceEntry } from './discovery';
-import { errnoName } from './errors';
+import { errnoName, FwctlTypeError } from './errors';
 import { observeBinding, type CallEvent } from './observe';
 import { redactLines } from './redact';
 import {
@@ -192,7 +192,7 @@ export function recordBackend(file: string, options: RecordOptions = {}): Backen
  * recorded. `FWCTL_RECORD=FILE` does the same from the start.
  */
 export function record(file: string, options: RecordOptions = {}): Recording {
-  if (typeof file !== 'string' || file === '') throw new TypeError('record(file): file must be a path');
+  if (typeof file !== 'string' || file === '') throw new FwctlTypeError('record(file): file must be a path');
   let remove: () => void = () => undefined;
   const { backend, recording } = startRecording(file, options, () => remove());
   remove = installBackend(backend);

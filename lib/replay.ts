@@ -9,7 +9,7 @@
 import { installBackend, type Backend, type SysLayer, type SysOp } from './backend';
 import type { AttachSpec, NativeBinding, NativeHandle, OpenResult } from './binding';
 import { DIR_OUT, SPEC_WORDS } from './binding-flags';
-import { errnoNumber } from './errors';
+import { errnoNumber, FwctlError, FwctlTypeError, internalError, nativeArgumentError, show } from './errors';
 import { commandOf, readTranscript, unhex, type CallLine, type Transcript } from './transcript';
 import { FWCTL_INFO, FWCTL_RPC } from './uapi/constants';
 
@@ -21,18 +21,20 @@ export interface ReplayOptions {
 }
 
 /** A call that is not the transcript's: thrown (or rejected) by the call itself. */
-export class ReplayMismatch extends Error {
-  readonly code = 'ERR_FWCTL_REPLAY_MISMATCH';
+export class ReplayMismatch extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_REPLAY_MISMATCH';
+  declare readonly path: string;
   constructor(
     message: string,
     /** The device node. */
-    readonly path: string,
+    path: string,
     /** 1-based position of the call among this device's calls. */
     readonly position: number,
     /** The first differing byte of the request (or attachment), when the bytes differ. */
     readonly offset?: number,
   ) {
-    super(message);
+    super({ code: 'ERR_FWCTL_REPLAY_MISMATCH', detail: message });
+    (this as { path?: string }).path = path;
     this.name = 'ReplayMismatch';
   }
 }
@@ -62,13 +64,17 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
 
 function errnoValue(name: string): number {
   const n = errnoNumber(name);
-  if (n === undefined) throw new Error(`replay: the transcript's errno ${name} is not known on this system`);
+  if (n === undefined) throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `replay: the transcript's errno ${name} is not known on this system` });
   return -n;
 }
 
+/**
+ * The addon's argument error of a recorded call, as the addon throws it now:
+ * FwctlRangeError for a recorded RangeError or FwctlRangeError (transcripts
+ * of earlier versions name the built-ins), FwctlTypeError otherwise.
+ */
 function rethrow(t: { name: string; message: string }): never {
-  const C = ({ TypeError, RangeError } as Record<string, ErrorConstructor>)[t.name] ?? Error;
-  throw new C(t.message);
+  throw nativeArgumentError(t.name === 'RangeError' || t.name === 'FwctlRangeError', t.message);
 }
 
 /** What a call brings, to compare with the transcript. */
@@ -116,8 +122,9 @@ export class ReplaySession {
     const left = this.transcript.calls.filter((c) => !this.#used.has(c));
     if (left.length > 0) {
       const c = left[0];
-      throw new Error(`replay (${this.file}): ${left.length} call(s) of the transcript were not made; the first: ` +
-        `${this.#describe(c)} on ${c.path} (seq ${c.seq})`);
+      throw new FwctlError({ code: 'ERR_FWCTL_REPLAY_INCOMPLETE',
+        detail: `replay (${this.file}): ${left.length} call(s) of the transcript were not made; the first: ` +
+        `${this.#describe(c)} on ${c.path} (seq ${c.seq})` });
     }
   }
 
@@ -225,7 +232,7 @@ class ReplayHandle implements NativeHandle {
 
   #rpc(scope: number, request: Uint8Array, responseLength: number, spec: AttachSpec | undefined, buffers: Uint8Array[]) {
     const e = this.s.take(this.path, { op: 'rpc', h: this.h, scope, request, responseLength, spec, buffers }, this.type);
-    if (e.t !== 'rpc') throw new Error('unreachable');
+    if (e.t !== 'rpc') throw internalError('replay: a transcript entry of the wrong type');
     if (e.threw) rethrow(e.threw);
     if (e.typeId !== undefined) this.type = e.typeId;
     return e;
@@ -259,7 +266,7 @@ class ReplayHandle implements NativeHandle {
 
   #info(length: number) {
     const e = this.s.take(this.path, { op: 'info', h: this.h, length }, this.type);
-    if (e.t !== 'info') throw new Error('unreachable');
+    if (e.t !== 'info') throw internalError('replay: a transcript entry of the wrong type');
     if (e.threw) rethrow(e.threw);
     if (e.typeId !== undefined && e.errno === undefined) this.type = e.typeId;
     return e;
@@ -280,7 +287,7 @@ class ReplayHandle implements NativeHandle {
 
   close(): number {
     const e = this.s.take(this.path, { op: 'close', h: this.h }, this.type);
-    if (e.t !== 'close') throw new Error('unreachable');
+    if (e.t !== 'close') throw internalError('replay: a transcript entry of the wrong type');
     if (e.rc >= 0) this.#fd = -1;
     return e.rc;
   }
@@ -296,7 +303,7 @@ export function replayBinding(s: ReplaySession): NativeBinding {
   const open = (p: string): OpenResult => {
     // Handles are numbered in open order, as the recorder numbered them.
     const e = s.take(p, { op: 'open', h: handles + 1 }, -1);
-    if (e.t !== 'open') throw new Error('unreachable');
+    if (e.t !== 'open') throw internalError('replay: a transcript entry of the wrong type');
     if (e.threw) rethrow(e.threw);
     if (e.errno !== undefined) {
       return errnoValue(e.errno);
@@ -309,6 +316,7 @@ export function replayBinding(s: ReplaySession): NativeBinding {
     openAsync: async (_id, p) => open(p),
     abandon: () => true,
     setPointerGuards: () => undefined,
+    setErrorFactory: () => undefined,
     FWCTL_INFO, FWCTL_RPC,
     poolStats: () => ({ threads: 0, idle: 0, queued: 0 }),
   };
@@ -330,7 +338,7 @@ export function replayBackend(file: string, options: ReplayOptions = {}): Backen
 
 function checkMode(mode: unknown): ReplayMode {
   if (mode === undefined) return 'strict';
-  if (mode !== 'strict' && mode !== 'match') throw new TypeError(`replay: mode must be 'strict' or 'match', got ${String(mode)}`);
+  if (mode !== 'strict' && mode !== 'match') throw new FwctlTypeError(`replay: mode must be 'strict' or 'match', got ${show(mode)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return mode;
 }
 
@@ -341,7 +349,7 @@ function checkMode(mode: unknown): ReplayMode {
  * their real handles.
  */
 export function replay(file: string, options: ReplayOptions = {}): Replay {
-  if (typeof file !== 'string' || file === '') throw new TypeError('replay(file): file must be a path');
+  if (typeof file !== 'string' || file === '') throw new FwctlTypeError('replay(file): file must be a path');
   const backend = replayBackend(file, options);
   const remove = installBackend(backend, true);
   let stopped = false;
@@ -373,7 +381,7 @@ export interface TestHooks {
 export function useTranscript(file: string, options: ReplayOptions & { verify?: boolean; hooks?: TestHooks } = {}): () => Replay {
   const hooks = options.hooks ?? (globalThis as unknown as TestHooks);
   if (typeof hooks.beforeEach !== 'function' || typeof hooks.afterEach !== 'function') {
-    throw new TypeError('useTranscript: no beforeEach/afterEach here; pass { hooks } (e.g. require("node:test"))');
+    throw new FwctlTypeError('useTranscript: no beforeEach/afterEach here; pass { hooks } (e.g. require("node:test"))');
   }
   let current: Replay | undefined;
   hooks.beforeEach(() => {
@@ -386,7 +394,7 @@ export function useTranscript(file: string, options: ReplayOptions & { verify?: 
     if (r && options.verify !== false) r.verify();
   });
   return () => {
-    if (!current) throw new Error('useTranscript: no test is running');
+    if (!current) throw new FwctlError({ code: 'ERR_FWCTL_INVALID_STATE', detail: 'useTranscript: no test is running' });
     return current;
   };
 }

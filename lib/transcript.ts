@@ -7,6 +7,7 @@
 
 import * as fs from 'node:fs';
 import { DeviceTypeId, deviceTypeOf } from './uapi/constants';
+import { FwctlError } from './errors';
 
 export const TRANSCRIPT_FORMAT = 'fwctl-transcript';
 export const TRANSCRIPT_VERSION = 1;
@@ -130,13 +131,13 @@ export function parseTranscript(text: string, file = 'transcript'): Transcript {
     try {
       l = JSON.parse(raw) as TranscriptLine;
     } catch (e) {
-      throw new Error(`${file}:${i + 1}: not JSON (${(e as Error).message})`);
+      throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `${file}:${i + 1}: not JSON (${(e as Error).message})` });
     }
     if (i === 0 || out.header === undefined) {
       const h = l as HeaderLine;
-      if (h.t !== 'header' || h.format !== TRANSCRIPT_FORMAT) throw new Error(`${file}:${i + 1}: not a fwctl transcript (no header line)`);
+      if (h.t !== 'header' || h.format !== TRANSCRIPT_FORMAT) throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `${file}:${i + 1}: not a fwctl transcript (no header line)` });
       if (h.version > TRANSCRIPT_VERSION) {
-        throw new Error(`${file}: transcript version ${h.version} is newer than this package reads (${TRANSCRIPT_VERSION})`);
+        throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `${file}: transcript version ${h.version} is newer than this package reads (${TRANSCRIPT_VERSION})` });
       }
       out.header = h;
       return;
@@ -151,10 +152,10 @@ export function parseTranscript(text: string, file = 'transcript'): Transcript {
       }
       case 'sys': out.sys.push(l); break;
       case 'open': case 'info': case 'rpc': case 'close': out.calls.push(l); break;
-      default: throw new Error(`${file}:${i + 1}: unknown line type ${JSON.stringify((l as { t?: unknown }).t)}`);
+      default: throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `${file}:${i + 1}: unknown line type ${JSON.stringify((l as { t?: unknown }).t)}` });
     }
   });
-  if (out.header === undefined) throw new Error(`${file}: empty transcript`);
+  if (out.header === undefined) throw new FwctlError({ code: 'ERR_FWCTL_TRANSCRIPT', detail: `${file}: empty transcript` });
   // Async calls are written when they complete: order by submission.
   out.calls.sort((a, b) => a.seq - b.seq);
   return out;

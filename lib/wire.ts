@@ -2,6 +2,7 @@
 // read is checked against the buffer first and fails with FwctlDecodeError,
 // never a silent short read or an out-of-range DataView access.
 
+import { FwctlError, FwctlTypeError } from './errors';
 import type { Bytes } from './uapi/layout';
 
 /**
@@ -9,12 +10,12 @@ import type { Bytes } from './uapi/layout';
  * shorter than a header, or a count larger than the data that follows.
  * `code` is 'ERR_FWCTL_DECODE'; `need` and `got` are byte counts.
  */
-export class FwctlDecodeError extends RangeError {
-  readonly code = 'ERR_FWCTL_DECODE';
+export class FwctlDecodeError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_DECODE';
   readonly need: number;
   readonly got: number;
   constructor(what: string, need: number, got: number, detail?: string) {
-    super(`${what}: ${detail ?? `needs ${need} bytes, got ${got}`}`);
+    super({ code: 'ERR_FWCTL_DECODE', detail: `${what}: ${detail ?? `needs ${need} bytes, got ${got}`}` });
     this.name = 'FwctlDecodeError';
     this.need = need;
     this.got = got;
@@ -23,7 +24,7 @@ export class FwctlDecodeError extends RangeError {
 
 /** Throw FwctlDecodeError unless buf holds at least `need` bytes. */
 export function need(buf: Bytes, bytes: number, what: string): void {
-  if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array or Buffer`);
+  if (!(buf instanceof Uint8Array)) throw new FwctlTypeError(`${what}: expected a Uint8Array or Buffer`);
   if (buf.byteLength < bytes) throw new FwctlDecodeError(what, bytes, buf.byteLength);
 }
 

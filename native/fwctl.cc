@@ -453,6 +453,7 @@ struct EnvState {
   napi_env env = nullptr;
   std::shared_ptr<EnvCore> core = std::make_shared<EnvCore>();
   Napi::FunctionReference ctor;  // Handle class; reset at teardown
+  Napi::FunctionReference errorFactory;  // setErrorFactory's; reset at teardown
   size_t counted = 0;            // jobs holding the loop alive (TSFN ref'd while > 0)
   std::unordered_set<Job*> live;             // submitted, not yet released
   std::unordered_map<uint32_t, Job*> byId;   // abortable ones among them
@@ -478,13 +479,24 @@ void DropRefs(napi_env env, Job* job) {
 }
 
 // ---------------------------------------------------------------------------
-// Argument checking, one helper for every entry point.
+// Argument checking, one helper for every entry point. The error is built
+// by the factory lib/binding.ts registers at load (setErrorFactory: the
+// package's FwctlRangeError / FwctlTypeError, with their ERR_FWCTL_* codes);
+// without one, a plain RangeError / TypeError carrying the same code.
 
 Napi::Value Throw(Napi::Env env, bool range, const std::string& msg) {
-  if (range)
-    Napi::RangeError::New(env, msg).ThrowAsJavaScriptException();
-  else
-    Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  EnvState* s = env.GetInstanceData<EnvState>();
+  if (s && !s->errorFactory.IsEmpty()) {
+    Napi::Value e = s->errorFactory.Call({Napi::Boolean::New(env, range), Napi::String::New(env, msg)});
+    if (env.IsExceptionPending()) return env.Undefined();  // the factory's own error propagates
+    if (e.IsObject()) {
+      Napi::Error(env, e).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  Napi::Error e = range ? Napi::Error(Napi::RangeError::New(env, msg)) : Napi::Error(Napi::TypeError::New(env, msg));
+  e.Set("code", Napi::String::New(env, range ? "ERR_FWCTL_OUT_OF_RANGE" : "ERR_FWCTL_INVALID_ARG_TYPE"));
+  e.ThrowAsJavaScriptException();
   return env.Undefined();
 }
 
@@ -1577,6 +1589,15 @@ Napi::Value RegionStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setErrorFactory((range, message) => Error): per environment, at load
+// (lib/binding.ts); Throw builds every argument error with it.
+Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) return Throw(env, false, "the error factory must be a function");
+  env.GetInstanceData<EnvState>()->errorFactory = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
 Napi::Value PoolStats(const Napi::CallbackInfo& info) {
   size_t threads, idle, queued;
   Pool::Get().Stats(&threads, &idle, &queued);
@@ -1617,11 +1638,13 @@ void Teardown(void* arg) {
   s->live.clear();  // the rest belongs to their pool threads now
   s->byId.clear();
   s->ctor.Reset();
+  s->errorFactory.Reset();
 }
 
 // Instance-data finaliser: runs when the napi_env is deleted, after the TSFN.
 void FreeEnvState(Napi::Env, EnvState* s) {
   s->ctor.SuppressDestruct();  // reset in Teardown, or owned by the dying env
+  s->errorFactory.SuppressDestruct();
   delete s;
 }
 
@@ -1645,6 +1668,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openAsync", Napi::Function::New(env, OpenAsync, "openAsync"));
   exports.Set("abandon", Napi::Function::New(env, Abandon, "abandon"));
   exports.Set("setPointerGuards", Napi::Function::New(env, SetPointerGuards, "setPointerGuards"));
+  exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("poolStats", Napi::Function::New(env, PoolStats, "poolStats"));
   exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer, "allocBuffer"));
   exports.Set("regionStats", Napi::Function::New(env, RegionStats, "regionStats"));

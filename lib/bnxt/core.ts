@@ -11,7 +11,7 @@
 // error_code (allowError: true returns it instead).
 
 import type { CallOptions, Device, RpcOptions, RpcResult } from '../device';
-import { errnoName } from '../errors';
+import { errnoName, FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField } from '../uapi/bnxt-commands';
@@ -71,14 +71,15 @@ const MAX_ERRNO = 4095;
 /**
  * What an error_code means: a firmware HWRM_ERR_CODE_*, or (the driver's
  * habit for a send that failed before the firmware answered) a negative
- * errno stored as u16. The firmware's own codes win where both could apply.
+ * errno stored as u16 (`errno` is that negative number, as FwctlError's).
+ * The firmware's own codes win where both could apply.
  */
 export function describeErrorCode(code: number): { kind: 'ok' | 'firmware' | 'send'; name: string; errno?: number } {
   if (code === 0) return { kind: 'ok', name: 'SUCCESS' };
   const fw = ERROR_NAMES.get(code);
   if (fw) return { kind: 'firmware', name: fw };
   const errno = 0x10000 - code;
-  if (errno > 0 && errno <= MAX_ERRNO) return { kind: 'send', name: errnoName(errno), errno };
+  if (errno > 0 && errno <= MAX_ERRNO) return { kind: 'send', name: errnoName(errno), errno: -errno };
   return { kind: 'firmware', name: `0x${code.toString(16)}` };
 }
 
@@ -98,10 +99,10 @@ export interface RequestOptions {
 export function encodeRequest(reqType: number, options: RequestOptions = {}): Buffer {
   const body = options.body ?? new Uint8Array(0);
   const length = Math.max(options.length ?? 0, MIN_REQUEST_LENGTH + body.byteLength);
-  if (length > MAX_REQUEST_LENGTH) throw new RangeError(`HWRM request of ${length} bytes exceeds ${MAX_REQUEST_LENGTH} (HWRM_MAX_REQ_LEN)`);
+  if (length > MAX_REQUEST_LENGTH) throw new FwctlRangeError(`HWRM request of ${length} bytes exceeds ${MAX_REQUEST_LENGTH} (HWRM_MAX_REQ_LEN)`);
   const fields = [['reqType', reqType], ['seqId', options.seqId ?? 0], ['targetId', options.targetId ?? 0xffff],
     ['cmplRing', options.cmplRing ?? 0xffff]] as const;
-  for (const [n, v] of fields) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${n} must be a u16, got ${v}`);
+  for (const [n, v] of fields) if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${show(v)}`);
   const buf = Buffer.alloc(length);
   buf.writeUInt16LE(reqType, 0);
   buf.writeUInt16LE(fields[3][1], 2);
@@ -133,25 +134,25 @@ export interface BnxtResult extends HwrmOutput {
   truncated: boolean;
 }
 
-export class BnxtFirmwareError extends Error {
-  readonly code = 'ERR_BNXT_ERROR_CODE';
+export class BnxtFirmwareError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_BNXT_HWRM';
   readonly reqType: number;
   readonly errorCode: number;
   /** 'firmware': an HWRM_ERR_CODE_*; 'send': the driver's send failed, errorCode is -errno. */
   readonly kind: 'firmware' | 'send';
-  readonly errno?: number;
+  /** For a failed send: the driver's errno, negative (as FwctlError's). */
+  declare readonly errno?: number;
   readonly result: BnxtResult;
   constructor(reqType: number, result: BnxtResult) {
     const d = describeErrorCode(result.errorCode);
     const what = reqTypeName(reqType) ?? `req_type 0x${reqType.toString(16)}`;
-    super(d.kind === 'send'
+    super({ code: 'ERR_FWCTL_BNXT_HWRM', errno: d.errno, detail: d.kind === 'send'
       ? `bnxt ${what}: the driver could not send the command (${d.name}, error_code 0x${result.errorCode.toString(16)})`
-      : `bnxt ${what}: firmware error_code 0x${result.errorCode.toString(16)} (${d.name})`);
+      : `bnxt ${what}: firmware error_code 0x${result.errorCode.toString(16)} (${d.name})` });
     this.name = 'BnxtFirmwareError';
     this.reqType = reqType;
     this.errorCode = result.errorCode;
     this.kind = d.kind === 'send' ? 'send' : 'firmware';
-    if (d.errno !== undefined) this.errno = d.errno;
     this.result = result;
   }
 }
@@ -169,7 +170,7 @@ export interface BnxtExecOptions extends RequestOptions, CallOptions {
 function prepare(reqType: number, o: BnxtExecOptions): { request: Buffer; options: RpcOptions } {
   const request = encodeRequest(reqType, o);
   const scope = o.scope ?? minScope(reqType);
-  if (scope === undefined) throw new TypeError(`HWRM req_type 0x${reqType.toString(16)} is not in the driver's table: give options.scope explicitly`);
+  if (scope === undefined) throw new FwctlTypeError(`HWRM req_type 0x${reqType.toString(16)} is not in the driver's table: give options.scope explicitly`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return { request, options: { scope, responseLength: o.responseLength ?? 4096, allowKernelTaint: o.allowKernelTaint, signal: o.signal } };
 }
 

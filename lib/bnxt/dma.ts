@@ -15,17 +15,18 @@ import { FwctlDecodeError } from '../wire';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './exec';
 import { decode, sizeOf, type HwrmObject } from './hwrm';
 import { NVM_DIR_TYPE } from './hwrm-data';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** uctx_caps bit 3 (FWCTL_BNXT_DMA_COMMANDS): the driver bounces DMA buffers (Linux 7.3 and later). */
 export const DMA_CAP_BIT = 3;
 
 /** The device's driver does not bounce DMA buffers: a kernel before 7.3. */
-export class BnxtDmaUnsupportedError extends Error {
-  readonly code = 'ERR_BNXT_NO_DMA';
+export class BnxtDmaUnsupportedError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_BNXT_NO_DMA';
   readonly uctxCaps: number | undefined;
   constructor(path: string, uctxCaps: number | undefined) {
-    super(`${path}: this bnxt fwctl driver does not carry DMA commands (uctx_caps ${uctxCaps === undefined ? 'not reported' : `0x${uctxCaps.toString(16)}`}, ` +
-      `no FWCTL_BNXT_DMA_COMMANDS bit ${DMA_CAP_BIT}): NVM reads, coredumps and port statistics need Linux 7.3 or later`);
+    super({ code: 'ERR_FWCTL_BNXT_NO_DMA', path, detail: `this bnxt fwctl driver does not carry DMA commands (uctx_caps ${uctxCaps === undefined ? 'not reported' : `0x${uctxCaps.toString(16)}`}, ` +
+      `no FWCTL_BNXT_DMA_COMMANDS bit ${DMA_CAP_BIT}): NVM reads, coredumps and port statistics need Linux 7.3 or later` });
     this.name = 'BnxtDmaUnsupportedError';
     this.uctxCaps = uctxCaps;
   }
@@ -36,7 +37,7 @@ const dmaChecked = new WeakMap<Device, true>();
 /** Throws BnxtDmaUnsupportedError unless the device's driver reports FWCTL_BNXT_DMA_COMMANDS (asked once per handle). */
 export async function requireDma(dev: Device, options: CallOptions = {}): Promise<void> {
   if (dmaChecked.has(dev)) return;
-  if (dev.typeId !== DeviceTypeId.Bnxt) throw new TypeError(`${dev.path} is not a bnxt device (type ${dev.typeId})`);
+  if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
   const info = await dev.info({ signal: options.signal });
   const caps = (info.decoded as { uctxCaps?: number } | undefined)?.uctxCaps;
   if (caps === undefined || !(caps & (1 << DMA_CAP_BIT))) throw new BnxtDmaUnsupportedError(dev.path, caps);
@@ -45,7 +46,7 @@ export async function requireDma(dev: Device, options: CallOptions = {}): Promis
 
 export function requireDmaSync(dev: Device): void {
   if (dmaChecked.has(dev)) return;
-  if (dev.typeId !== DeviceTypeId.Bnxt) throw new TypeError(`${dev.path} is not a bnxt device (type ${dev.typeId})`);
+  if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
   const caps = (dev.infoSync().decoded as { uctxCaps?: number } | undefined)?.uctxCaps;
   if (caps === undefined || !(caps & (1 << DMA_CAP_BIT))) throw new BnxtDmaUnsupportedError(dev.path, caps);
   dmaChecked.set(dev, true);
@@ -96,7 +97,7 @@ async function run(dev: Device, name: string, fields: Record<string, unknown>, o
 function chunkSize(n: number | undefined, max = BNXT_MAX_DMABUF, dflt = max): number {
   const c = n ?? dflt;
   if (!Number.isSafeInteger(c) || c <= 0 || c > max) {
-    throw new RangeError(`chunkSize must be 1..${max} bytes${max === BNXT_MAX_DMABUF ? ' (FWCTL_BNXT_MAX_DMABUF, the driver\'s bounce buffer)' : ''}, got ${n}`);
+    throw new FwctlRangeError(`chunkSize must be 1..${max} bytes${max === BNXT_MAX_DMABUF ? ' (FWCTL_BNXT_MAX_DMABUF, the driver\'s bounce buffer)' : ''}, got ${show(n)}`);
   }
   return c;
 }
@@ -204,9 +205,9 @@ function readPlan(item: NvmDirEntry | number, options: NvmReadOptions): { index:
   const index = typeof item === 'number' ? item : item.index;
   const offset = options.offset ?? 0;
   const length = options.length ?? (typeof item === 'number' ? undefined : item.dataLength - offset);
-  if (length === undefined) throw new TypeError('nvmRead: give options.length for a directory index (or pass the entry)');
+  if (length === undefined) throw new FwctlTypeError('nvmRead: give options.length for a directory index (or pass the entry)', 'ERR_FWCTL_INVALID_ARG_VALUE');
   for (const [k, v] of [['offset', offset], ['length', length]] as const) {
-    if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`nvmRead: ${k} must be a u32, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new FwctlRangeError(`nvmRead: ${k} must be a u32, got ${show(v)}`);
   }
   return { index, offset, length, chunk: chunkSize(options.chunkSize) };
 }
@@ -304,7 +305,7 @@ export function nvmGetVariableSync(dev: Device, optionNum: number, options: NvmV
 
 function* nvmGetVariableSteps(optionNum: number, options: NvmVariableOptions): Steps<NvmVariable> {
   const bits = options.bits ?? 32;
-  if (!Number.isSafeInteger(bits) || bits < 1 || bits > BNXT_MAX_DMABUF) throw new RangeError(`nvmGetVariable: bits must be 1..${BNXT_MAX_DMABUF}, got ${bits}`);
+  if (!Number.isSafeInteger(bits) || bits < 1 || bits > BNXT_MAX_DMABUF) throw new FwctlRangeError(`nvmGetVariable: bits must be 1..${BNXT_MAX_DMABUF}, got ${show(bits)}`);
   const idx = options.index ?? [];
   yield needDma();
   const r = yield cmd('NVM_GET_VARIABLE', {
@@ -565,7 +566,7 @@ export function dbgReadDirectSync(dev: Device, address: number, words: number): 
 
 function* dbgReadDirectSteps(address: number, words: number): Steps<DirectRead> {
   if (!Number.isSafeInteger(words) || words < 1 || words * 4 > BNXT_MAX_DMABUF) {
-    throw new RangeError(`dbgReadDirect: words must be 1..${BNXT_MAX_DMABUF / 4} (read_len32 counts 32-bit words; the driver bounces at most 64 KiB), got ${words}`);
+    throw new FwctlRangeError(`dbgReadDirect: words must be 1..${BNXT_MAX_DMABUF / 4} (read_len32 counts 32-bit words; the driver bounces at most 64 KiB), got ${show(words)}`);
   }
   yield needDma();
   const r = yield cmd('DBG_READ_DIRECT', { read_addr: address, read_len32: words });
@@ -581,7 +582,7 @@ interface WriteOptions extends CallOptions {
 }
 
 function mustTaint(name: string, o: Partial<WriteOptions> | undefined): void {
-  if (o?.allowKernelTaint !== true) throw new TypeError(`bnxt ${name} writes to the device and taints the kernel: pass { allowKernelTaint: true }`);
+  if (o?.allowKernelTaint !== true) throw new FwctlError({ code: 'ERR_FWCTL_TAINT_REFUSED', detail: `refused before calling the kernel: bnxt ${name} writes to the device and taints the kernel: pass { allowKernelTaint: true }` });
 }
 
 /** NVM_MODIFY: write `data` (at most 64 KiB) into item dir_idx at `offset` (DebugWrite). */

@@ -13,6 +13,7 @@ import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF } from '../uapi/bnxt-commands';
 import { BnxtFirmwareError, MAX_REQUEST_LENGTH, MIN_REQUEST_LENGTH, MIN_RESPONSE_LENGTH, decodeOutput, encodeRequest, minScope, type BnxtResult } from './core';
 import { decode, encode, layout, offsetOf, sizeOf, type HwrmInput, type HwrmObject } from './hwrm';
 import { HWRM_COMMANDS, type HwrmCommandName, type HwrmDmaSpec } from './hwrm-data';
+import { FwctlError, FwctlRangeError, FwctlTypeError } from '../errors';
 
 /** The HWRM header fields of every input: set by exec() (seq_id, target_id, cmpl_ring through options). */
 const HEADER = new Set(['req_type', 'cmpl_ring', 'seq_id', 'target_id', 'resp_addr']);
@@ -74,7 +75,7 @@ export function commands(): BnxtCommandInfo[] {
 export function command(name: string): BnxtCommandInfo {
   const key = name.toUpperCase().replace(/^HWRM_/, '');
   const c = BY_NAME.get(key);
-  if (!c) throw new TypeError(`bnxt: HWRM_${key} is not a command the fwctl driver allows (see bnxt.commands())`);
+  if (!c) throw new FwctlTypeError(`bnxt: HWRM_${key} is not a command the fwctl driver allows (see bnxt.commands())`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return c;
 }
 
@@ -91,28 +92,28 @@ function dmaBuffer(cmd: BnxtCommandInfo, f: HwrmDmaSpec, fields: Readonly<Record
   if (given instanceof Uint8Array) {
     buf = Buffer.isBuffer(given) ? given : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
   } else if (f.dir === 'in') {
-    throw new TypeError(`${where}: give the bytes to send as options.dma.${f.addr}`);
+    throw new FwctlTypeError(`${where}: give the bytes to send as options.dma.${f.addr}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   } else {
     let n = given;
     if (n === undefined) {
       if (f.fixed !== undefined) n = f.fixed;
       else if (f.len !== undefined && typeof fields[f.len] === 'number') n = (fields[f.len] as number) * (f.unit ?? 1);
-      else throw new TypeError(`${where}: give its size as options.dma.${f.addr} (bytes) or the field ${f.len}`);
+      else throw new FwctlTypeError(`${where}: give its size as options.dma.${f.addr} (bytes) or the field ${f.len}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     }
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${where}: ${n} is not a byte count`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new FwctlRangeError(`${where}: ${n} is not a byte count`);
     buf = Buffer.alloc(n);
   }
   // The driver's rules (bnxtctl_check_dma_lens), before the syscall.
   const unit = f.unit ?? 1;
   if (f.fixed !== undefined) {
-    if (buf.length < f.fixed) throw new RangeError(`${where}: the driver always transfers ${f.fixed} bytes; the buffer has ${buf.length}`);
+    if (buf.length < f.fixed) throw new FwctlRangeError(`${where}: the driver always transfers ${f.fixed} bytes; the buffer has ${buf.length}`);
   } else {
-    if (buf.length === 0) throw new RangeError(`${where}: a zero-length DMA buffer is refused by the driver (EINVAL)`);
-    if (buf.length > BNXT_MAX_DMABUF) throw new RangeError(`${where}: ${buf.length} bytes exceed the driver's ${BNXT_MAX_DMABUF}-byte bounce buffer (FWCTL_BNXT_MAX_DMABUF); read it in pieces`);
-    if (buf.length % unit !== 0) throw new RangeError(`${where}: ${f.len} counts ${unit}-byte units; ${buf.length} bytes is not a whole number of them`);
+    if (buf.length === 0) throw new FwctlRangeError(`${where}: a zero-length DMA buffer is refused by the driver (EINVAL)`);
+    if (buf.length > BNXT_MAX_DMABUF) throw new FwctlRangeError(`${where}: ${buf.length} bytes exceed the driver's ${BNXT_MAX_DMABUF}-byte bounce buffer (FWCTL_BNXT_MAX_DMABUF); read it in pieces`);
+    if (buf.length % unit !== 0) throw new FwctlRangeError(`${where}: ${f.len} counts ${unit}-byte units; ${buf.length} bytes is not a whole number of them`);
     const stated = f.len !== undefined ? fields[f.len] : undefined;
     if (typeof stated === 'number' && stated * unit !== buf.length) {
-      throw new RangeError(`${where}: ${f.len} = ${stated} (${stated * unit} bytes) but the buffer has ${buf.length}: the length field is written from the buffer`);
+      throw new FwctlRangeError(`${where}: ${f.len} = ${stated} (${stated * unit} bytes) but the buffer has ${buf.length}: the length field is written from the buffer`);
     }
   }
   return buf;
@@ -121,19 +122,19 @@ function dmaBuffer(cmd: BnxtCommandInfo, f: HwrmDmaSpec, fields: Readonly<Record
 function prepare(nameOrCmd: string, fields: Readonly<Record<string, HwrmInput>>, o: BnxtNamedOptions): Prepared {
   const cmd = command(nameOrCmd);
   for (const k of Object.keys(fields)) {
-    if (HEADER.has(k)) throw new TypeError(`bnxt ${cmd.name}: ${k} is the HWRM header's: use options.seqId/targetId/cmplRing`);
-    if (cmd.dma?.some((f) => f.addr === k)) throw new TypeError(`bnxt ${cmd.name}: ${k} is a DMA address: the library owns it (give options.dma.${k})`);
+    if (HEADER.has(k)) throw new FwctlTypeError(`bnxt ${cmd.name}: ${k} is the HWRM header's: use options.seqId/targetId/cmplRing`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+    if (cmd.dma?.some((f) => f.addr === k)) throw new FwctlTypeError(`bnxt ${cmd.name}: ${k} is a DMA address: the library owns it (give options.dma.${k})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   let request: Buffer;
   if (cmd.input) {
     request = encode(cmd.input, fields);
     if (request.length < MIN_REQUEST_LENGTH || request.length > MAX_REQUEST_LENGTH) {
-      throw new RangeError(`bnxt ${cmd.name}: sizeof(${cmd.input}) = ${request.length} is outside the driver's ${MIN_REQUEST_LENGTH}..${MAX_REQUEST_LENGTH}`);
+      throw new FwctlRangeError(`bnxt ${cmd.name}: sizeof(${cmd.input}) = ${request.length} is outside the driver's ${MIN_REQUEST_LENGTH}..${MAX_REQUEST_LENGTH}`);
     }
     const head = encodeRequest(cmd.reqType, { seqId: o.seqId, targetId: o.targetId, cmplRing: o.cmplRing });
     head.copy(request, 0, 0, MIN_REQUEST_LENGTH);
   } else {
-    if (Object.keys(fields).length) throw new TypeError(`bnxt ${cmd.name}: hsi.h has no layout for it: give options.body, not fields`);
+    if (Object.keys(fields).length) throw new FwctlTypeError(`bnxt ${cmd.name}: hsi.h has no layout for it: give options.body, not fields`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     request = encodeRequest(cmd.reqType, { seqId: o.seqId, targetId: o.targetId, cmplRing: o.cmplRing, body: o.body });
   }
   const buffers: [string, Buffer][] = [];
@@ -146,7 +147,7 @@ function prepare(nameOrCmd: string, fields: Readonly<Record<string, HwrmInput>>,
     attach.push({ at, buffer: buf, direction: f.dir });
   }
   for (const k of Object.keys(o.dma ?? {})) {
-    if (!cmd.dma?.some((f) => f.addr === k)) throw new TypeError(`bnxt ${cmd.name}: ${k} is not one of its DMA fields (${(cmd.dma ?? []).map((f) => f.addr).join(', ') || 'none'})`);
+    if (!cmd.dma?.some((f) => f.addr === k)) throw new FwctlTypeError(`bnxt ${cmd.name}: ${k} is not one of its DMA fields (${(cmd.dma ?? []).map((f) => f.addr).join(', ') || 'none'})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   const responseLength = o.responseLength ?? (cmd.output ? Math.max(sizeOf(cmd.output), MIN_RESPONSE_LENGTH) : 4096);
   return {
@@ -167,7 +168,7 @@ function finish(p: Prepared, r: RpcResult, allowError: boolean | undefined): Bnx
 }
 
 function checkType(dev: Device): void {
-  if (dev.typeId !== DeviceTypeId.Bnxt) throw new TypeError(`${dev.path} is not a bnxt device (type ${dev.typeId})`);
+  if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
 }
 
 /** Any command the driver allows, by name; see BnxtNamedOptions. */

@@ -11,6 +11,7 @@
 
 import { FwctlDecodeError } from '../wire';
 import { HWRM_BITFIELDS, HWRM_LAYOUTS, type HwrmLayoutName } from './hwrm-data';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 export { HWRM_SOURCE, HWRM_LAYOUTS, HWRM_BITFIELDS, HWRM_COMMANDS, type HwrmLayoutName, type HwrmCommandName, type HwrmDmaSpec } from './hwrm-data';
 
@@ -63,14 +64,14 @@ export function layoutNames(): HwrmLayoutName[] {
 export function layout(name: HwrmName): HwrmLayout {
   const have = compiled.get(name);
   if (have) return have;
-  if (!hasLayout(name)) throw new TypeError(`hsi.h has no layout named '${name}' in this package's table`);
+  if (!hasLayout(name)) throw new FwctlTypeError(`hsi.h has no layout named '${name}' in this package's table`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   const [head, ...specs] = RAW[name].split(' ');
   const members: HwrmMember[] = [];
   const l: HwrmLayout = { name, kind: head[0] === 'u' ? 'union' : 'struct', bytes: parseInt(head.slice(1), 16), members, member: new Map() };
   compiled.set(name, l);
   for (const spec of specs) {
     const m = /^(\w+)@([0-9a-f]+):(?:([ucblh])(\d?)|=([\w.]+))((?:\*\d+)*)$/.exec(spec);
-    if (!m) throw new Error(`hwrm-data: cannot read member '${spec}' of ${name}`);
+    if (!m) throw internalError(`hwrm-data: cannot read member '${spec}' of ${name}`);
     const sub = m[5] === undefined ? undefined : layout(m[5]);
     const bits = HWRM_BITFIELDS[`${name}.${m[1]}`];
     const member: HwrmMember = {
@@ -100,10 +101,10 @@ export function offsetOf(name: HwrmName, fieldPath: string): number {
   const parts = fieldPath.split('.');
   for (let i = 0; i < parts.length; i++) {
     const m = l.member.get(parts[i]);
-    if (!m) throw new TypeError(`${l.name} has no field '${parts[i]}'`);
+    if (!m) throw new FwctlTypeError(`${l.name} has no field '${parts[i]}'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     at += m.offset;
     if (i < parts.length - 1) {
-      if (!m.layout) throw new TypeError(`${l.name}.${parts[i]} is not a nested layout`);
+      if (!m.layout) throw new FwctlTypeError(`${l.name}.${parts[i]} is not a nested layout`, 'ERR_FWCTL_INVALID_ARG_VALUE');
       l = m.layout;
     }
   }
@@ -134,14 +135,14 @@ function writeScalar(b: Uint8Array, at: number, m: HwrmMember, value: unknown, w
   const max = 2n ** BigInt(8 * m.bytes);
   let n: bigint;
   if (typeof x === 'number') {
-    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`${where} is a ${8 * m.bytes}-bit unsigned field: ${x} does not fit`);
+    if (!Number.isSafeInteger(x) || x < 0) throw new FwctlRangeError(`${where} is a ${8 * m.bytes}-bit unsigned field: ${x} does not fit`);
     n = BigInt(x);
   } else if (typeof x === 'bigint') {
     n = x;
   } else {
-    throw new TypeError(`${where}: expected a number or bigint${m.bits ? ` (or an object of ${m.bits.map((f) => f[0]).join(', ')})` : ''}, got ${typeof x}`);
+    throw new FwctlTypeError(`${where}: expected a number or bigint${m.bits ? ` (or an object of ${m.bits.map((f) => f[0]).join(', ')})` : ''}, got ${show(typeof x)}`);
   }
-  if (n < 0n || n >= max) throw new RangeError(`${where} is a ${8 * m.bytes}-bit unsigned field: ${n} does not fit`);
+  if (n < 0n || n >= max) throw new FwctlRangeError(`${where} is a ${8 * m.bytes}-bit unsigned field: ${n} does not fit`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = little(m);
   switch (m.bytes) {
@@ -156,11 +157,11 @@ function packBits(m: HwrmMember, o: Record<string, unknown>, where: string): num
   let out = 0;
   for (const [k, val] of Object.entries(o)) {
     const f = m.bits!.find((x) => x[0] === k);
-    if (!f) throw new TypeError(`${where} has no bit-field '${k}' (it has ${m.bits!.map((x) => x[0]).join(', ')})`);
+    if (!f) throw new FwctlTypeError(`${where} has no bit-field '${k}' (it has ${m.bits!.map((x) => x[0]).join(', ')})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     const [, mask, shift] = f;
     const width = mask / 2 ** shift;
     if (typeof val !== 'number' || !Number.isInteger(val) || val < 0 || val > width) {
-      throw new RangeError(`${where}.${k} is a bit-field of mask 0x${mask.toString(16)}: ${String(val)} does not fit`);
+      throw new FwctlRangeError(`${where}.${k} is a bit-field of mask 0x${mask.toString(16)}: ${String(val)} does not fit`);
     }
     out = (out + val * 2 ** shift) >>> 0;
   }
@@ -170,8 +171,8 @@ function packBits(m: HwrmMember, o: Record<string, unknown>, where: string): num
 /** A bit-field field's value split by hsi.h's masks: { bw_value, bw_value_unit, ... }. */
 export function subfields(name: HwrmName, field: string, value: number | bigint): Record<string, number> {
   const m = layout(name).member.get(field);
-  if (!m) throw new TypeError(`${name} has no field '${field}'`);
-  if (!m.bits) throw new TypeError(`${name}.${field} has no bit-fields in hsi.h`);
+  if (!m) throw new FwctlTypeError(`${name} has no field '${field}'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (!m.bits) throw new FwctlTypeError(`${name}.${field} has no bit-fields in hsi.h`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   const v = Number(value);
   const o: Record<string, number> = {};
   for (const [k, mask, shift] of m.bits) o[k] = Math.floor((v >>> 0 & mask) >>> 0) / 2 ** shift;
@@ -213,7 +214,7 @@ function decodeAt(l: HwrmLayout, b: Uint8Array, base: number): HwrmObject {
 /** Decode `bytes` as struct `name` by hsi.h's field names. FwctlDecodeError when shorter than the struct. */
 export function decode(name: HwrmName, bytes: Uint8Array): HwrmObject {
   const l = layout(name);
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decode(${name}): expected a Uint8Array or Buffer`);
+  if (!(bytes instanceof Uint8Array)) throw new FwctlTypeError(`decode(${name}): expected a Uint8Array or Buffer`);
   if (bytes.byteLength < l.bytes) throw new FwctlDecodeError(`bnxt ${name}`, l.bytes, bytes.byteLength);
   return decodeAt(l, bytes, 0);
 }
@@ -230,24 +231,24 @@ function encodeDims(b: Uint8Array, at: number, m: HwrmMember, k: number, v: unkn
   const count = m.dims[k];
   if (k === m.dims.length - 1 && !m.layout && m.bytes === 1 && (typeof v === 'string' || v instanceof Uint8Array)) {
     const bytes = typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
-    if (bytes.length > count) throw new RangeError(`${where} holds ${count} bytes, got ${bytes.length}`);
+    if (bytes.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${show(bytes.length)}`);
     b.fill(0, at, at + count);
     b.set(bytes, at);
     return;
   }
-  if (!Array.isArray(v)) throw new TypeError(`${where} is an array of ${count}: got ${typeof v}`);
-  if (v.length > count) throw new RangeError(`${where} holds ${count} elements, got ${v.length}`);
+  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array of ${count}: got ${show(typeof v)}`);
+  if (v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${show(v.length)}`);
   v.forEach((x, i) => { if (x !== undefined) encodeDims(b, at + i * stride, m, k + 1, x, `${where}[${i}]`); });
 }
 
 function encodeAt(b: Uint8Array, l: HwrmLayout, base: number, fields: unknown, where: string): void {
   if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || fields instanceof Uint8Array) {
-    throw new TypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields`);
+    throw new FwctlTypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields`);
   }
   for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
     if (v === undefined) continue;
     const m = l.member.get(k);
-    if (!m) throw new TypeError(`unknown field '${k}' in ${where} (${l.name})`);
+    if (!m) throw new FwctlTypeError(`unknown field '${k}' in ${where} (${l.name})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     encodeDims(b, base + m.offset, m, 0, v, `${where}.${k}`);
   }
 }
@@ -259,7 +260,7 @@ function encodeAt(b: Uint8Array, l: HwrmLayout, base: number, fields: unknown, w
  */
 export function encode(name: HwrmName, fields: { readonly [field: string]: HwrmInput } = {}, into?: Uint8Array): Buffer {
   const l = layout(name);
-  if (into && into.length < l.bytes) throw new RangeError(`encode(${name}) needs ${l.bytes} bytes, the buffer has ${into.length}`);
+  if (into && into.length < l.bytes) throw new FwctlRangeError(`encode(${name}) needs ${l.bytes} bytes, the buffer has ${into.length}`);
   const b = into ?? Buffer.alloc(l.bytes);
   encodeAt(b, l, 0, fields, name);
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);

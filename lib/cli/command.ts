@@ -2,6 +2,7 @@
 
 import type { ParseArgsConfig } from 'node:util';
 import type { Bytes } from '../uapi/layout';
+import { FwctlError } from '../errors';
 
 export interface Io {
   stdout(text: string): void;
@@ -31,9 +32,10 @@ export interface Command {
 export const Exit = Object.freeze({ Ok: 0, Failure: 1, Usage: 2 } as const);
 
 /** Bad command line: exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_USAGE';
   constructor(message: string) {
-    super(message);
+    super({ code: 'ERR_FWCTL_USAGE', detail: message });
     this.name = 'UsageError';
   }
 }
@@ -41,7 +43,7 @@ export class UsageError extends Error {
 /** Options every command takes. */
 export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
-  /** Give up after MS milliseconds (exit 1, ETIMEDOUT); the kernel call finishes in the background. */
+  /** Give up after MS milliseconds (exit 1, ABORT_ERR); the kernel call finishes in the background. */
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;

@@ -1,6 +1,7 @@
 // Human output: aligned tables and hex dumps.
 
 import type { Bytes } from '../uapi/layout';
+import { UsageError } from './command';
 
 /** Rows of cells as columns padded to the widest cell; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -35,10 +36,18 @@ export function hexdump(data: Bytes): string {
   return out;
 }
 
-/** Parse hex like "01 02 0a", "0x0102", "01:02"; separators (space, colon, comma, newline) ignored. */
+/** 'CODE: message' (an errno code's message already starts with it: not twice). */
+export function codeText(code: string, message: string): string {
+  return message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
+}
+
+/**
+ * Parse hex like "01 02 0a", "0x0102", "01:02"; separators (space, colon,
+ * comma, newline) ignored. Text that is not hex is a usage error.
+ */
 export function parseHex(text: string): Buffer {
   const clean = text.replace(/\b0x/gi, '').replace(/[\s:,_-]/g, '');
-  if (!/^[0-9a-fA-F]*$/.test(clean)) throw new SyntaxError('not hex: use digits 0-9 a-f');
-  if (clean.length % 2 !== 0) throw new SyntaxError('odd number of hex digits');
+  if (!/^[0-9a-fA-F]*$/.test(clean)) throw new UsageError('not hex: use digits 0-9 a-f');
+  if (clean.length % 2 !== 0) throw new UsageError('odd number of hex digits');
   return Buffer.from(clean, 'hex');
 }

@@ -4,7 +4,8 @@
 
 import { parseArgs } from 'node:util';
 import { Exit, UsageError, type Command, type Io } from './command';
-import { FwctlError } from '../errors';
+import { FwctlAbortError } from '../errors';
+import { codeText } from './format';
 
 /**
  * The commands, loaded on demand. Per-device-type commands (cxl, mlx5, ...)
@@ -41,14 +42,16 @@ commands:
 
 const HELP_TAIL = `
 Run 'fwctl <command> --help' for its options. Every command takes --json, and
---timeout MS: give up after MS milliseconds (exit 1, code ETIMEDOUT; a kernel
+--timeout MS: give up after MS milliseconds (exit 1, code ABORT_ERR; a kernel
 call already made finishes in the background).
 
 --record FILE writes a transcript of the command's calls, --replay FILE answers
 them from one, with no device (docs/transcripts.md; fwctl transcript --help).
 
-exit codes: 0 success, 1 runtime or device error (the error code, e.g. ENODEV,
-is on stderr), 2 usage error.
+exit codes: 0 success, 1 runtime or device error, 2 usage error (code
+ERR_FWCTL_USAGE). stderr says 'fwctl <command>: <code>: <message>', the code
+an errno name (ENODEV) or ERR_FWCTL_* (docs/api.md lists them all); --json
+writes {"error":{code, errno, syscall, path, message}} instead.
 `;
 
 export const processIo: Io = {
@@ -96,8 +99,9 @@ async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.stderr(`fwctl: unknown command '${name}'\n${help()}`);
-    return Exit.Usage;
+    const status = reportError('fwctl', new UsageError(`unknown command '${name}'`), rest.includes('--json'), io, false);
+    io.stderr(help());
+    return status;
   }
   const cmd = load();
   const json = rest.includes('--json');
@@ -119,8 +123,8 @@ async function runCommand(argv: readonly string[], io: Io): Promise<number> {
       stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), stdoutBytes: (b) => io.stdoutBytes(b),
       readStdin: () => io.readStdin(), signal,
     };
-    const timedOut = () => new FwctlError({ code: 'ETIMEDOUT',
-      detail: `no answer within ${ms} ms (--timeout); a kernel call already made finishes in the background` });
+    const timedOut = () => new FwctlAbortError(signal.reason, undefined,
+      `no answer within ${ms} ms (--timeout); a kernel call already made finishes in the background`);
     const running = cmd.run(parsed.positionals, parsed.values, cio);
     running.catch(() => undefined); // settled later (or never) once the race is lost
     try {
@@ -128,7 +132,7 @@ async function runCommand(argv: readonly string[], io: Io): Promise<number> {
         signal.addEventListener('abort', () => reject(timedOut()), { once: true });
       })]);
     } catch (e) {
-      throw signal.aborted && (e as Error)?.name === 'TimeoutError' ? timedOut() : e;
+      throw signal.aborted && (e as { code?: unknown })?.code === 'ABORT_ERR' ? timedOut() : e;
     }
   } catch (e) {
     return reportError(cmd.name, e, json, io);
@@ -143,19 +147,29 @@ function timeoutArg(v: unknown): number | undefined {
   return Number(v);
 }
 
-/** Errors go to stderr with their code; as JSON with --json. */
-export function reportError(command: string, e: unknown, json: boolean, io: Io): number {
-  const usage = e instanceof UsageError;
+/** The exit status of a failure with this code: 2 for a usage error, 1 for everything else. */
+export function exitStatus(code: string): number {
+  return code === 'ERR_FWCTL_USAGE' ? Exit.Usage : Exit.Failure;
+}
+
+/**
+ * Errors go to stderr as 'fwctl <command>: <code>: <message>' (as JSON with
+ * --json: code, errno, syscall, path, message); the exit status follows
+ * from the code. An error without a code is a bug of the package
+ * (ERR_FWCTL_INTERNAL): every error it throws has one.
+ */
+export function reportError(command: string, e: unknown, json: boolean, io: Io, hint = true): number {
   const err = e as Partial<NodeJS.ErrnoException> & { message?: string };
-  const code = usage ? 'EUSAGE' : typeof err?.code === 'string' ? err.code : 'ERROR';
+  const code = typeof err?.code === 'string' ? err.code : 'ERR_FWCTL_INTERNAL';
   const message = err?.message ?? String(e);
+  const who = command === 'fwctl' ? 'fwctl' : `fwctl ${command}`;
   if (json) {
     io.stderr(JSON.stringify({ error: { code, errno: err?.errno, syscall: err?.syscall, path: err?.path, message } }) + '\n');
   } else {
-    io.stderr(`fwctl ${command}: ${message.startsWith(`${code}:`) ? message : `${code}: ${message}`}\n`);
-    if (usage) io.stderr(`Run 'fwctl ${command} --help' for usage.\n`);
+    io.stderr(`${who}: ${codeText(code, message)}\n`);
+    if (hint && code === 'ERR_FWCTL_USAGE') io.stderr(`Run '${who} --help' for usage.\n`);
   }
-  return usage ? Exit.Usage : Exit.Failure;
+  return exitStatus(code);
 }
 
 if (require.main === module) {

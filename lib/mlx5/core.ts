@@ -19,6 +19,7 @@ import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
 import { cstring, need } from '../wire';
 import { decode, encode, sizeOf } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP } from './ifc-data';
+import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 export { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry };
 export { FwctlDecodeError } from '../wire';
@@ -86,15 +87,15 @@ export function statusText(status: number): string {
 export function encodeIn(opcode: number, options: { opMod?: number; body?: Bytes; length?: number } = {}): Buffer {
   const opMod = options.opMod ?? 0;
   for (const [n, v] of [['opcode', opcode], ['opMod', opMod]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${n} must be a u16, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new FwctlRangeError(`${n} must be a u16, got ${show(v)}`);
   }
   const body = options.body ?? new Uint8Array(0);
   const want = options.length;
   if (want !== undefined && (!Number.isInteger(want) || want < 0 || want > MAX_RPC_LEN)) {
-    throw new RangeError(`length must be an integer from 0 to ${MAX_RPC_LEN} (the kernel's RPC limit), got ${want}`);
+    throw new FwctlRangeError(`length must be an integer from 0 to ${MAX_RPC_LEN} (the kernel's RPC limit), got ${show(want)}`);
   }
   const length = Math.max(want ?? 0, HEADER_LENGTH + body.byteLength);
-  if (length > MAX_RPC_LEN) throw new RangeError(`an mlx5 request of ${length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
+  if (length > MAX_RPC_LEN) throw new FwctlRangeError(`an mlx5 request of ${length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
   const buf = Buffer.alloc(length);
   encode('mbox_in_hdr', { opcode, op_mod: opMod }, buf);
   buf.set(body as Uint8Array, HEADER_LENGTH);
@@ -125,16 +126,16 @@ export interface Mlx5Result extends Mlx5OutHeader {
 }
 
 /** A firmware failure: the ioctl succeeded, the output mailbox carries a non-zero status. */
-export class Mlx5FirmwareError extends Error {
-  readonly code = 'ERR_MLX5_STATUS';
+export class Mlx5FirmwareError extends FwctlError {
+  declare readonly code: 'ERR_FWCTL_MLX5_STATUS';
   readonly opcode: number;
   readonly status: number;
   readonly syndrome: number;
   readonly result: Mlx5Result;
   constructor(result: Mlx5Result) {
     const name = opcodeName(result.opcode) ?? `opcode 0x${result.opcode.toString(16)}`;
-    super(`mlx5 ${name}: firmware status 0x${result.status.toString(16)} (${statusText(result.status)}), ` +
-      `syndrome 0x${result.syndrome.toString(16).padStart(8, '0')}`);
+    super({ code: 'ERR_FWCTL_MLX5_STATUS', detail: `mlx5 ${name}: firmware status 0x${result.status.toString(16)} (${statusText(result.status)}), ` +
+      `syndrome 0x${result.syndrome.toString(16).padStart(8, '0')}` });
     this.name = 'Mlx5FirmwareError';
     this.opcode = result.opcode;
     this.status = result.status;
@@ -182,10 +183,10 @@ export function opcodePlan(opcode: number, o: Mlx5ExecOptions = {}): Plan<Mlx5Re
 
 /** The plan of a whole input mailbox already built (opcode and op_mod in its header); options.body is ignored. */
 export function requestPlan(opcode: number, request: Buffer, o: Mlx5ExecOptions = {}): Plan<Mlx5Result> {
-  if (request.length > MAX_RPC_LEN) throw new RangeError(`an mlx5 request of ${request.length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
+  if (request.length > MAX_RPC_LEN) throw new FwctlRangeError(`an mlx5 request of ${request.length} bytes exceeds the kernel's RPC limit (${MAX_RPC_LEN})`);
   const scope = o.scope ?? minScope(opcode, o.opMod ?? 0);
   if (scope === undefined) {
-    throw new TypeError(`mlx5 opcode 0x${opcode.toString(16)} is not in the driver's table: give options.scope explicitly`);
+    throw new FwctlTypeError(`mlx5 opcode 0x${opcode.toString(16)} is not in the driver's table: give options.scope explicitly`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   return {
     request,
@@ -233,7 +234,7 @@ const CAP_LENGTH = sizeOf('hca_cap_union');
 
 function hcaCapOptions(o: QueryHcaCapOptions): Mlx5ExecOptions {
   const capType = o.capType ?? HcaCapType.General;
-  if (!Number.isInteger(capType) || capType < 0 || capType > 0x7fff) throw new RangeError(`capType must be 0..0x7fff, got ${capType}`);
+  if (!Number.isInteger(capType) || capType < 0 || capType > 0x7fff) throw new FwctlRangeError(`capType must be 0..0x7fff, got ${show(capType)}`);
   return {
     opMod: (capType << 1) | (o.current === false ? HCA_CAP_OPMOD.MAX : HCA_CAP_OPMOD.CUR),
     responseLength: HEADER_LENGTH + CAP_LENGTH,

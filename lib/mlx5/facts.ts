@@ -16,6 +16,7 @@ import type { Device } from '../device';
 import { type Adapter, decodeAdapter, Mlx5Opcode, opcodePlan, type Plan, runPlan, runPlanSync, HEADER_LENGTH } from './core';
 import { decode, sizeOf } from './ifc';
 import { capPlan, regPlan } from './typed';
+import { FwctlError } from '../errors';
 
 /** A generator of plans: each yielded plan's result (or error) is sent back in. */
 export type Steps<T> = Generator<Plan<unknown>, T, unknown>;
@@ -133,7 +134,7 @@ function identityOffsets(identifier: number): { vendor: number; part: number; se
 function* readModuleBytes(module: number, offset: number, size: number): Generator<Plan<unknown>, Buffer, unknown> {
   const r = yield* step(regPlan('MCIA', { l: 0, module, i2c_device_address: I2C_ADDR_LOW, page_number: 0, device_address: offset, size }, {}, false));
   const data = r.data ?? {};
-  if (data.status) throw Object.assign(new Error(`MCIA module ${module}: status 0x${(data.status as number).toString(16)}`), { code: 'ERR_MLX5_MCIA' });
+  if (data.status) throw new FwctlError({ code: 'ERR_FWCTL_MLX5_MCIA', detail: `MCIA module ${module}: status 0x${(data.status as number).toString(16)}` });
   return (data.dwords as Buffer).subarray(0, size);
 }
 
@@ -173,7 +174,7 @@ function* firmware(): Generator<Plan<unknown>, Mlx5Facts['firmware'], unknown> {
         if (q.component_update_state !== MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET) return { running };
         return { running, pending: yield* mcqiVersion(index, true) };
       }
-      if (q.last_index_flag || ++index > 0xffff) throw Object.assign(new Error('MCQS lists no boot image component'), { code: 'ERR_MLX5_NO_BOOT_IMG' });
+      if (q.last_index_flag || ++index > 0xffff) throw new FwctlError({ code: 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', detail: 'MCQS lists no boot image component' });
     }
   } catch (e) {
     return factError(e);

@@ -15,6 +15,7 @@
 
 import { FwctlDecodeError } from '../wire';
 import { IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 export { IFC_SOURCE, IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
 
@@ -69,7 +70,7 @@ export function layoutNames(): IfcLayoutName[] {
 export function layout(name: IfcName): IfcLayout {
   const have = compiled.get(name);
   if (have) return have;
-  if (!hasLayout(name)) throw new TypeError(`mlx5_ifc.h has no layout named '${name}'`);
+  if (!hasLayout(name)) throw new FwctlTypeError(`mlx5_ifc.h has no layout named '${name}'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   const [head, ...specs] = RAW[name].split(' ');
   const members: IfcMember[] = [];
   const l: IfcLayout = {
@@ -83,7 +84,7 @@ export function layout(name: IfcName): IfcLayout {
   compiled.set(name, l); // before members: no layout contains itself, but keep lookups cheap
   for (const spec of specs) {
     const m = /^([\w]+)@([0-9a-f]+):(?:([0-9a-f]+)|=([\w.]+))((?:\*\d+)*)$/.exec(spec);
-    if (!m) throw new Error(`ifc-data: cannot read member '${spec}' of ${name}`);
+    if (!m) throw internalError(`ifc-data: cannot read member '${spec}' of ${name}`);
     const sub = m[4] === undefined ? undefined : layout(m[4]);
     const member: IfcMember = {
       name: m[1],
@@ -202,7 +203,7 @@ function decodeAt(l: IfcLayout, b: Uint8Array, base: number): IfcObject {
  */
 export function decode(name: IfcName, bytes: Uint8Array): IfcObject {
   const l = layout(name);
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decode(${name}): expected a Uint8Array or Buffer`);
+  if (!(bytes instanceof Uint8Array)) throw new FwctlTypeError(`decode(${name}): expected a Uint8Array or Buffer`);
   if (bytes.byteLength < l.bytes) throw new FwctlDecodeError(`mlx5 ${name}`, l.bytes, bytes.byteLength);
   return decodeAt(l, bytes, 0);
 }
@@ -214,17 +215,17 @@ export function getField(name: IfcName, bytes: Uint8Array, fieldPath: string): I
   const parts = fieldPath.split('.');
   for (let i = 0; i < parts.length; i++) {
     const m = l.member.get(parts[i]);
-    if (!m) throw new TypeError(`${l.name} has no field '${parts[i]}'${i ? ` (in ${fieldPath})` : ''}`);
+    if (!m) throw new FwctlTypeError(`${l.name} has no field '${parts[i]}'${i ? ` (in ${fieldPath})` : ''}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     if (i === parts.length - 1) {
       const end = bit + m.offset + m.bits * m.dims.reduce((x, y) => x * y, 1);
       if (bytes.byteLength * 8 < end) throw new FwctlDecodeError(`mlx5 ${name}.${fieldPath}`, Math.ceil(end / 8), bytes.byteLength);
       return m.dims.length ? decodeDims(bytes, m, 0, bit + m.offset, bytes.length * 8) : decodeElement(bytes, m, bit + m.offset);
     }
-    if (!m.layout || m.dims.length) throw new TypeError(`${l.name}.${parts[i]} is not a nested layout (in ${fieldPath})`);
+    if (!m.layout || m.dims.length) throw new FwctlTypeError(`${l.name}.${parts[i]} is not a nested layout (in ${fieldPath})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     bit += m.offset;
     l = m.layout;
   }
-  throw new TypeError('empty field path');
+  throw new FwctlTypeError('empty field path', 'ERR_FWCTL_INVALID_ARG_VALUE');
 }
 
 // ---- encode ----
@@ -255,12 +256,12 @@ function describe(v: unknown): string {
 
 function encodeLeaf(s: Sink, bit: number, width: number, v: unknown, where: string): void {
   if (typeof v === 'boolean') {
-    if (width !== 1) throw new TypeError(`${where} is ${width} bits wide: give a number, not a boolean`);
+    if (width !== 1) throw new FwctlTypeError(`${where} is ${width} bits wide: give a number, not a boolean`);
     v = v ? 1 : 0;
   }
   if (v instanceof Uint8Array) {
     if (width % 8 !== 0 || v.length !== width / 8) {
-      throw new RangeError(`${where} is ${width} bits: a byte array must hold exactly ${width / 8} bytes, got ${v.length}`);
+      throw new FwctlRangeError(`${where} is ${width} bits: a byte array must hold exactly ${width / 8} bytes, got ${show(v.length)}`);
     }
     ensure(s, bit + width);
     if (bit % 8 === 0) s.buf.set(v, bit >>> 3);
@@ -269,7 +270,7 @@ function encodeLeaf(s: Sink, bit: number, width: number, v: unknown, where: stri
   }
   if (typeof v === 'number') {
     if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER || (width < 53 && v >= 2 ** width)) {
-      throw new RangeError(`${where} is a ${width}-bit unsigned field: ${v} does not fit`);
+      throw new FwctlRangeError(`${where} is a ${width}-bit unsigned field: ${v} does not fit`);
     }
     ensure(s, bit + width);
     if (width <= 53) writeNumber(s.buf, bit, width, v);
@@ -277,19 +278,19 @@ function encodeLeaf(s: Sink, bit: number, width: number, v: unknown, where: stri
     return;
   }
   if (typeof v === 'bigint') {
-    if (v < 0n || v >= 1n << BigInt(width)) throw new RangeError(`${where} is a ${width}-bit unsigned field: ${v}n does not fit`);
+    if (v < 0n || v >= 1n << BigInt(width)) throw new FwctlRangeError(`${where} is a ${width}-bit unsigned field: ${v}n does not fit`);
     ensure(s, bit + width);
     writeBigInt(s.buf, bit, width, v);
     return;
   }
-  throw new TypeError(`${where}: expected a number, bigint${width === 1 ? ', boolean' : ''}${width % 8 === 0 ? ' or byte array' : ''}, got ${describe(v)}`);
+  throw new FwctlTypeError(`${where}: expected a number, bigint${width === 1 ? ', boolean' : ''}${width % 8 === 0 ? ' or byte array' : ''}, got ${show(describe(v))}`);
 }
 
 function encodeElement(s: Sink, m: IfcMember, bit: number, v: unknown, where: string): void {
   if (m.layout) {
     if (v instanceof Uint8Array) {
       // a nested layout given as raw bytes (e.g. a register's data)
-      if (v.length > m.layout.bytes) throw new RangeError(`${where} is ${m.layout.bytes} bytes, got ${v.length}`);
+      if (v.length > m.layout.bytes) throw new FwctlRangeError(`${where} is ${m.layout.bytes} bytes, got ${show(v.length)}`);
       encodeLeaf(s, bit, v.length * 8, v, where);
       return;
     }
@@ -308,13 +309,13 @@ function encodeDims(s: Sink, m: IfcMember, k: number, bit: number, v: unknown, w
   const count = m.dims[k];
   const byteArray = k === m.dims.length - 1 && !m.layout && m.bits === 8;
   if (byteArray && v instanceof Uint8Array) {
-    if (count !== 0 && v.length > count) throw new RangeError(`${where} holds ${count} bytes, got ${v.length}`);
+    if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} bytes, got ${show(v.length)}`);
     ensure(s, bit + 8 * v.length);
     for (let i = 0; i < v.length; i++) writeNumber(s.buf, bit + 8 * i, 8, v[i]);
     return;
   }
-  if (!Array.isArray(v)) throw new TypeError(`${where} is an array${count ? ` of ${count}` : ''}: got ${describe(v)}`);
-  if (count !== 0 && v.length > count) throw new RangeError(`${where} holds ${count} elements, got ${v.length}`);
+  if (!Array.isArray(v)) throw new FwctlTypeError(`${where} is an array${count ? ` of ${count}` : ''}: got ${show(describe(v))}`);
+  if (count !== 0 && v.length > count) throw new FwctlRangeError(`${where} holds ${count} elements, got ${show(v.length)}`);
   for (let i = 0; i < v.length; i++) {
     if (v[i] !== undefined) encodeDims(s, m, k + 1, bit + i * stride, v[i], `${where}[${i}]`);
   }
@@ -322,13 +323,13 @@ function encodeDims(s: Sink, m: IfcMember, k: number, bit: number, v: unknown, w
 
 function encodeAt(s: Sink, l: IfcLayout, base: number, fields: unknown, where: string): void {
   if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
-    throw new TypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields, got ${describe(fields)}`);
+    throw new FwctlTypeError(`${where} is a ${l.kind} (${l.name}): give an object of fields, got ${show(describe(fields))}`);
   }
   ensure(s, base + l.bits);
   for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
     if (v === undefined) continue;
     const m = l.member.get(k);
-    if (!m) throw new TypeError(`unknown field '${k}' in ${where} (${l.name})`);
+    if (!m) throw new FwctlTypeError(`unknown field '${k}' in ${where} (${l.name})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     const at = base + m.offset;
     if (m.dims.length) encodeDims(s, m, 0, at, v, `${where}.${k}`);
     else encodeElement(s, m, at, v, `${where}.${k}`);
@@ -343,9 +344,9 @@ function encodeAt(s: Sink, l: IfcLayout, base: number, fields: unknown, where: s
  */
 export function encode(name: IfcName, fields: { readonly [field: string]: IfcInput } = {}, into?: Uint8Array): Buffer {
   const l = layout(name);
-  if (into && into.length < l.bytes) throw new RangeError(`encode(${name}) needs ${l.bytes} bytes, the buffer has ${into.length}`);
+  if (into && into.length < l.bytes) throw new FwctlRangeError(`encode(${name}) needs ${l.bytes} bytes, the buffer has ${into.length}`);
   const s: Sink = { buf: into ?? Buffer.alloc(l.bytes) };
   encodeAt(s, l, 0, fields, name);
-  if (into && s.buf !== into) throw new RangeError(`encode(${name}): the fields need ${s.buf.length} bytes, the buffer has ${into.length}`);
+  if (into && s.buf !== into) throw new FwctlRangeError(`encode(${name}): the fields need ${s.buf.length} bytes, the buffer has ${into.length}`);
   return Buffer.isBuffer(s.buf) ? s.buf : Buffer.from(s.buf.buffer, s.buf.byteOffset, s.buf.byteLength);
 }

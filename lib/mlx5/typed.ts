@@ -15,6 +15,7 @@ import {
 } from './core';
 import { decode, encode, hasLayout, layout, sizeOf, type IfcInput, type IfcLayoutName, type IfcObject } from './ifc';
 import { HCA_CAP_OPMOD, MLX5_CAP, MLX5_CAP_LAYOUT, MLX5_CMD_OP, MLX5_MPCNT_GROUP, MLX5_PPCNT_GROUP, MLX5_REG } from './ifc-data';
+import { FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** A command name: MLX5_CMD_OP_* names complete in an editor; any of the driver's names is accepted. */
 export type Mlx5CommandName = keyof typeof MLX5_CMD_OP | (string & {});
@@ -49,7 +50,7 @@ function resolve(name: string): Mlx5Command {
   if (c) return c;
   const key = name.toUpperCase().replace(/^MLX5_CMD_OP_/, '');
   const opcode = (MLX5_CMD_OP as Record<string, number>)[key];
-  if (opcode === undefined || !Object.hasOwn(MLX5_CMD_OP, key)) throw new TypeError(`unknown mlx5 command '${name}' (not an MLX5_CMD_OP_* of mlx5_ifc.h)`);
+  if (opcode === undefined || !Object.hasOwn(MLX5_CMD_OP, key)) throw new FwctlTypeError(`unknown mlx5 command '${name}' (not an MLX5_CMD_OP_* of mlx5_ifc.h)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   const lower = key.toLowerCase();
   return {
     opcode, name: key, scope: -1,
@@ -64,13 +65,13 @@ const hasFlexible = (l: IfcLayoutName) => layout(l).members.some((m) => m.dims.i
 export function commandPlan(name: Mlx5CommandName, fields: Mlx5Fields = {}, o: Mlx5TypedOptions = {}): Plan<Mlx5TypedResult> {
   const c = resolve(name);
   for (const k of ['opcode', 'uid'] as const) {
-    if (fields[k] !== undefined) throw new TypeError(`${c.name}: '${k}' is not an input (${k === 'uid' ? 'the kernel writes it' : 'it is the command'})`);
+    if (fields[k] !== undefined) throw new FwctlTypeError(`${c.name}: '${k}' is not an input (${k === 'uid' ? 'the kernel writes it' : 'it is the command'})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   if (fields.op_mod !== undefined && o.opMod !== undefined && fields.op_mod !== o.opMod) {
-    throw new TypeError(`${c.name}: op_mod given twice (fields ${String(fields.op_mod)}, options ${o.opMod})`);
+    throw new FwctlTypeError(`${c.name}: op_mod given twice (fields ${String(fields.op_mod)}, options ${o.opMod})`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
   const opModIn = fields.op_mod ?? o.opMod ?? 0;
-  if (typeof opModIn !== 'number') throw new TypeError(`${c.name}: op_mod must be a number`);
+  if (typeof opModIn !== 'number') throw new FwctlTypeError(`${c.name}: op_mod must be a number`);
   let request: Buffer;
   if (c.in) {
     const { op_mod: _m, ...rest } = fields;
@@ -81,11 +82,11 @@ export function commandPlan(name: Mlx5CommandName, fields: Mlx5Fields = {}, o: M
     request = o.body ? Buffer.concat([inBytes, o.body]) : inBytes;
   } else {
     const extra = Object.keys(fields).filter((k) => k !== 'op_mod' && fields[k] !== undefined);
-    if (extra.length) throw new TypeError(`${c.name}: mlx5_ifc.h has no input layout for it, so no field '${extra[0]}': give options.body`);
+    if (extra.length) throw new FwctlTypeError(`${c.name}: mlx5_ifc.h has no input layout for it, so no field '${extra[0]}': give options.body`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     request = encodeIn(c.opcode, { body: o.body });
   }
-  if (request.length < HEADER_LENGTH) throw new RangeError(`${c.name}: an input mailbox is at least ${HEADER_LENGTH} bytes`);
-  if (!Number.isInteger(opModIn) || opModIn < 0 || opModIn > 0xffff) throw new RangeError(`${c.name}: op_mod must be a u16, got ${opModIn}`);
+  if (request.length < HEADER_LENGTH) throw new FwctlRangeError(`${c.name}: an input mailbox is at least ${HEADER_LENGTH} bytes`);
+  if (!Number.isInteger(opModIn) || opModIn < 0 || opModIn > 0xffff) throw new FwctlRangeError(`${c.name}: op_mod must be a u16, got ${show(opModIn)}`);
   encode('mbox_in_hdr', { opcode: c.opcode, op_mod: opModIn }, request);
   const out = c.out;
   const responseLength = o.responseLength ?? (out ? sizeOf(out) + (hasFlexible(out) ? 4096 : 0) : HEADER_LENGTH + 4096);
@@ -158,11 +159,11 @@ export interface Mlx5Capabilities {
 export function capType(type: Mlx5CapType): { type: number; name: string } {
   if (typeof type === 'number') {
     const name = Object.entries(MLX5_CAP).find(([, v]) => v === type)?.[0];
-    if (!Number.isInteger(type) || type < 0 || type > 0x7fff) throw new RangeError(`capability type must be 0..0x7fff, got ${type}`);
+    if (!Number.isInteger(type) || type < 0 || type > 0x7fff) throw new FwctlRangeError(`capability type must be 0..0x7fff, got ${show(type)}`);
     return { type, name: name ?? `0x${type.toString(16)}` };
   }
   const key = type.toUpperCase().replace(/^MLX5_CAP_/, '').replace(/-/g, '_');
-  if (!Object.hasOwn(MLX5_CAP, key)) throw new TypeError(`unknown capability type '${type}': one of ${Object.keys(MLX5_CAP).join(', ')}`);
+  if (!Object.hasOwn(MLX5_CAP, key)) throw new FwctlTypeError(`unknown capability type '${type}': one of ${Object.keys(MLX5_CAP).join(', ')}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return { type: MLX5_CAP[key as Mlx5CapName], name: key };
 }
 
@@ -223,12 +224,12 @@ export function registers(): Mlx5Register[] {
 /** A register by MLX5_REG_* name (any case, with or without the prefix) or id. */
 export function register(reg: Mlx5RegId): Mlx5Register {
   if (typeof reg === 'number') {
-    if (!Number.isInteger(reg) || reg < 0 || reg > 0xffff) throw new RangeError(`register id must be a u16, got ${reg}`);
+    if (!Number.isInteger(reg) || reg < 0 || reg > 0xffff) throw new FwctlRangeError(`register id must be a u16, got ${show(reg)}`);
     const name = Object.entries(MLX5_REG).find(([, v]) => v === reg)?.[0];
     return name ? { name, id: reg, layout: regLayout(name) } : { name: `0x${reg.toString(16)}`, id: reg };
   }
   const key = reg.toUpperCase().replace(/^MLX5_REG_/, '');
-  if (!Object.hasOwn(MLX5_REG, key)) throw new TypeError(`unknown register '${reg}' (not an MLX5_REG_* of driver.h)`);
+  if (!Object.hasOwn(MLX5_REG, key)) throw new FwctlTypeError(`unknown register '${reg}' (not an MLX5_REG_* of driver.h)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   return { name: key, id: MLX5_REG[key as Mlx5RegName], layout: regLayout(key) };
 }
 
@@ -278,18 +279,18 @@ export function regPlan(reg: Mlx5RegId, fields: Mlx5Fields, o: RegisterOptions, 
   const grp: unknown = f.grp;
   if (groups && typeof grp === 'string') {
     const g = grp.toUpperCase();
-    if (!Object.hasOwn(groups, g)) throw new TypeError(`${r.name}: unknown grp '${grp}': one of ${Object.keys(groups).join(', ')}`);
+    if (!Object.hasOwn(groups, g)) throw new FwctlTypeError(`${r.name}: unknown grp '${grp}': one of ${Object.keys(groups).join(', ')}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     f = { ...f, grp: GROUP_VALUES[r.name][g] };
   }
   if (groups && typeof f.grp === 'number') group = Object.entries(GROUP_VALUES[r.name]).find(([, v]) => v === f.grp)?.[0];
   let data: Buffer;
   if (o.data !== undefined) {
-    if (Object.keys(f).length) throw new TypeError(`${r.name}: give fields or options.data, not both`);
+    if (Object.keys(f).length) throw new FwctlTypeError(`${r.name}: give fields or options.data, not both`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     data = Buffer.from(o.data);
   } else if (r.layout) {
     data = encode(r.layout, f);
   } else {
-    if (Object.keys(f).length) throw new TypeError(`mlx5_ifc.h has no layout for register ${r.name}, so no field '${Object.keys(f)[0]}': give options.data`);
+    if (Object.keys(f).length) throw new FwctlTypeError(`mlx5_ifc.h has no layout for register ${r.name}, so no field '${Object.keys(f)[0]}': give options.data`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     data = Buffer.alloc(0);
   }
   const size = r.layout ? sizeOf(r.layout) : 4096;

@@ -4,6 +4,7 @@
 // compares each offset and size with a C program built on the real headers.
 
 import { endianness } from 'node:os';
+import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
 /** Byte order of a field: host (the ioctl structs), little (CXL, HWRM) or big (mlx5 PRM). */
 export type Endian = 'host' | 'le' | 'be';
@@ -74,7 +75,7 @@ export function struct<F extends Fields>(name: string, size: number, fields: F,
   const entries = Object.entries(fields);
   for (const [fieldName, f] of entries) {
     const ok = Number.isInteger(f.offset) && f.offset >= 0 && f.offset + f.size <= size;
-    if (!ok) throw new Error(`layout ${name}.${fieldName}: [${f.offset}, +${f.size}) outside ${size} bytes`);
+    if (!ok) throw internalError(`layout ${name}.${fieldName}: [${f.offset}, +${f.size}) outside ${size} bytes`);
   }
   const sameUnion = (a: string, b: string) => unions.some((u) => u.includes(a) && u.includes(b));
   for (let i = 0; i < entries.length; i++) {
@@ -82,7 +83,7 @@ export function struct<F extends Fields>(name: string, size: number, fields: F,
       const [an, a] = entries[i];
       const [bn, b] = entries[j];
       const overlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-      if (overlap && !sameUnion(an, bn)) throw new Error(`layout ${name}: ${an} overlaps ${bn}`);
+      if (overlap && !sameUnion(an, bn)) throw internalError(`layout ${name}: ${an} overlaps ${bn}`);
     }
   }
   return Object.freeze({ name, size, fields: Object.freeze(fields) });
@@ -94,11 +95,12 @@ function view(buf: Bytes): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Read one field at `base` (the struct's offset in buf). Throws RangeError past the end. */
+/** Read one field at `base` (the struct's offset in buf). Throws FwctlRangeError past the end. */
 export function read<K extends FieldKind>(buf: Bytes, f: Field<K>, base = 0): FieldKinds[K] {
   const at = base + f.offset;
   const le = littleEndian(f.endian);
   const v = view(buf);
+  if (f.kind !== 'bytes') inBounds(buf, at, f.size);
   switch (f.kind) {
     case 'u8': return v.getUint8(at) as FieldKinds[K];
     case 'u16': return v.getUint16(at, le) as FieldKinds[K];
@@ -106,7 +108,7 @@ export function read<K extends FieldKind>(buf: Bytes, f: Field<K>, base = 0): Fi
     case 'u64': return v.getBigUint64(at, le) as FieldKinds[K];
     default: {
       const end = f.size === 0 ? buf.byteLength : at + f.size;
-      if (at > buf.byteLength || end > buf.byteLength) throw new RangeError(`field past the end of a ${buf.byteLength}-byte buffer`);
+      if (at > buf.byteLength || end > buf.byteLength) throw new FwctlRangeError(`field past the end of a ${buf.byteLength}-byte buffer`);
       return (buf as Uint8Array).subarray(at, end) as FieldKinds[K];
     }
   }
@@ -119,31 +121,42 @@ export function write<K extends FieldKind>(buf: Bytes, f: Field<K>, value: Field
   const v = view(buf);
   if (f.kind === 'bytes') {
     const src = value as Uint8Array;
-    if (f.size !== 0 && src.byteLength > f.size) throw new RangeError(`${src.byteLength} bytes do not fit a ${f.size}-byte field`);
+    if (!(src instanceof Uint8Array)) throw new FwctlTypeError(`a bytes field takes a Uint8Array or Buffer, got ${show(src === null ? 'null' : typeof src)}`);
+    inBounds(buf, at, src.byteLength);
+    if (f.size !== 0 && src.byteLength > f.size) throw new FwctlRangeError(`${src.byteLength} bytes do not fit a ${f.size}-byte field`);
     (buf as Uint8Array).set(src, at);
     return;
   }
   if (f.kind === 'u64') {
+    inBounds(buf, at, 8);
     v.setBigUint64(at, BigInt.asUintN(64, checkU64(value as bigint)), le);
     return;
   }
+  inBounds(buf, at, f.size);
   const n = value as number;
   const max = 2 ** (8 * f.size) - 1;
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`${n} does not fit ${f.kind}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new FwctlRangeError(`${show(n)} does not fit ${f.kind}`);
   if (f.kind === 'u8') v.setUint8(at, n);
   else if (f.kind === 'u16') v.setUint16(at, n, le);
   else v.setUint32(at, n, le);
 }
 
+/** An integer field's bytes [at, at + size) inside buf (DataView would throw a built-in RangeError). */
+function inBounds(buf: Bytes, at: number, size: number): void {
+  if (!Number.isInteger(at) || at < 0 || at + size > buf.byteLength) {
+    throw new FwctlRangeError(`a ${size}-byte field at offset ${at} is outside a ${buf.byteLength}-byte buffer`);
+  }
+}
+
 function checkU64(n: bigint): bigint {
-  if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new RangeError(`${String(n)} does not fit u64`);
+  if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new FwctlRangeError(`${String(n)} does not fit u64`);
   return n;
 }
 
-/** Read every field of a struct at `base`. Throws RangeError when buf is too short. */
+/** Read every field of a struct at `base`. Throws FwctlRangeError when buf is too short. */
 export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0): Values<F> {
   if (buf.byteLength < base + layout.size) {
-    throw new RangeError(`${layout.name} needs ${layout.size} bytes, got ${buf.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${show(buf.byteLength - base)}`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(layout.fields)) out[name] = read(buf, f, base);
@@ -157,11 +170,11 @@ export function unpack<F extends Fields>(layout: Layout<F>, buf: Bytes, base = 0
 export function pack<F extends Fields, B extends Bytes = Uint8Array>(layout: Layout<F>, values: Partial<Values<F>>,
   into: B = new Uint8Array(layout.size) as B, base = 0): B {
   if (into.byteLength < base + layout.size) {
-    throw new RangeError(`${layout.name} needs ${layout.size} bytes, got ${into.byteLength - base}`);
+    throw new FwctlRangeError(`${layout.name} needs ${layout.size} bytes, got ${show(into.byteLength - base)}`);
   }
   for (const name of Object.keys(values)) {
     const f = layout.fields[name];
-    if (!f) throw new TypeError(`${layout.name} has no field ${name}`);
+    if (!f) throw new FwctlTypeError(`${layout.name} has no field ${name}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
     const value = values[name];
     if (value !== undefined) write(into, f, value as FieldKinds[FieldKind], base);
   }

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as bnxt from '../../lib/bnxt';
 import { hwrm } from '../../lib/bnxt';
 import { main } from '../../lib/cli/main';
+import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 interface Gen {
   generate(src: string): { text: string; layouts: Map<string, { size: number; members: { name: string; offset: number }[] }>; order: string[] };
@@ -85,7 +86,7 @@ describe('the DMA descriptors by name agree with the driver table the C compiler
     expect(bnxt.command('hwrm_port_qstats').scope).toBe(1);
     expect(bnxt.command('nvm_write').scope).toBe(2);
     expect(bnxt.commands().filter((c) => !c.input).length).toBe(27);
-    expect(() => bnxt.command('NO_SUCH')).toThrow(TypeError);
+    expect(() => bnxt.command('NO_SUCH')).toThrow(FwctlTypeError);
   });
 });
 
@@ -229,10 +230,10 @@ describe('hwrm.decode / encode by field name', () => {
   });
   test('mistakes: unknown field (TypeError, named), value too large (RangeError), short buffer (FwctlDecodeError)', () => {
     expect(() => hwrm.encode('hwrm_nvm_read_input', { dir_indx: 1 })).toThrow(/unknown field 'dir_indx'/);
-    expect(() => hwrm.encode('hwrm_nvm_read_input', { dir_idx: 0x10000 })).toThrow(RangeError);
+    expect(() => hwrm.encode('hwrm_nvm_read_input', { dir_idx: 0x10000 })).toThrow(FwctlRangeError);
     expect(() => hwrm.encode('hwrm_ver_get_output', { hwrm_fw_name: 'x'.repeat(17) })).toThrow(/holds 16 bytes/);
     expect(() => hwrm.decode('hwrm_nvm_read_input', Buffer.alloc(39))).toThrow(bnxt.FwctlDecodeError);
-    expect(() => hwrm.layout('nope')).toThrow(TypeError);
+    expect(() => hwrm.layout('nope')).toThrow(FwctlTypeError);
   });
   test('the table carries hsi.h\'s licence', () => {
     expect(hwrm.HWRM_SOURCE.spdx).toBe('GPL-2.0');
@@ -335,11 +336,11 @@ function fakeDevice(caps: number, fw: (name: string, input: Record<string, unkno
 }
 
 describe('typed DMA calls (fake device)', () => {
-  test('a driver without FWCTL_BNXT_DMA_COMMANDS (uctx_caps 0x7): ERR_BNXT_NO_DMA naming Linux 7.3, nothing sent', async () => {
+  test('a driver without FWCTL_BNXT_DMA_COMMANDS (uctx_caps 0x7): ERR_FWCTL_BNXT_NO_DMA naming Linux 7.3, nothing sent', async () => {
     const { dev, calls } = fakeDevice(0x7, () => 0);
     const e = await bnxt.nvmDirectory(dev).catch((x) => x);
     expect(e).toBeInstanceOf(bnxt.BnxtDmaUnsupportedError);
-    expect(e).toMatchObject({ code: 'ERR_BNXT_NO_DMA', uctxCaps: 7 });
+    expect(e).toMatchObject({ code: 'ERR_FWCTL_BNXT_NO_DMA', uctxCaps: 7 });
     expect(e.message).toMatch(/Linux 7\.3/);
     expect(calls).toEqual([]);
   });
@@ -390,7 +391,7 @@ describe('typed DMA calls (fake device)', () => {
 });
 
 describe('sync twins (the same steps, stepped by rpcSync)', () => {
-  test('nvmDirectorySync, nvmReadSync, portStatsSync, dbgReadDirectSync, coredumpListSync; ERR_BNXT_NO_DMA too', () => {
+  test('nvmDirectorySync, nvmReadSync, portStatsSync, dbgReadDirectSync, coredumpListSync; ERR_FWCTL_BNXT_NO_DMA too', () => {
     const { dev, calls } = fakeDevice(0xf, (name, input, bufs, out) => {
       if (name === 'NVM_GET_DIR_INFO') hwrm.encode('hwrm_nvm_get_dir_info_output', { entries: 1, entry_length: 24 }, out);
       if (name === 'NVM_GET_DIR_ENTRIES') { bufs[0].writeUInt16LE(4, 0); bufs[0].writeUInt32LE(10, 12); bufs[0].writeUInt16LE(7, 20); }
@@ -405,7 +406,7 @@ describe('sync twins (the same steps, stepped by rpcSync)', () => {
     expect(bnxt.portStatsSync(dev).tx.tx_bytes).toBe(9n);
     expect(bnxt.dbgReadDirectSync(dev, 100, 3).words).toEqual([100, 101, 102]);
     expect(bnxt.coredumpListSync(dev)).toEqual([]);
-    expect(() => bnxt.dbgReadDirectSync(dev, 0, 0)).toThrow(RangeError);
+    expect(() => bnxt.dbgReadDirectSync(dev, 0, 0)).toThrow(FwctlRangeError);
     expect(calls.map((c) => c.name)).toEqual(['NVM_GET_DIR_INFO', 'NVM_GET_DIR_ENTRIES', 'NVM_READ', 'PORT_QSTATS', 'DBG_READ_DIRECT', 'DBG_COREDUMP_LIST']);
     const old = fakeDevice(0x7, () => 0);
     expect(() => bnxt.portStatsSync(old.dev)).toThrow(bnxt.BnxtDmaUnsupportedError);

@@ -4,9 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMMANDS, main } from '../../lib/cli/main';
+import { COMMANDS, exitStatus, main, reportError } from '../../lib/cli/main';
+import { codes } from '../../lib/errors';
 import { CaptureIo } from './helpers/capture-io';
-import { fields, hexdump, parseHex, table } from '../../lib/cli/format';
+import { codeText, fields, hexdump, parseHex, table } from '../../lib/cli/format';
 import { parseLength, parseScope } from '../../lib/cli/commands/rpc';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { listSync } from '../../lib/discovery';
@@ -64,7 +65,7 @@ describe('top level', () => {
   test('unknown command: exit 2', async () => {
     const { code, io } = await run('frobnicate');
     expect(code).toBe(2);
-    expect(io.err).toMatch(/unknown command 'frobnicate'/);
+    expect(io.err).toMatch(/^fwctl: ERR_FWCTL_USAGE: unknown command 'frobnicate'\n/);
     expect((await run('constructor')).code).toBe(2); // not an inherited property
   });
   test.each(['list', 'info', 'rpc'])('%s --help: exit 0, no device touched', async (cmd) => {
@@ -76,7 +77,20 @@ describe('top level', () => {
   test('an unknown option is a usage error with the code on stderr', async () => {
     const { code, io } = await run('list', '--frob');
     expect(code).toBe(2);
-    expect(io.err).toMatch(/^fwctl list: EUSAGE: /);
+    expect(io.err).toMatch(/^fwctl list: ERR_FWCTL_USAGE: /);
+  });
+  test('--json: a usage error is {"error":{code,...}} on stderr, exit 2', async () => {
+    const { code, io } = await run('list', '--frob', '--json');
+    expect(code).toBe(2);
+    expect(io.out).toBe('');
+    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ERR_FWCTL_USAGE', message: expect.stringMatching(/--frob/) });
+  });
+  test('the exit status follows from the code: 2 for ERR_FWCTL_USAGE, 1 for every other', () => {
+    expect(exitStatus('ERR_FWCTL_USAGE')).toBe(2);
+    for (const c of Object.keys(codes).filter((k) => k !== 'ERR_FWCTL_USAGE')) expect([c, exitStatus(c)]).toEqual([c, 1]);
+    const io = new CaptureIo();
+    expect(reportError('info', new Error('no code'), false, io)).toBe(1);
+    expect(io.err).toBe('fwctl info: ERR_FWCTL_INTERNAL: no code\n');
   });
 });
 
@@ -159,17 +173,17 @@ describe('fwctl info', () => {
         data: HOST_LE ? '0500000004000000' : '0000000500000004', decoded: { uid: 5, uctxCaps: 4 } });
     }
   });
-  test('no such device: exit 1, ENOENT on stderr', async () => {
+  test('no such device: exit 1, ERR_FWCTL_NO_DEVICE on stderr', async () => {
     const { code, io } = await run('info', 'eth9');
     expect(code).toBe(1);
-    expect(io.err).toMatch(/^fwctl info: ENOENT: no fwctl device matches 'eth9'/);
+    expect(io.err).toMatch(/^fwctl info: ERR_FWCTL_NO_DEVICE: no fwctl device matches 'eth9'/);
   });
   test('a device error: exit 1 with the code; --json puts the error on stderr as JSON', async () => {
     responder = () => -19;
     const { code, io } = await run('info', 'fwctl0', '--json');
     expect(code).toBe(1);
     expect(io.out).toBe('');
-    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ENODEV', errno: 19, syscall: 'ioctl(FWCTL_INFO)' });
+    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ENODEV', errno: -19, syscall: 'ioctl(FWCTL_INFO)' });
   });
   test('missing <device>: exit 2', async () => {
     expect((await run('info')).code).toBe(2);
@@ -246,7 +260,7 @@ describe('fwctl rpc', () => {
     expect(io.out).toBe('');
     expect([...Buffer.concat(io.bytes)]).toEqual([5, 6]);
   });
-  test('--timeout MS: a call that does not answer in time is ETIMEDOUT (exit 1), abandoned in the addon', async () => {
+  test('--timeout MS: a call that does not answer in time is ABORT_ERR (exit 1), abandoned in the addon', async () => {
     fake.next = () => {
       const h = new FakeHandle((c) => responder(c), [fs.constants.S_IFCHR, NULL_DEV.major, NULL_DEV.minor]);
       h.gate = new Promise(() => undefined); // the "firmware" never answers
@@ -255,16 +269,16 @@ describe('fwctl rpc', () => {
     const t = Date.now();
     const { code, io } = await run('rpc', 'fwctl0', '--scope', '0', '--hex', '00', '--timeout', '50', '--json');
     expect(code).toBe(1);
-    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(JSON.parse(io.err).error).toMatchObject({ code: 'ABORT_ERR' });
     expect(io.err).toMatch(/no answer within 50 ms \(--timeout\)/);
     expect(Date.now() - t).toBeLessThan(2000);
     expect(fake.abandoned.length).toBeGreaterThan(0);
     for (const bad of ['0', 'x', '-5']) expect((await run('info', 'fwctl0', '--timeout', bad)).code).toBe(2);
   });
-  test('debug-write without --allow-kernel-taint: exit 1, EPERM, nothing sent', async () => {
+  test('debug-write without --allow-kernel-taint: exit 1, ERR_FWCTL_TAINT_REFUSED, nothing sent', async () => {
     const { code, io } = await run('rpc', 'fwctl0', '--scope', 'debug-write', '--hex', '00');
     expect(code).toBe(1);
-    expect(io.err).toMatch(/EPERM: refused before calling the kernel: scope DebugWrite taints the kernel/);
+    expect(io.err).toMatch(/^fwctl rpc: ERR_FWCTL_TAINT_REFUSED: refused before calling the kernel: scope DebugWrite taints the kernel/);
     expect(fake.handles.flatMap((h) => h.calls)).toEqual([]);
     expect((await run('rpc', 'fwctl0', '--scope', 'debug-write', '--hex', '00', '--allow-kernel-taint')).code).toBe(0);
   });
@@ -296,10 +310,15 @@ describe('parsers and formatting', () => {
     expect(parseLength('0', 1)).toBe(0);
     expect(() => parseLength('1e3', 1)).toThrow();
   });
+  test('codeText: CODE: message, the code once', () => {
+    expect(codeText('ENODEV', 'ENODEV: the device was unplugged')).toBe('ENODEV: the device was unplugged');
+    expect(codeText('ERR_FWCTL_MLX5_STATUS', 'mlx5 NOP: firmware status 0x3')).toBe('ERR_FWCTL_MLX5_STATUS: mlx5 NOP: firmware status 0x3');
+  });
   test('parseHex', () => {
     expect([...parseHex('0x01 02:03,04\n0A')]).toEqual([1, 2, 3, 4, 10]);
     expect(parseHex('').length).toBe(0);
-    expect(() => parseHex('a00x12')).toThrow();
+    expect(() => parseHex('a00x12')).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_USAGE', message: 'not hex: use digits 0-9 a-f' }));
+    expect(() => parseHex('abc')).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_USAGE', message: 'odd number of hex digits' }));
   });
   test('table pads every column but the last', () => {
     expect(table(['A', 'BB'], [['xxx', 'y'], ['z', '']])).toBe('A    BB\nxxx  y\nz\n');

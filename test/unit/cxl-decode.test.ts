@@ -6,6 +6,7 @@
 
 import * as cxl from '../../lib/cxl';
 import { FwctlDecodeError } from '../../lib/wire';
+import { FwctlTypeError } from '../../lib/errors';
 
 /** Little-endian bytes from [value, width] pairs, in field order. */
 function le(...fields: [number, number][]): Buffer {
@@ -48,7 +49,7 @@ describe('patrol scrub (Table 8-222: capabilities u8, cycle u16, flags u8)', () 
     expect(e).toBeInstanceOf(FwctlDecodeError);
     expect(e).toMatchObject({ code: 'ERR_FWCTL_DECODE', need: 4, got: 3 });
     expect(cxl.decodePatrolScrub(Buffer.from([1, 6, 2, 0, 0xff])).scrubCycle.currentHours).toBe(6);
-    expect(() => cxl.decodePatrolScrub('030c0101' as never)).toThrow(TypeError);
+    expect(() => cxl.decodePatrolScrub('030c0101' as never)).toThrow(FwctlTypeError);
   });
 
   test('a view into a larger buffer reads its own bytes', () => {

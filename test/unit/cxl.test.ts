@@ -10,7 +10,8 @@ import { constants } from 'node:os';
 import * as cxl from '../../lib/cxl';
 import { CxlMailboxError, CxlResponseError } from '../../lib/cxl';
 import { Device, setBindingForTesting, splitRdev, type RpcResult } from '../../lib/device';
-import { FwctlError } from '../../lib/errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError } from '../../lib/errors';
+import { caught, expectCode } from './helpers/errors';
 import { main } from '../../lib/cli/main';
 import { CaptureIo } from './helpers/capture-io';
 import { Scope } from '../../lib/uapi/constants';
@@ -209,10 +210,10 @@ describe('UUIDs', () => {
     expect(cxl.uuidString(cxl.uuidBytes(cxl.uuidBytes(u)))).toBe(u);
   });
   test('malformed UUIDs are TypeError/RangeError', () => {
-    expect(() => cxl.uuidBytes('ffff')).toThrow(TypeError);
-    expect(() => cxl.uuidBytes('gfffffff-ffff-ffff-ffff-ffffffffffff')).toThrow(TypeError);
-    expect(() => cxl.uuidBytes(new Uint8Array(15))).toThrow(RangeError);
-    expect(() => cxl.uuidBytes(42 as never)).toThrow(TypeError);
+    expect(() => cxl.uuidBytes('ffff')).toThrow(FwctlTypeError);
+    expect(() => cxl.uuidBytes('gfffffff-ffff-ffff-ffff-ffffffffffff')).toThrow(FwctlTypeError);
+    expect(() => cxl.uuidBytes(new Uint8Array(15))).toThrow(FwctlRangeError);
+    expect(() => cxl.uuidBytes(42 as never)).toThrow(FwctlTypeError);
   });
 });
 
@@ -315,9 +316,10 @@ describe('answers: framing, retval, malformed', () => {
   test('retval != 0 is CxlMailboxError with the return code and its name', () => {
     const e = thrown(() => cxl.decodeOut(res(out(0, 0x19)), 0x502, '/dev/fwctl/fwctl1', TEST_UUID));
     expect(e).toBeInstanceOf(CxlMailboxError);
-    expect(e).toMatchObject({ code: 'ECXLMBOX', returnCode: 0x19, returnCodeName: 'FEATUREVERSION', opcode: 0x502, path: '/dev/fwctl/fwctl1' });
+    expect(e).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', returnCode: 0x19, returnCodeName: 'FEATUREVERSION', opcode: 0x502, path: '/dev/fwctl/fwctl1' });
     expect((e as Error).message).toMatch(/Set Feature \(ffffffff-.*\) failed: CXL mailbox return code 25 FEATUREVERSION \(unsupported feature version\)/);
-    expect(e).not.toBeInstanceOf(FwctlError);
+    expect(e).toBeInstanceOf(FwctlError); // the device speaking: an ERR_FWCTL_* code, no errno
+    expect((e as FwctlError).errno).toBeUndefined();
     expect(cxl.cxlReturnCodeName(0x40)).toBe('RC_0x40');
     expect(() => cxl.decodeOut(res(out(0, 0x40)), 0x501)).toThrow(/return code 64 RC_0x40/);
   });
@@ -397,7 +399,7 @@ describe('getSupportedFeatures', () => {
 
   test('pageSize checked before any call', async () => {
     for (const pageSize of [0, 1.5, 43691]) {
-      expect(() => cxl.getSupportedFeaturesSync(dev, { pageSize })).toThrow(RangeError);
+      expect(() => cxl.getSupportedFeaturesSync(dev, { pageSize })).toThrow(FwctlRangeError);
     }
     expect(rpcCalls()).toHaveLength(0);
   });
@@ -428,13 +430,13 @@ describe('getFeature', () => {
     await cxl.getFeature(dev, TEST_UUID, { feature: entry });
     await cxl.getFeature(dev, TEST_UUID, { length: 2 });
     expect(fakeCxl.calls.map((c) => c.opcode)).toEqual([0x501, 0x501]);
-    await expect(cxl.getFeature(dev, TEST_UUID, { feature: { ...entry, uuid: cxl.CxlFeatureUuid.Ecs } })).rejects.toThrow(TypeError);
+    await expect(cxl.getFeature(dev, TEST_UUID, { feature: { ...entry, uuid: cxl.CxlFeatureUuid.Ecs } })).rejects.toThrow(FwctlTypeError);
   });
 
-  test('mailbox failure: CxlMailboxError; unlisted without length: ENOENT', async () => {
+  test('mailbox failure: CxlMailboxError; unlisted without length: ERR_FWCTL_CXL_NO_FEATURE', async () => {
     await expect(cxl.getFeature(dev, cxl.CxlFeatureUuid.Ecs, { length: 4 }))
       .rejects.toMatchObject({ name: 'CxlMailboxError', returnCode: 3, returnCodeName: 'UNSUPPORTED', opcode: 0x501 });
-    await expect(cxl.getFeature(dev, cxl.CxlFeatureUuid.Ecs)).rejects.toMatchObject({ name: 'FwctlError', code: 'ENOENT' });
+    await expect(cxl.getFeature(dev, cxl.CxlFeatureUuid.Ecs)).rejects.toMatchObject({ name: 'FwctlError', code: 'ERR_FWCTL_CXL_NO_FEATURE', errno: undefined });
   });
 
   test('malformed device answers are CxlResponseError', async () => {
@@ -447,11 +449,11 @@ describe('getFeature', () => {
   });
 
   test('bad arguments before any call', () => {
-    const bad: [unknown, RegExp | ErrorConstructor][] = [
-      [{ selection: 'latest' }, TypeError], [{ offset: -1 }, RangeError], [{ offset: 65536 }, RangeError],
-      [{ length: 0 }, RangeError], [{ length: 1.5 }, RangeError], [7, TypeError],
+    const bad: [unknown, string][] = [
+      [{ selection: 'latest' }, 'ERR_FWCTL_INVALID_ARG_VALUE'], [{ offset: -1 }, 'ERR_FWCTL_OUT_OF_RANGE'], [{ offset: 65536 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+      [{ length: 0 }, 'ERR_FWCTL_OUT_OF_RANGE'], [{ length: 1.5 }, 'ERR_FWCTL_OUT_OF_RANGE'], [7, 'ERR_FWCTL_INVALID_ARG_TYPE'],
     ];
-    for (const [o, err] of bad) expect(() => cxl.getFeatureSync(dev, TEST_UUID, o as cxl.GetFeatureOptions)).toThrow(err as ErrorConstructor);
+    for (const [o, code] of bad) expectCode(caught(() => cxl.getFeatureSync(dev, TEST_UUID, o as cxl.GetFeatureOptions)), code);
     expect(() => cxl.getFeatureSync(dev, TEST_UUID, { offset: 4 })).toThrow(/past the end/);
     expect(rpcCalls().filter((c) => c.buffers[0][0] === 0x01)).toHaveLength(0);
   });
@@ -529,7 +531,7 @@ describe('setFeature', () => {
     fakeCxl.features = [testFeature({ effects: 0x202 })];
     const e = await rejected(cxl.setFeature(dev, TEST_UUID, Buffer.from([1]), { allowKernelTaint: true, scope: Scope.DebugWrite }));
     expect(e).toBeInstanceOf(FwctlError);
-    expect(e).toMatchObject({ code: 'EINVAL', errno: EINVAL, syscall: 'ioctl(FWCTL_RPC)', path: dev.path });
+    expect(e).toMatchObject({ code: 'EINVAL', errno: -EINVAL, syscall: 'ioctl(FWCTL_RPC)', path: dev.path });
     expect(e.message).toMatch(/refused Set Feature at scope DebugWrite: feature ffffffff-.* has effects ConfigChangeImmediate, EffectsValid \(an immediate change\), which need scope DebugWriteFull \(the driver answers a too-low scope with EINVAL, not EPERM\)/);
     const r = thrown(() => cxl.setFeatureSync(dev, TEST_UUID, Buffer.from([1]), { scope: Scope.DebugReadOnly }));
     expect(r.message).toMatch(/at scope DebugReadOnly.*need scope DebugWriteFull/);
@@ -537,24 +539,25 @@ describe('setFeature', () => {
 
   test('taint needs consent, checked before the RPC', async () => {
     fakeCxl.calls = [];
-    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.from([1]))).rejects.toMatchObject({ code: 'EPERM', message: expect.stringMatching(/allowKernelTaint/) });
+    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.from([1]))).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', message: expect.stringMatching(/allowKernelTaint/) });
     expect(fakeCxl.calls.filter((c) => c.opcode === 0x502)).toHaveLength(0);
   });
 
-  test('kernel-exclusive UUIDs: EPERM before any call', async () => {
+  test('kernel-exclusive UUIDs: ERR_FWCTL_CXL_NOT_SETTABLE before any call', async () => {
     for (const uuid of Object.values(cxl.CxlFeatureUuid)) {
       const e = await rejected(cxl.setFeature(dev, uuid, Buffer.from([1]), { allowKernelTaint: true, scope: Scope.DebugWriteFull }));
-      expect(e).toMatchObject({ code: 'EPERM', errno: EPERM });
+      expect(e).toMatchObject({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE', errno: undefined, message: expect.stringMatching(/reserved to the kernel/) });
       expect(e.syscall).toBeUndefined();
     }
     expect(handle.calls).toHaveLength(1); // only the type check
   });
 
-  test('unsettable or unlisted features: EINVAL before the Set', async () => {
+  test('unsettable or unlisted features: ERR_FWCTL_CXL_NOT_SETTABLE / _NO_FEATURE before the Set', async () => {
     fakeCxl.features = [testFeature({ effects: 0x241 })];
-    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.from([1]), { allowKernelTaint: true })).rejects.toThrow(/background/);
+    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.from([1]), { allowKernelTaint: true }))
+      .rejects.toMatchObject({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE', message: expect.stringMatching(/background/) });
     await expect(cxl.setFeature(dev, cxl.uuidString(Buffer.alloc(16, 0xaa)), Buffer.from([1]), { allowKernelTaint: true }))
-      .rejects.toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/does not list/) });
+      .rejects.toMatchObject({ code: 'ERR_FWCTL_CXL_NO_FEATURE', message: expect.stringMatching(/does not list/) });
     expect(fakeCxl.calls.filter((c) => c.opcode === 0x502)).toHaveLength(0);
     // with scope and version given, it goes to the driver, which says EINVAL (explained as unlisted)
     await expect(cxl.setFeature(dev, cxl.uuidString(Buffer.alloc(16, 0xaa)), Buffer.from([1]),
@@ -565,13 +568,13 @@ describe('setFeature', () => {
   test('data checks before the Set: empty, past setSize, past 64 KiB, not bytes', async () => {
     const set = (data: unknown, o: cxl.SetFeatureOptions = {}) =>
       cxl.setFeature(dev, TEST_UUID, data as Buffer, { allowKernelTaint: true, ...o });
-    await expect(set(Buffer.alloc(0))).rejects.toThrow(RangeError);
+    await expect(set(Buffer.alloc(0))).rejects.toThrow(FwctlRangeError);
     await expect(set(Buffer.alloc(5))).rejects.toThrow(/setSize 4/);
     await expect(set(Buffer.alloc(3), { offset: 2 })).rejects.toThrow(/setSize 4/);
     await expect(set(Buffer.alloc(2), { offset: 65535, scope: Scope.DebugWrite, version: 1 })).rejects.toThrow(/16-bit/);
-    await expect(set('abcd')).rejects.toThrow(TypeError);
-    await expect(set(Buffer.alloc(1), { version: 256 })).rejects.toThrow(RangeError);
-    await expect(set(Buffer.alloc(1), { scope: 4 as Scope })).rejects.toThrow(RangeError);
+    await expect(set('abcd')).rejects.toThrow(FwctlTypeError);
+    await expect(set(Buffer.alloc(1), { version: 256 })).rejects.toThrow(FwctlRangeError);
+    await expect(set(Buffer.alloc(1), { scope: 4 as Scope })).rejects.toThrow(FwctlRangeError);
     expect(fakeCxl.calls.filter((c) => c.opcode === 0x502)).toHaveLength(0);
   });
 
@@ -642,10 +645,10 @@ describe('fwctl cxl', () => {
     expect([...fakeCxl.features[0].value]).toEqual([0xaa, 0xbb, 0xcc, 0xdd]);
   });
 
-  test('errors: mailbox (exit 1, ECXLMBOX), too-low scope (exit 1, EINVAL), usage (exit 2)', async () => {
+  test('errors: mailbox (exit 1, ERR_FWCTL_CXL_MAILBOX), too-low scope (exit 1, EINVAL), usage (exit 2)', async () => {
     let r = await run('cxl', 'get-feature', 'mem3', cxl.CxlFeatureUuid.Ecs, '--length', '4', '--json');
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.io.err).error).toMatchObject({ code: 'ECXLMBOX', message: expect.stringMatching(/UNSUPPORTED/) });
+    expect(JSON.parse(r.io.err).error).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', message: expect.stringMatching(/UNSUPPORTED/) });
     r = await run('cxl', 'set-feature', 'mem3', TEST_UUID, '--hex', '01', '--scope', 'debug-read-only');
     expect(r.code).toBe(1);
     expect(r.io.err).toMatch(/^fwctl cxl: EINVAL: .*need scope DebugWrite/);
@@ -699,7 +702,7 @@ describe('fwctl cxl', () => {
     expect(out).toMatch(/^UUID +NAME/);
     expect(out).toMatch(/\npatrol-scrub \(96dad7d6-fde8-482b-a733-75774e06db8a\)\n +scrub cycle changeable +yes\n(.*\n)* +scrub cycle +12 h\n +minimum scrub cycle +1 h\n +enabled +yes\n/);
     expect(out).toMatch(/read-only through fwctl .*:\n +\S*\/bus\/edac\/devices\/cxl_mem3\/scrub0\/\{enable_background,current_cycle_duration\} \(not registered for this memdev\)/);
-    expect(out).toMatch(/\necs \(e5b13f22-[^)]*\)\n +value: ECXLMBOX: .*INPUT/);
+    expect(out).toMatch(/\necs \(e5b13f22-[^)]*\)\n +value: ERR_FWCTL_CXL_MAILBOX: .*INPUT/);
     expect(out).toMatch(/\nrank-sparing \([^)]*\)\n(.*\n)* +maintenance operation class\/subclass +0x2\/0x3\n/);
     expect(out).toMatch(/\nhard-ppr [^\n]*\n(.*\n)* +.*Linux 7\.3 has no EDAC control for it/);
   });
@@ -756,7 +759,7 @@ describe('fwctl cxl', () => {
     expect(r.cxl?.ecs).toBeUndefined();
     expect(r.cxl?.featureErrors).toEqual([
       { name: 'patrol-scrub', code: 'ERR_FWCTL_DECODE', message: expect.stringMatching(/shorter than its layout/) },
-      { name: 'ecs', code: 'ECXLMBOX', message: expect.stringMatching(/INPUT/) },
+      { name: 'ecs', code: 'ERR_FWCTL_CXL_MAILBOX', message: expect.stringMatching(/INPUT/) },
     ]);
     expect(toPrometheus([r])).not.toContain('patrol_scrub');
   });

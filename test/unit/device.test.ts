@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { Device, open, openSync, resolveDevicePath, setBindingForTesting, splitRdev, type RpcOptions } from '../../lib/device';
-import { FwctlError } from '../../lib/errors';
+import { FwctlAbortError, FwctlError, FwctlTypeError, type ArgumentCode } from '../../lib/errors';
+import { caught, expectCode } from './helpers/errors';
 import { Scope } from '../../lib/uapi/constants';
 import { asU8, HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type IoctlCall, type Responder } from './helpers/fake-binding';
@@ -15,7 +16,7 @@ import { FakeSys } from './helpers/fake-sysfs';
 
 const S_IFCHR = fs.constants.S_IFCHR;
 const MiB2 = 2 * 1024 * 1024;
-const { EPERM, ENODEV, EACCES, EBADF } = constants.errno;
+const { ENODEV, EACCES } = constants.errno;
 
 // /dev/null is a real character device (1:3) we may open; the fake sysfs
 // says which class 1:3 belongs to.
@@ -57,11 +58,11 @@ describe('resolveDevicePath', () => {
     expect(resolveDevicePath('./node')).toBe('./node');
   });
   test.each(['fwctl0/..', 'fwctl/fwctl0', '..', '.', 'a..b', ''])('%j is refused', (bad) => {
-    expect(() => resolveDevicePath(bad)).toThrow(TypeError);
+    expect(() => resolveDevicePath(bad)).toThrow(FwctlTypeError);
   });
   test('non-strings and NUL bytes are TypeErrors', () => {
-    expect(() => resolveDevicePath(3 as unknown as string)).toThrow(TypeError);
-    expect(() => resolveDevicePath('/dev/x\0y')).toThrow(TypeError);
+    expect(() => resolveDevicePath(3 as unknown as string)).toThrow(FwctlTypeError);
+    expect(() => resolveDevicePath('/dev/x\0y')).toThrow(FwctlTypeError);
   });
 });
 
@@ -125,27 +126,27 @@ describe('open() refuses non-fwctl nodes without opening them', () => {
 
 describe('rpc() argument checks: before any syscall', () => {
   const req = new Uint8Array(16);
-  const bad: [string, unknown, unknown, ErrorConstructor][] = [
-    ['request not bytes', 'abc', { scope: 0 }, TypeError],
-    ['request an ArrayBuffer', new ArrayBuffer(4), { scope: 0 }, TypeError],
-    ['no options', req, undefined, TypeError],
-    ['scope missing', req, {}, TypeError],
-    ['scope a string', req, { scope: 'DebugReadOnly' }, TypeError],
-    ['scope 4', req, { scope: 4 }, RangeError],
-    ['scope -1', req, { scope: -1 }, RangeError],
-    ['scope 1.5', req, { scope: 1.5 }, RangeError],
-    ['responseLength NaN', req, { scope: 0, responseLength: NaN }, RangeError],
-    ['responseLength -1', req, { scope: 0, responseLength: -1 }, RangeError],
-    ['responseLength 1.5', req, { scope: 0, responseLength: 1.5 }, RangeError],
-    ['responseLength "64"', req, { scope: 0, responseLength: '64' }, TypeError],
-    ['responseLength over 2 MiB', req, { scope: 0, responseLength: MiB2 + 1 }, RangeError],
-    ['request over 2 MiB', new Uint8Array(MiB2 + 1), { scope: 0 }, RangeError],
-    ['allowKernelTaint not boolean', req, { scope: 2, allowKernelTaint: 'yes' }, TypeError],
+  const bad: [string, unknown, unknown, ArgumentCode][] = [
+    ['request not bytes', 'abc', { scope: 0 }, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['request an ArrayBuffer', new ArrayBuffer(4), { scope: 0 }, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['no options', req, undefined, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['scope missing', req, {}, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['scope a string', req, { scope: 'DebugReadOnly' }, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['scope 4', req, { scope: 4 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['scope -1', req, { scope: -1 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['scope 1.5', req, { scope: 1.5 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['responseLength NaN', req, { scope: 0, responseLength: NaN }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['responseLength -1', req, { scope: 0, responseLength: -1 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['responseLength 1.5', req, { scope: 0, responseLength: 1.5 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['responseLength "64"', req, { scope: 0, responseLength: '64' }, 'ERR_FWCTL_INVALID_ARG_TYPE'],
+    ['responseLength over 2 MiB', req, { scope: 0, responseLength: MiB2 + 1 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['request over 2 MiB', new Uint8Array(MiB2 + 1), { scope: 0 }, 'ERR_FWCTL_OUT_OF_RANGE'],
+    ['allowKernelTaint not boolean', req, { scope: 2, allowKernelTaint: 'yes' }, 'ERR_FWCTL_INVALID_ARG_TYPE'],
   ];
-  test.each(bad)('%s', async (_what, request, options, type) => {
+  test.each(bad)('%s', async (_what, request, options, code) => {
     const d = openFake();
-    expect(() => d.rpcSync(request as Uint8Array, options as RpcOptions)).toThrow(type);
-    await expect(d.rpc(request as Uint8Array, options as RpcOptions)).rejects.toThrow(type);
+    expectCode(caught(() => d.rpcSync(request as Uint8Array, options as RpcOptions)), code);
+    expectCode(await d.rpc(request as Uint8Array, options as RpcOptions).then(() => undefined, (e: unknown) => e), code);
     expect(calls()).toEqual([]);
   });
 
@@ -159,10 +160,10 @@ describe('rpc() argument checks: before any syscall', () => {
         err = e as FwctlError;
       }
       expect(err).toBeInstanceOf(FwctlError);
-      expect(err).toMatchObject({ code: 'EPERM', errno: EPERM, syscall: undefined });
+      expect(err).toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', errno: undefined, syscall: undefined, path: d.path });
       expect(err!.message).toMatch(/taints the kernel.*TAINT_FWCTL.*allowKernelTaint/);
       if (scope === Scope.DebugWriteFull) expect(err!.message).toMatch(/CAP_SYS_RAWIO/);
-      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: 'EPERM' });
+      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED' });
     }
     expect(calls()).toEqual([]);
     d.rpcSync(req, { scope, allowKernelTaint: true });
@@ -268,7 +269,7 @@ describe('rpc()', () => {
     responder = () => -ENODEV;
     const d = openFake();
     expect(() => d.rpcSync(new Uint8Array(1), { scope: 0 })).toThrow(expect.objectContaining({
-      code: 'ENODEV', errno: ENODEV, syscall: 'ioctl(FWCTL_RPC)', path: d.path,
+      code: 'ENODEV', errno: -ENODEV, syscall: 'ioctl(FWCTL_RPC)', path: d.path,
     }));
     await expect(d.rpc(new Uint8Array(1), { scope: 0 })).rejects.toMatchObject({ code: 'ENODEV', message: expect.stringMatching(/unplugged/) });
     expect(calls()).toHaveLength(2);
@@ -333,17 +334,17 @@ describe('info()', () => {
 });
 
 describe('lifecycle', () => {
-  test('close is idempotent; later calls are EBADF without a syscall', async () => {
+  test('close is idempotent; later calls are ERR_FWCTL_CLOSED without a syscall', async () => {
     const d = openFake();
     await d.close();
     await d.close();
     d.closeSync();
     expect(d.closed).toBe(true);
     expect(fake.handles[0].closeCount).toBe(1);
-    expect(() => d.infoSync()).toThrow(expect.objectContaining({ code: 'EBADF', errno: EBADF, message: expect.stringMatching(/device handle is closed/) }));
-    expect(() => d.rpcSync(new Uint8Array(1), { scope: 0 })).toThrow(expect.objectContaining({ code: 'EBADF' }));
-    await expect(d.info()).rejects.toMatchObject({ code: 'EBADF' });
-    await expect(d.rpc(new Uint8Array(1), { scope: 0 })).rejects.toMatchObject({ code: 'EBADF' });
+    expect(() => d.infoSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED', errno: undefined, syscall: undefined, message: expect.stringMatching(/device handle is closed/) }));
+    expect(() => d.rpcSync(new Uint8Array(1), { scope: 0 })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    await expect(d.info()).rejects.toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
+    await expect(d.rpc(new Uint8Array(1), { scope: 0 })).rejects.toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
     expect(calls()).toEqual([]);
   });
 
@@ -377,14 +378,18 @@ describe('lifecycle', () => {
 });
 
 describe('AbortSignal', () => {
-  test('an already-aborted signal rejects with its reason before anything is submitted', async () => {
+  test('an already-aborted signal rejects with ABORT_ERR, cause its reason, before anything is submitted', async () => {
     const d = openFake();
     const reason = new Error('stop');
     const c = new AbortController();
     c.abort(reason);
-    await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: c.signal })).rejects.toBe(reason);
-    await expect(d.info({ signal: c.signal })).rejects.toBe(reason);
-    await expect(open('fwctl0', { ...sys.roots, signal: c.signal })).rejects.toBe(reason);
+    const aborted = { name: 'AbortError', code: 'ABORT_ERR', cause: reason };
+    for (const p of [d.rpc(new Uint8Array(4), { scope: 0, signal: c.signal }), d.info({ signal: c.signal }),
+      open('fwctl0', { ...sys.roots, signal: c.signal })]) {
+      const e = await (p as Promise<unknown>).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(FwctlAbortError);
+      expect(e).toMatchObject(aborted);
+    }
     expect(calls()).toHaveLength(0);
     expect(() => d.rpcSync(new Uint8Array(4), { scope: 0, signal: 'x' as unknown as AbortSignal })).toThrow(/signal must be an AbortSignal/);
   });
@@ -397,7 +402,7 @@ describe('AbortSignal', () => {
     const p = d.rpc(new Uint8Array(4), { scope: 0, signal: c.signal });
     await new Promise((r) => setImmediate(r));
     c.abort();
-    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(p).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: { name: 'AbortError' } });
     expect(fake.abandoned).toHaveLength(1);
     expect(fake.abandoned[0]).toBeGreaterThan(0); // the id the call was submitted with
     release();
@@ -405,10 +410,11 @@ describe('AbortSignal', () => {
     expect(d.closed).toBe(true);
   });
 
-  test('AbortSignal.timeout gives a TimeoutError', async () => {
+  test('AbortSignal.timeout: ABORT_ERR whose cause is the TimeoutError', async () => {
     const d = openFake();
     fake.handles[0].gate = new Promise(() => undefined); // never answers
-    await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: AbortSignal.timeout(20) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(d.rpc(new Uint8Array(4), { scope: 0, signal: AbortSignal.timeout(20) }))
+      .rejects.toMatchObject({ code: 'ABORT_ERR', message: expect.stringMatching(/timed out/), cause: { name: 'TimeoutError' } });
   });
 });
 
@@ -433,9 +439,9 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     const o: RpcOptions & { responseBuffer: Uint8Array } = { scope: 0, responseBuffer: buf };
     for (let i = 0; i < 3; i++) expect(d.rpcSync(req, o).length).toBe(4);
     o.scope = 9 as Scope;
-    expect(() => d.rpcSync(req, o)).toThrow(/scope 9 is not a known scope/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE', message: expect.stringMatching(/scope 9 is not a known scope/) }));
     o.scope = Scope.DebugWrite;
-    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'EPERM' })); // the taint opt-in
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' })); // the taint opt-in
     o.scope = 0;
     expect(d.rpcSync(req, o).length).toBe(4);
     o.responseLength = 3;
@@ -443,11 +449,11 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     delete o.responseLength;
     expect(d.rpcSync(req, o).length).toBe(4);
     structuredClone(buf.buffer, { transfer: [buf.buffer] }); // detach the response buffer
-    expect(() => d.rpcSync(req, o)).toThrow(/responseBuffer is detached/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE', message: expect.stringMatching(/responseBuffer is detached/) }));
     o.responseBuffer = new Uint8Array(8);
     expect(d.rpcSync(req, o).length).toBe(4);
     structuredClone(req.buffer, { transfer: [req.buffer] });
-    expect(() => d.rpcSync(req, o)).toThrow(/request is detached/);
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE', message: expect.stringMatching(/request is detached/) }));
     expect(calls().filter((c) => c.request === 0x9a01).length).toBe(6); // only the accepted calls reached the "kernel"
   });
 
@@ -477,7 +483,7 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     expect(r.response.buffer).toBe(buf.buffer);
     expect(Buffer.from(r.response).toString()).toBe('hello');
     expect(() => d.rpcSync(Buffer.from('a'), { scope: 0, responseBuffer: buf, responseLength: 8 })).toThrow(/differs from options.responseBuffer's length 16/);
-    expect(() => d.rpcSync(Buffer.from('a'), { scope: 0, responseBuffer: 'x' as unknown as Uint8Array })).toThrow(TypeError);
+    expect(() => d.rpcSync(Buffer.from('a'), { scope: 0, responseBuffer: 'x' as unknown as Uint8Array })).toThrow(FwctlTypeError);
     const ab = new ArrayBuffer(16);
     const p = d.rpc(Buffer.from('hello'), { scope: 0, responseBuffer: new Uint8Array(ab) });
     structuredClone(ab, { transfer: [ab] });
@@ -530,8 +536,8 @@ describe('prepared calls (prepareRpc, prepareInfo)', () => {
     expect(i.callSync()).toBe(2);
     expect([...i.data.subarray(0, 2)]).toEqual([9, 9]);
     d.closeSync();
-    expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
-    expect(() => i.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
-    await expect(p.call()).rejects.toMatchObject({ code: 'EBADF' });
+    expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    expect(() => i.callSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    await expect(p.call()).rejects.toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
   });
 });

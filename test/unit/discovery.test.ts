@@ -7,6 +7,7 @@ import {
   subsystemOfCharSync,
 } from '../../lib/discovery';
 import { FakeSys } from './helpers/fake-sysfs';
+import { FwctlTypeError } from '../../lib/errors';
 
 const MLX = 'pci0000:00/0000:00:01.0/0000:01:00.0';
 const CXL_PCI = 'pci0000:00/0000:00:02.0/0000:0d:00.0';
@@ -121,9 +122,9 @@ describe('find()', () => {
   });
 
   test('bad criteria are TypeErrors', async () => {
-    expect(() => findSync({}, sys.roots)).toThrow(TypeError);
-    expect(() => findSync({ pci: 1 as unknown as string }, sys.roots)).toThrow(TypeError);
-    await expect(find(null as unknown as {}, sys.roots)).rejects.toThrow(TypeError);
+    expect(() => findSync({}, sys.roots)).toThrow(FwctlTypeError);
+    expect(() => findSync({ pci: 1 as unknown as string }, sys.roots)).toThrow(FwctlTypeError);
+    await expect(find(null as unknown as {}, sys.roots)).rejects.toThrow(FwctlTypeError);
   });
 });
 

@@ -1,5 +1,10 @@
 import { constants } from 'node:os';
-import { ERRNO_TABLE, FwctlError, describeErrno, errnoName, closedError } from '../../lib/errors';
+import * as fs from 'node:fs';
+import {
+  ERRNO_TABLE, FwctlAbortError, FwctlError, FwctlRangeError, FwctlTypeError, closedError, codes, describeErrno, errnoName,
+  nativeArgumentError, throwIfAborted,
+} from '../../lib/errors';
+import { caught } from './helpers/errors';
 
 const REQUIRED = ['ENOTTY', 'E2BIG', 'EOPNOTSUPP', 'EINVAL', 'ENOMEM', 'ENODEV', 'EMSGSIZE', 'EPERM',
   'EFAULT', 'EBADMSG', 'EACCES', 'ENOENT', 'EBADF'];
@@ -34,29 +39,109 @@ describe('the errno table', () => {
 });
 
 describe('FwctlError', () => {
-  test('Node fs shape: code, positive errno, syscall, path, and a message saying what it means', () => {
+  test('Node fs shape: code, NEGATIVE errno (as Node\'s), syscall, path, and a message saying what it means', () => {
     const e = FwctlError.fromErrno(-constants.errno.ENODEV, 'ioctl(FWCTL_RPC)', '/dev/fwctl/fwctl0');
     expect(e).toBeInstanceOf(Error);
     expect(e).toBeInstanceOf(FwctlError);
     expect(e.name).toBe('FwctlError');
-    expect(e).toMatchObject({ code: 'ENODEV', errno: constants.errno.ENODEV, syscall: 'ioctl(FWCTL_RPC)', path: '/dev/fwctl/fwctl0' });
+    expect(e).toMatchObject({ code: 'ENODEV', errno: -constants.errno.ENODEV, syscall: 'ioctl(FWCTL_RPC)', path: '/dev/fwctl/fwctl0' });
     expect(e.message).toMatch(/^ENODEV: .*unplugged.*\(ioctl\(FWCTL_RPC\) \/dev\/fwctl\/fwctl0\)$/);
+    // The same convention as Node's own fs errors.
+    let fsErr: NodeJS.ErrnoException | undefined;
+    try {
+      fs.openSync('/nonexistent/fwctl0', 'r');
+    } catch (x) {
+      fsErr = x as NodeJS.ErrnoException;
+    }
+    expect(Math.sign(fsErr!.errno!)).toBe(Math.sign(FwctlError.fromErrno(2, 'open').errno!));
+    // A positive number is taken as the errno too, and stored negative.
+    expect(FwctlError.fromErrno(constants.errno.EPERM, 'open').errno).toBe(-constants.errno.EPERM);
+    expect(new FwctlError({ code: 'EIO', errno: 5 }).errno).toBe(-5);
   });
 
   test('an errno the table does not know keeps its number', () => {
     const e = FwctlError.fromErrno(-constants.errno.EXDEV, 'ioctl(FWCTL_RPC)');
     expect(e.code).toBe('EXDEV');
-    expect(e.errno).toBe(constants.errno.EXDEV);
+    expect(e.errno).toBe(-constants.errno.EXDEV);
     expect(e.message).toMatch(/unexpected/);
-    expect(FwctlError.fromErrno(-4000, 'open')).toMatchObject({ code: 'E4000', errno: 4000 });
+    expect(FwctlError.fromErrno(-4000, 'open')).toMatchObject({ code: 'E4000', errno: -4000 });
     // Linux errnos libuv does not name still get their name.
-    expect(FwctlError.fromErrno(-121, 'ioctl(FWCTL_RPC)')).toMatchObject({ code: 'EREMOTEIO', errno: 121 });
+    expect(FwctlError.fromErrno(-121, 'ioctl(FWCTL_RPC)')).toMatchObject({ code: 'EREMOTEIO', errno: -121 });
   });
 
-  test('a closed handle: EBADF with no syscall', () => {
+  test('a closed handle: ERR_FWCTL_CLOSED, no errno, no syscall', () => {
     const e = closedError('/dev/fwctl/fwctl3');
-    expect(e).toMatchObject({ code: 'EBADF', errno: constants.errno.EBADF, path: '/dev/fwctl/fwctl3' });
+    expect(e).toMatchObject({ code: 'ERR_FWCTL_CLOSED', path: '/dev/fwctl/fwctl3' });
+    expect(e.errno).toBeUndefined();
     expect(e.syscall).toBeUndefined();
-    expect(e.message).toMatch(/device handle is closed/);
+    expect(e.message).toBe('device handle is closed; open the device again (/dev/fwctl/fwctl3)');
+  });
+
+  test('library codes: the message is the detail (no code prefix), or the registry\'s meaning', () => {
+    expect(new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', detail: 'not mlx5' }).message).toBe('not mlx5');
+    expect(new FwctlError({ code: 'ERR_FWCTL_INTERNAL' }).message).toBe(codes.ERR_FWCTL_INTERNAL.meaning);
+  });
+});
+
+describe('argument errors', () => {
+  test('FwctlTypeError / FwctlRangeError: FwctlErrors with the ERR_FWCTL_* codes, not the built-ins', () => {
+    const t = new FwctlTypeError('x must be a string');
+    expect(t).toBeInstanceOf(FwctlError);
+    expect(t).not.toBeInstanceOf(TypeError);
+    expect(t).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_TYPE', message: 'x must be a string' });
+    expect(t.errno).toBeUndefined();
+    expect(new FwctlTypeError('unknown field', 'ERR_FWCTL_INVALID_ARG_VALUE').code).toBe('ERR_FWCTL_INVALID_ARG_VALUE');
+    const r = new FwctlRangeError('n must be a u16');
+    expect(r).toBeInstanceOf(FwctlError);
+    expect(r).not.toBeInstanceOf(RangeError);
+    expect(r).toMatchObject({ name: 'FwctlRangeError', code: 'ERR_FWCTL_OUT_OF_RANGE' });
+    expect(String(r)).toBe('FwctlRangeError: n must be a u16');
+  });
+
+  test('the addon\'s factory: range -> FwctlRangeError, else FwctlTypeError', () => {
+    expect(nativeArgumentError(true, 'm')).toBeInstanceOf(FwctlRangeError);
+    expect(nativeArgumentError(false, 'm')).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_TYPE', message: 'm' });
+  });
+});
+
+describe('abort', () => {
+  test('ABORT_ERR, named AbortError (as Node\'s), its cause the signal\'s reason', () => {
+    const c = new AbortController();
+    c.abort();
+    const e = caught(() => throwIfAborted(c.signal, '/dev/fwctl/fwctl0'));
+    expect(e).toBeInstanceOf(FwctlAbortError);
+    expect(e).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', path: '/dev/fwctl/fwctl0', cause: c.signal.reason });
+    expect((e as Error).message).toMatch(/aborted/);
+    expect(new FwctlAbortError(new DOMException('t', 'TimeoutError')).message).toMatch(/timed out/);
+    expect(() => throwIfAborted(undefined)).not.toThrow();
+    expect(() => throwIfAborted(new AbortController().signal)).not.toThrow();
+    // Node's own AbortError has the same name and code.
+    expect(codes.ABORT_ERR.class).toBe('FwctlAbortError');
+  });
+});
+
+describe('the codes registry', () => {
+  test('frozen, every entry with a kind, a class, a one-line meaning and its fields', () => {
+    expect(Object.isFrozen(codes)).toBe(true);
+    for (const [code, e] of Object.entries(codes)) {
+      expect(Object.isFrozen(e)).toBe(true);
+      expect(Object.isFrozen(e.fields)).toBe(true);
+      expect([code, ['kernel', 'library', 'device', 'abort'].includes(e.kind)]).toEqual([code, true]);
+      expect([code, /^[A-Z]\w+$/.test(e.class)]).toEqual([code, true]);
+      expect([code, e.meaning.length > 10 && !e.meaning.includes('\n')]).toEqual([code, true]);
+    }
+  });
+
+  test('errno names for the kernel, ERR_FWCTL_* for the package and the devices, ABORT_ERR for a signal', () => {
+    for (const [code, e] of Object.entries(codes)) {
+      const want = e.kind === 'kernel' ? /^E[A-Z0-9]+$/ : e.kind === 'abort' ? /^ABORT_ERR$/ : /^ERR_FWCTL_[A-Z0-9_]+$/;
+      expect([code, want.test(code)]).toEqual([code, true]);
+    }
+    expect(Object.keys(codes).filter((c) => codes[c].kind === 'kernel').sort()).toEqual(Object.keys(ERRNO_TABLE).sort());
+    for (const c of ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_CXL_MAILBOX', 'ERR_FWCTL_BNXT_HWRM', 'ERR_FWCTL_PDS_RETVAL', 'ERR_FWCTL_DECODE']) {
+      expect(codes[c]?.kind).toBe('device');
+    }
+    expect(codes.ERR_FWCTL_MLX5_STATUS.fields).toEqual(expect.arrayContaining(['status', 'syndrome']));
+    expect(codes.ERR_FWCTL_CXL_MAILBOX.fields).toEqual(expect.arrayContaining(['returnCode']));
   });
 });

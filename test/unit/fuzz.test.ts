@@ -3,13 +3,15 @@
 // larger than the data, unknown enum values, wrong types, odd lengths,
 // detached and shared buffers. Properties:
 // - a decoder returns or throws one of the documented typed errors
-//   (FwctlDecodeError, CxlResponseError, CxlMailboxError, RangeError,
-//   TypeError), nothing else;
+//   (FwctlDecodeError, CxlResponseError, CxlMailboxError, FwctlRangeError,
+//   FwctlTypeError, each with its code), nothing else: a built-in RangeError
+//   (an unchecked DataView read) fails the property;
 // - a decoder never reads outside the view it is given: the same bytes
 //   decoded from an exact-size ArrayBuffer and from a view in the middle of
 //   random bytes give the same result (or the same error);
-// - a bad argument to Device.rpc/rpcSync is a TypeError or RangeError (or the
-//   documented EPERM refusal for tainting scopes) before any syscall.
+// - a bad argument to Device.rpc/rpcSync is an FwctlTypeError or
+//   FwctlRangeError (or the documented ERR_FWCTL_TAINT_REFUSED for tainting
+//   scopes) before any syscall.
 // Run counts are bounded (FUZZ_RUNS, default 300 per property); the seed is
 // printed by fast-check on failure. Figures: $FWCTL_RESULTS_DIR/fuzz.json.
 
@@ -20,7 +22,7 @@ import * as bnxt from '../../lib/bnxt';
 import * as cxl from '../../lib/cxl';
 import { decodeInfo } from '../../lib/decode';
 import { Device, openSync, setBindingForTesting, splitRdev } from '../../lib/device';
-import { FwctlError } from '../../lib/errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError } from '../../lib/errors';
 import * as mlx5 from '../../lib/mlx5';
 import * as pds from '../../lib/pds';
 import { MAX_RPC_LEN, Scope } from '../../lib/uapi/constants';
@@ -45,8 +47,10 @@ afterAll(() => {
 
 /** The errors decoders may throw (documented); anything else fails the property. */
 function typed(e: unknown): boolean {
-  return e instanceof FwctlDecodeError || e instanceof cxl.CxlResponseError || e instanceof cxl.CxlMailboxError ||
-    e instanceof RangeError || e instanceof TypeError;
+  const is = (C: abstract new (...a: never[]) => FwctlError, ...codes: string[]) => e instanceof C && codes.includes(e.code);
+  return is(FwctlDecodeError, 'ERR_FWCTL_DECODE') || is(cxl.CxlResponseError, 'ERR_FWCTL_CXL_RESPONSE') ||
+    is(cxl.CxlMailboxError, 'ERR_FWCTL_CXL_MAILBOX') || is(FwctlRangeError, 'ERR_FWCTL_OUT_OF_RANGE') ||
+    is(FwctlTypeError, 'ERR_FWCTL_INVALID_ARG_TYPE', 'ERR_FWCTL_INVALID_ARG_VALUE');
 }
 
 type Outcome = { ok: unknown } | { error: string };
@@ -199,7 +203,7 @@ const junk = fc.oneof(
 );
 
 describe('packers', () => {
-  test('pack: random values for every field of every struct are packed or refused with RangeError/TypeError', () => {
+  test('pack: random values for every field of every struct are packed or refused with FwctlRangeError/FwctlTypeError', () => {
     const layouts = Object.values(LAYOUTS) as Layout[];
     fc.assert(fc.property(fc.constantFrom(...layouts), fc.array(junk, { maxLength: 8 }), (l, vals) => {
       const names = Object.keys(l.fields);
@@ -211,7 +215,7 @@ describe('packers', () => {
     count('pack');
   });
 
-  test('mlx5.encodeIn, bnxt.encodeRequest, cxl encoders: output or RangeError/TypeError', () => {
+  test('mlx5.encodeIn, bnxt.encodeRequest, cxl encoders: output or FwctlRangeError/FwctlTypeError', () => {
     fc.assert(fc.property(junk, junk, junk, fc.uint8Array({ maxLength: 200 }), (a, b, c, body) => {
       const checks: Array<() => unknown> = [
         () => mlx5.encodeIn(a as number, { opMod: b as number, body, length: c as number }),
@@ -267,9 +271,11 @@ describe('Device.rpc / rpcSync argument checks (fake binding)', () => {
   });
   const ioctls = () => fake.handles.flatMap((h) => h.calls).length;
 
-  /** The documented refusals: TypeError, RangeError, or EPERM for tainting scopes without allowKernelTaint. */
+  /** The documented refusals: FwctlTypeError, FwctlRangeError, or ERR_FWCTL_TAINT_REFUSED for tainting scopes without allowKernelTaint. */
   function refusedOrSent(e: unknown): boolean {
-    return e instanceof TypeError || e instanceof RangeError || (e instanceof FwctlError && e.code === 'EPERM' && e.syscall === undefined);
+    return (e instanceof FwctlTypeError && /^ERR_FWCTL_INVALID_ARG_(TYPE|VALUE)$/.test(e.code)) ||
+      (e instanceof FwctlRangeError && e.code === 'ERR_FWCTL_OUT_OF_RANGE') ||
+      (e instanceof FwctlError && e.code === 'ERR_FWCTL_TAINT_REFUSED' && e.syscall === undefined && e.errno === undefined);
   }
 
   const badLength = fc.oneof(junk, fc.constantFrom(-1, 0.5, NaN, Infinity, MAX_RPC_LEN + 1, 2 ** 53, '16', null));
@@ -315,15 +321,15 @@ describe('Device.rpc / rpcSync argument checks (fake binding)', () => {
     ['Infinity', Infinity],
     ['huge', 2 ** 40],
     ['over 2 MiB', MAX_RPC_LEN + 1],
-  ])('responseLength %s is a RangeError before any syscall', async (_what, n) => {
-    expect(() => d.rpcSync(new Uint8Array(16), { scope: 0, responseLength: n })).toThrow(RangeError);
-    await expect(d.rpc(new Uint8Array(16), { scope: 0, responseLength: n })).rejects.toThrow(RangeError);
+  ])('responseLength %s is an FwctlRangeError before any syscall', async (_what, n) => {
+    expect(() => d.rpcSync(new Uint8Array(16), { scope: 0, responseLength: n })).toThrow(FwctlRangeError);
+    await expect(d.rpc(new Uint8Array(16), { scope: 0, responseLength: n })).rejects.toThrow(FwctlRangeError);
     expect(ioctls()).toBe(0);
   });
 
   test('unknown scopes are RangeErrors, non-numbers TypeErrors, before any syscall', () => {
-    for (const s of [-1, 4, 99, 1.5, NaN]) expect(() => d.rpcSync(new Uint8Array(16), { scope: s as Scope })).toThrow(RangeError);
-    for (const s of ['0', null, {}, 0n]) expect(() => d.rpcSync(new Uint8Array(16), { scope: s as never })).toThrow(TypeError);
+    for (const s of [-1, 4, 99, 1.5, NaN]) expect(() => d.rpcSync(new Uint8Array(16), { scope: s as Scope })).toThrow(FwctlRangeError);
+    for (const s of ['0', null, {}, 0n]) expect(() => d.rpcSync(new Uint8Array(16), { scope: s as never })).toThrow(FwctlTypeError);
     expect(ioctls()).toBe(0);
   });
 
@@ -333,16 +339,16 @@ describe('Device.rpc / rpcSync argument checks (fake binding)', () => {
     return b;
   }
 
-  test('a detached request buffer is a TypeError before any syscall', async () => {
-    expect(() => d.rpcSync(detached(), { scope: 0 })).toThrow(TypeError);
-    await expect(d.rpc(detached(), { scope: 0 })).rejects.toThrow(TypeError);
+  test('a detached request buffer is an FwctlTypeError before any syscall', async () => {
+    expect(() => d.rpcSync(detached(), { scope: 0 })).toThrow(FwctlTypeError);
+    await expect(d.rpc(detached(), { scope: 0 })).rejects.toThrow(FwctlTypeError);
     expect(ioctls()).toBe(0);
   });
 
-  test('a detached attachment is a TypeError before any syscall', async () => {
+  test('a detached attachment is an FwctlTypeError before any syscall', async () => {
     const opts = () => ({ scope: 0 as Scope, attach: [{ at: 0, buffer: detached(), direction: 'out' as const }] });
-    expect(() => d.rpcSync(new Uint8Array(16), opts())).toThrow(TypeError);
-    await expect(d.rpc(new Uint8Array(16), opts())).rejects.toThrow(TypeError);
+    expect(() => d.rpcSync(new Uint8Array(16), opts())).toThrow(FwctlTypeError);
+    await expect(d.rpc(new Uint8Array(16), opts())).rejects.toThrow(FwctlTypeError);
     expect(ioctls()).toBe(0);
   });
 
@@ -355,8 +361,8 @@ describe('Device.rpc / rpcSync argument checks (fake binding)', () => {
     structuredClone(out.buffer, { transfer: [out.buffer] });
     open();
     const e = await call.then(() => undefined, (x) => x);
-    // Copy-out into a detached buffer is impossible: the call rejects with a TypeError saying so.
-    expect(e).toBeInstanceOf(TypeError);
+    // Copy-out into a detached buffer is impossible: the call rejects with an FwctlTypeError saying so.
+    expect(e).toBeInstanceOf(FwctlTypeError);
     expect(String(e)).toMatch(/attach\[0\].*detached/);
     expect(out.byteLength).toBe(0);
   });

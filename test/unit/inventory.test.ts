@@ -76,9 +76,9 @@ describe('inventory()', () => {
         ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, vsd: 'vsd "x"', psid: 'MT_0000000001',
         // the firmware answers nothing but QUERY_ADAPTER: each fact is an error, the record stands
         factErrors: [
-          { name: 'firmware', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
-          { name: 'temperatures', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
-          { name: 'modules', code: 'ERR_MLX5_STATUS', message: expect.any(String) },
+          { name: 'firmware', code: 'ERR_FWCTL_MLX5_STATUS', message: expect.any(String) },
+          { name: 'temperatures', code: 'ERR_FWCTL_MLX5_STATUS', message: expect.any(String) },
+          { name: 'modules', code: 'ERR_FWCTL_MLX5_STATUS', message: expect.any(String) },
         ],
       },
       error: null,
@@ -158,7 +158,7 @@ describe('inventory()', () => {
       return 0;
     }, [fs.constants.S_IFCHR, NULL_DEV.major, NULL_DEV.minor]);
     const r = (await inventory(sys.roots))[0];
-    expect(r).toMatchObject({ type: { name: 'mlx5', id: 1 }, error: { code: 'ERR_MLX5_STATUS' } });
+    expect(r).toMatchObject({ type: { name: 'mlx5', id: 1 }, error: { code: 'ERR_FWCTL_MLX5_STATUS' } });
     expect(r.mlx5).toBeUndefined();
   });
 

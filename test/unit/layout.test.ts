@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { LAYOUTS, fwctlInfo, fwctlRpc, fwctlRpcPds, mlx5MboxInHdr, mlx5MboxOutHdr, hwrmInput, cxlFeatEntry,
   pack, unpack, read, write, struct, u8, u16, u32, u64, bytes, HOST_LE,
   FWCTL_TYPE, FWCTL_INFO, FWCTL_RPC, DeviceTypeId, Scope, PdsCap, BnxtCap, BNXT_MAX_DMABUF } from '../../lib/uapi';
+import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 describe('layouts are internally consistent', () => {
   test.each(Object.values(LAYOUTS).map((l) => [l.name, l] as const))('%s', (_name, layout) => {
@@ -65,13 +66,13 @@ describe('pack / unpack', () => {
   test('range checks: values that do not fit, short buffers, unknown fields', () => {
     const f = { a: u8(0), b: u16(2), c: u32(4), d: u64(8) };
     const s = struct('t', 16, f);
-    expect(() => pack(s, { a: 256 })).toThrow(RangeError);
-    expect(() => pack(s, { b: -1 })).toThrow(RangeError);
-    expect(() => pack(s, { c: 1.5 })).toThrow(RangeError);
-    expect(() => pack(s, { d: 1n << 64n })).toThrow(RangeError);
-    expect(() => unpack(s, new Uint8Array(15))).toThrow(RangeError);
-    expect(() => pack(s, { nope: 1 } as never)).toThrow(TypeError);
-    expect(() => write(new Uint8Array(4), bytes(0, 2), new Uint8Array(3))).toThrow(RangeError);
+    expect(() => pack(s, { a: 256 })).toThrow(FwctlRangeError);
+    expect(() => pack(s, { b: -1 })).toThrow(FwctlRangeError);
+    expect(() => pack(s, { c: 1.5 })).toThrow(FwctlRangeError);
+    expect(() => pack(s, { d: 1n << 64n })).toThrow(FwctlRangeError);
+    expect(() => unpack(s, new Uint8Array(15))).toThrow(FwctlRangeError);
+    expect(() => pack(s, { nope: 1 } as never)).toThrow(FwctlTypeError);
+    expect(() => write(new Uint8Array(4), bytes(0, 2), new Uint8Array(3))).toThrow(FwctlRangeError);
   });
 
   test('a flexible array member reads to the end of the buffer', () => {

@@ -144,9 +144,9 @@ describe('subcommands on a device', () => {
     const f = runSub('fw', dev, [], {});
     expect(f.json).toMatchObject({ psid: 'MT_0000000001', vsd: 'vsd', ieeeVendorId: 0x2c9, vsdVendorId: 0,
       temperatures: [{ sensor: 0, celsius: 37.5, name: 'ASIC' }, { sensor: 2, celsius: -1, name: 'ASIC' }],
-      firmware: { error: { code: 'ERR_MLX5_STATUS' } } });
+      firmware: { error: { code: 'ERR_FWCTL_MLX5_STATUS' } } });
     expect(f.text).toMatch(/^temperature 0 \(ASIC\) +37\.5 C \(max 0 C\)$/m);
-    expect(f.text).toMatch(/^firmware +error: ERR_MLX5_STATUS: /m);
+    expect(f.text).toMatch(/^firmware +error: ERR_FWCTL_MLX5_STATUS: /m);
     const d = runSub('diag', dev, [], {});
     expect(d.json).toEqual({ status: 0, syndrome: 0, body: expect.stringMatching(/^01020304/) });
   });

@@ -92,7 +92,7 @@ const want: mlx5.Mlx5Facts = {
   temperatures: [{ sensor: 0, name: 'ASIC', celsius: 52.5, maxCelsius: 64 }, { sensor: 63, name: '', celsius: -1, maxCelsius: 64 }],
   modules: [
     { localPort: 1, module: 3, identifier: 0x11, type: 'QSFP28', vendor: 'MELLANOX', partNumber: 'MCP1600-C001', serialNumber: 'MT1234SN0001' },
-    { localPort: 2, error: { code: 'ERR_MLX5_MCIA', message: 'MCIA module 4: status 0x3' } },
+    { localPort: 2, error: { code: 'ERR_FWCTL_MLX5_MCIA', message: 'MCIA module 4: status 0x3' } },
   ],
 };
 
@@ -121,7 +121,7 @@ describe('mlx5 facts', () => {
     const f = mlx5.factsSync(dev);
     expect(f.firmware).toEqual({ running: (want.firmware as { running: unknown }).running,
       pending: { version: '28.35.256', raw: 0x1c230100, versionString: '28.35.0256' } });
-    expect(f.temperatures).toEqual({ error: { code: 'ERR_MLX5_STATUS', message: expect.stringMatching(/ACCESS_REG: firmware status 0x3/) } });
+    expect(f.temperatures).toEqual({ error: { code: 'ERR_FWCTL_MLX5_STATUS', message: expect.stringMatching(/ACCESS_REG: firmware status 0x3/) } });
     expect(f.modules).toEqual(want.modules);
   });
 
@@ -137,7 +137,7 @@ describe('mlx5 facts', () => {
     expect(out.text).toMatch(/^firmware +28\.34\.4106 \(28\.34\.4106\)$/m);
     expect(out.text).toMatch(/^temperature 0 \(ASIC\) +52\.5 C \(max 64 C\)$/m);
     expect(out.text).toMatch(/^port 1 module +QSFP28 MELLANOX MCP1600-C001 MT1234SN0001$/m);
-    expect(out.text).toMatch(/^port 2 module +error: ERR_MLX5_MCIA: MCIA module 4: status 0x3$/m);
+    expect(out.text).toMatch(/^port 2 module +error: ERR_FWCTL_MLX5_MCIA: MCIA module 4: status 0x3$/m);
     expect(out.json).toMatchObject({ psid: 'MT_0000000008', firmware: { running: { version: '28.34.4106' } } });
   });
 });

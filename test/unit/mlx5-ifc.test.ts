@@ -18,6 +18,7 @@ import { MLX5_COMMANDS, RENAMED_LAYOUTS, command } from '../../lib/mlx5/commands
 import { IFC_LAYOUTS, MLX5_CAP, MLX5_CMD_OP, MLX5_REG, HCA_CAP_OPMOD, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP, MLX5_CAP_LAYOUT } from '../../lib/mlx5/ifc-data';
 import { MLX5_OPCODE_TABLE } from '../../lib/uapi/mlx5-opcodes';
 import { FwctlDecodeError } from '../../lib/wire';
+import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 interface GenLayout { kind: string; tag: string; size: number; members: { name: string; offset: number; type: { bits?: number; ref?: string }; dims: number[] }[] }
 interface Gen {
@@ -424,16 +425,16 @@ describe('decode / encode', () => {
     expect(() => ifc.encode('query_vnic_env_in', { vport_numbr: 1 } as never)).toThrow(/unknown field 'vport_numbr' in query_vnic_env_in/);
     expect(() => ifc.encode('query_hca_cap_out', { capability: { cmd_hca_cap: { nope: 1 } } })).toThrow(
       /unknown field 'nope' in query_hca_cap_out\.capability\.cmd_hca_cap \(cmd_hca_cap\)/);
-    expect(() => ifc.encode('mtmp_reg', { sensor_index: 0x1000 })).toThrow(RangeError);
+    expect(() => ifc.encode('mtmp_reg', { sensor_index: 0x1000 })).toThrow(FwctlRangeError);
     expect(() => ifc.encode('mtmp_reg', { sensor_index: -1 })).toThrow(/12-bit unsigned field: -1 does not fit/);
-    expect(() => ifc.encode('mtmp_reg', { sensor_index: 1.5 })).toThrow(RangeError);
-    expect(() => ifc.encode('cmd_hca_cap', { general_obj_types: 1n << 64n })).toThrow(RangeError);
-    expect(() => ifc.encode('mtmp_reg', { temperature: true })).toThrow(TypeError);
-    expect(() => ifc.encode('mtmp_reg', { temperature: 'hot' } as never)).toThrow(TypeError);
+    expect(() => ifc.encode('mtmp_reg', { sensor_index: 1.5 })).toThrow(FwctlRangeError);
+    expect(() => ifc.encode('cmd_hca_cap', { general_obj_types: 1n << 64n })).toThrow(FwctlRangeError);
+    expect(() => ifc.encode('mtmp_reg', { temperature: true })).toThrow(FwctlTypeError);
+    expect(() => ifc.encode('mtmp_reg', { temperature: 'hot' } as never)).toThrow(FwctlTypeError);
     expect(() => ifc.encode('query_adapter_param_block', { vsd: Buffer.alloc(209) })).toThrow(/holds 208 bytes, got 209/);
     expect(() => ifc.encode('mcia_reg', { dwords: Buffer.alloc(4) })).toThrow(/exactly 128 bytes/);
     expect(() => ifc.encode('query_vport_counter_out', { received_errors: 5 })).toThrow(/give an object of fields/);
-    expect(() => ifc.encode('mtmp_reg', {}, Buffer.alloc(4))).toThrow(RangeError);
+    expect(() => ifc.encode('mtmp_reg', {}, Buffer.alloc(4))).toThrow(FwctlRangeError);
     // a partial byte array and bigints for narrow fields are fine
     expect(ifc.encode('query_adapter_param_block', { vsd: Buffer.from('ab'), vsd_vendor_id: 5n })[0x20]).toBe(0x61);
   });

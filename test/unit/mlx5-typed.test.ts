@@ -7,6 +7,7 @@ import type { Device, RpcOptions, RpcResult } from '../../lib/device';
 import * as mlx5 from '../../lib/mlx5';
 import { REGISTER_COUNTER_GROUPS } from '../../lib/mlx5/typed';
 import { Scope } from '../../lib/uapi/constants';
+import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 const { ifc } = mlx5;
 
@@ -116,7 +117,7 @@ describe('exec by name', () => {
     expect(calls.map((c) => c.request.readUInt16BE(6))).toEqual([9, 3]);
     expect(() => mlx5.execSync(dev, 'QUERY_HCA_CAP', { op_mod: 1 }, { opMod: 3 })).toThrow(/op_mod given twice/);
     expect(() => mlx5.execSync(dev, 'QUERY_HCA_CAP', { uid: 1 })).toThrow(/'uid' is not an input \(the kernel writes it\)/);
-    expect(() => mlx5.execSync(dev, 'QUERY_HCA_CAP', { opcode: 1 })).toThrow(TypeError);
+    expect(() => mlx5.execSync(dev, 'QUERY_HCA_CAP', { opcode: 1 })).toThrow(FwctlTypeError);
     expect(calls.length).toBe(2);
   });
 
@@ -124,7 +125,7 @@ describe('exec by name', () => {
     const { dev, calls } = fakeDevice(firmware);
     expect(() => mlx5.execSync(dev, 'QUERY_NOTHING')).toThrow(/unknown mlx5 command 'QUERY_NOTHING'/);
     expect(() => mlx5.execSync(dev, 'QUERY_VNIC_ENV', { vport: 1 })).toThrow(/unknown field 'vport' in query_vnic_env_in/);
-    expect(() => mlx5.execSync(dev, 'QUERY_VNIC_ENV', { vport_number: 0x10000 })).toThrow(RangeError);
+    expect(() => mlx5.execSync(dev, 'QUERY_VNIC_ENV', { vport_number: 0x10000 })).toThrow(FwctlRangeError);
     // a command of mlx5_ifc.h the driver does not allow: only with an explicit scope
     expect(() => mlx5.execSync(dev, 'CREATE_QP')).toThrow(/not in the driver's table: give options.scope/);
     // no input layout in mlx5_ifc.h: raw body only
@@ -183,7 +184,7 @@ describe('capabilities', () => {
     const ipoib = mlx5.capabilitiesSync(dev, 'IPOIB_OFFLOADS');
     expect([ipoib.layout, ipoib.caps, ipoib.raw.length]).toEqual([undefined, undefined, 4096]);
     expect(() => mlx5.capabilitiesSync(dev, 'nope')).toThrow(/unknown capability type 'nope': one of GENERAL, /);
-    expect(() => mlx5.capabilitiesSync(dev, 0x8000)).toThrow(RangeError);
+    expect(() => mlx5.capabilitiesSync(dev, 0x8000)).toThrow(FwctlRangeError);
     expect(mlx5.capType(0x99)).toEqual({ type: 0x99, name: '0x99' });
   });
 });

@@ -17,6 +17,9 @@ import * as path from 'node:path';
 import { binding } from '../../lib/binding';
 
 const BINDING = path.resolve(__dirname, '../../lib/binding');
+const ERRORS = path.resolve(__dirname, '../../lib/errors');
+/** The addon itself (node-gyp-build's pick), required without lib/binding.ts. */
+const ADDON = path.resolve(__dirname, '../../../build/Release/fwctl.node');
 const ENOENT = -2;
 const ENOTTY = -25;
 
@@ -110,21 +113,50 @@ describe('module', () => {
   test('exports', () => {
     expect(b.FWCTL_INFO).toBe(0x9a00);
     expect(b.FWCTL_RPC).toBe(0x9a01);
-    for (const f of ['open', 'openAsync', 'abandon', 'setPointerGuards', 'poolStats'] as const) expect(typeof b[f]).toBe('function');
+    for (const f of ['open', 'openAsync', 'abandon', 'setPointerGuards', 'setErrorFactory', 'poolStats'] as const) expect(typeof b[f]).toBe('function');
     expect(Object.keys(b.poolStats()).sort()).toEqual(['idle', 'queued', 'threads']);
   });
 
   test('open: errno, argument errors, and a node that answers no FWCTL_INFO is refused', async () => {
     expect(b.open('/nonexistent/fwctl0')).toBe(ENOENT);
-    expect(errName(() => b.open(42 as unknown as string))).toBe('TypeError');
-    expect(errName(() => b.open('/dev/null\0x'))).toBe('TypeError');
+    expect(errName(() => b.open(42 as unknown as string))).toBe('FwctlTypeError');
+    expect(errName(() => b.open('/dev/null\0x'))).toBe('FwctlTypeError');
     expect(b.open('/dev/null')).toBe(ENOTTY); // the type query fails: not a fwctl device, fd closed
     await expect(b.openAsync(0, '/dev/null')).resolves.toBe(ENOTTY);
     await expect(b.openAsync(0, '/nonexistent')).resolves.toBe(ENOENT);
   });
 
+  test('argument errors: built by the factory binding() registers (FwctlError subclasses, ERR_FWCTL_* codes); in an environment without one, a TypeError / RangeError carrying the code', () => {
+    const r = runNode(`
+      const { Worker } = require('node:worker_threads');
+      const { FwctlError, FwctlTypeError, FwctlRangeError } = require(${JSON.stringify(ERRORS)});
+      const shape = (f) => { try { f(); return 'no error'; } catch (e) {
+        return [e instanceof FwctlError, e instanceof FwctlTypeError, e instanceof FwctlRangeError, e.name, e.code]; } };
+      const h = open();
+      const registered = [shape(() => b.open(42)), shape(() => h.rpcSync(0, new Uint8Array(2 * 1024 * 1024 + 1), new Uint8Array(1)))];
+      // A worker is another environment: the addon's exports there have no factory until one is registered.
+      const w = new Worker(\`
+        const { parentPort } = require('node:worker_threads');
+        const raw = require(\${JSON.stringify(require.resolve(${JSON.stringify(ADDON)}))});
+        const shape = (f) => { try { f(); return 'no error'; } catch (e) {
+          return [e instanceof TypeError, e instanceof RangeError, e.name, e.code, e.message]; } };
+        const before = [shape(() => raw.open(42)), shape(() => raw.setErrorFactory(1))];
+        raw.setErrorFactory((range, m) => Object.assign(new Error(m), { code: range ? 'R' : 'T' }));
+        parentPort.postMessage([before, shape(() => raw.open(42))]);
+      \`, { eval: true });
+      w.on('message', (m) => { out(registered, m); w.terminate(); });
+    `, { env: withShim() });
+    expect(r.stderr).toBe('');
+    const [registered, [before, after]] = lastJson(r.stdout);
+    expect(registered).toEqual([[true, true, false, 'FwctlTypeError', 'ERR_FWCTL_INVALID_ARG_TYPE'],
+      [true, false, true, 'FwctlRangeError', 'ERR_FWCTL_OUT_OF_RANGE']]);
+    expect(before).toEqual([[true, false, 'TypeError', 'ERR_FWCTL_INVALID_ARG_TYPE', 'path must be a string'],
+      [true, false, 'TypeError', 'ERR_FWCTL_INVALID_ARG_TYPE', 'the error factory must be a function']]);
+    expect(after).toEqual([false, false, 'Error', 'T', 'path must be a string']);
+  });
+
   test('the pointer guards are set once per process (at load)', () => {
-    expect(errName(() => b.setPointerGuards(new Uint32Array(8)))).toBe('TypeError');
+    expect(errName(() => b.setPointerGuards(new Uint32Array(8)))).toBe('FwctlTypeError');
   });
 });
 
@@ -166,9 +198,9 @@ describe('handle (shim)', () => {
     expect(r.stderr).toBe('');
     const msgs = lastJson(r.stdout) as string[];
     const kinds = msgs.slice(0, -1).map((m) => m.split(':')[0]);
-    expect(kinds).toEqual(['TypeError', 'TypeError', 'TypeError', 'TypeError', 'RangeError', 'TypeError', 'TypeError', 'TypeError',
-      'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError',
-      'RangeError', 'RangeError', 'RangeError', 'TypeError', 'RangeError']);
+    expect(kinds).toEqual(['FwctlTypeError', 'FwctlTypeError', 'FwctlTypeError', 'FwctlTypeError', 'FwctlRangeError', 'FwctlTypeError', 'FwctlTypeError', 'FwctlTypeError',
+      'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError',
+      'FwctlRangeError', 'FwctlRangeError', 'FwctlRangeError', 'FwctlTypeError', 'FwctlRangeError']);
     expect(msgs[9]).toMatch(/no known length field/);
     expect(msgs[10]).toMatch(/needs its length/);
     expect(msgs[13]).toMatch(/not a multiple of the length unit 3/);
@@ -232,7 +264,7 @@ describe('attachments (shim nested op)', () => {
     expect(r.stderr).toBe('');
     const [ok, len, bad] = lastJson(r.stdout);
     expect([ok, len]).toEqual([48, 8]);
-    expect(bad).toMatch(/^RangeError: two attachments share the length field at offset 24/);
+    expect(bad).toMatch(/^FwctlRangeError: two attachments share the length field at offset 24/);
   });
 
   test('async: an out buffer detached or shrunk in flight loses its output, corrupts nothing', () => {
@@ -274,12 +306,12 @@ describe('attachments (shim nested op)', () => {
     })();`, { env: withShim(0, { SHIM_TYPE: '4' }) });
     expect(r.stderr).toBe('');
     const [raw, rawAsync, n, inLen, outLen, patched, wrongLen, notAPointer, wrongDir, inFlight] = lastJson(r.stdout);
-    expect(raw).toMatch(/^RangeError: request holds a raw user pointer at offset 16/);
-    expect(rawAsync).toMatch(/^RangeError: request holds a raw user pointer/);
+    expect(raw).toMatch(/^FwctlRangeError: request holds a raw user pointer at offset 16/);
+    expect(rawAsync).toMatch(/^FwctlRangeError: request holds a raw user pointer/);
     expect([n, inLen, outLen, patched]).toEqual([48, 3, 5, true]); // the echo shows the request the "driver" got
-    expect(wrongLen).toMatch(/^RangeError: .*as the driver reads it \(offset 12\)/);
-    expect(notAPointer).toMatch(/^RangeError: .*reads no pointer there/);
-    expect(wrongDir).toMatch(/^RangeError: .*direction/);
+    expect(wrongLen).toMatch(/^FwctlRangeError: .*as the driver reads it \(offset 12\)/);
+    expect(notAPointer).toMatch(/^FwctlRangeError: .*reads no pointer there/);
+    expect(wrongDir).toMatch(/^FwctlRangeError: .*direction/);
     expect(inFlight).toBe(0);
   });
 });
@@ -325,9 +357,9 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(Object.prototype.toString.call(ab)).toBe('[object ArrayBuffer]');
     expect(ab.byteLength).toBe(4096);
     expect(new Uint8Array(ab).every((x) => x === 0)).toBe(true);
-    expect(errName(() => b.allocBuffer!(0))).toBe('RangeError');
-    expect(errName(() => b.allocBuffer!(2 * 1024 * 1024 + 1))).toBe('RangeError');
-    expect(errName(() => b.allocBuffer!(-1))).toBe('TypeError');
+    expect(errName(() => b.allocBuffer!(0))).toBe('FwctlRangeError');
+    expect(errName(() => b.allocBuffer!(2 * 1024 * 1024 + 1))).toBe('FwctlRangeError');
+    expect(errName(() => b.allocBuffer!(-1))).toBe('FwctlTypeError');
     expect(b.allocBuffer!(2 * 1024 * 1024)).toHaveProperty('byteLength', 2 * 1024 * 1024);
   });
 
@@ -377,8 +409,8 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     const [plainReq, plainResp, n1, got1, n2, badArgs, tooBig, moved, after, info, closed, live, left, g, held] = lastJson(r.stdout);
     expect([plainReq, plainResp]).toEqual([null, null]);
     expect([n1, got1, n2]).toEqual([64, true, 48]); // the shim reports in_len and echoes min(in, out)
-    expect(badArgs).toMatch(/^TypeError: expected \(scope, request, response\)/);
-    expect(tooBig).toMatch(/^RangeError: .*2 MiB/);
+    expect(badArgs).toMatch(/^FwctlTypeError: expected \(scope, request, response\)/);
+    expect(tooBig).toMatch(/^FwctlRangeError: .*2 MiB/);
     if (moved !== 'n/a') {
       expect(moved).toBe('0,0,64,48');
       expect(after).toBe(64);
@@ -405,7 +437,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(r.stderr).toBe('');
     const [ok, raw, again] = lastJson(r.stdout);
     expect(ok).toBe(48);
-    expect(raw).toMatch(/^RangeError: request holds a raw user pointer at offset 16/);
+    expect(raw).toMatch(/^FwctlRangeError: request holds a raw user pointer at offset 16/);
     expect(again).toBe(48);
   });
 
@@ -439,7 +471,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(vals).toEqual([64, 8, 64, true, 3, 8, true]);
     expect(gcs).toBe(0); // 400,000 calls: not one scavenge
     expect(same).toBe(true); // no region bound per call
-    expect([c1, c2, c3]).toEqual(['EBADF', 'EBADF', 'EBADF']);
+    expect([c1, c2, c3]).toEqual(['ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED']);
   });
 });
 

@@ -182,7 +182,7 @@ describe('replay', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(fwctl.FwctlError);
-      expect(err).toMatchObject({ code: 'ENODEV', errno: ENODEV });
+      expect(err).toMatchObject({ code: 'ENODEV', errno: -ENODEV });
     } finally {
       r.stop();
     }

@@ -120,17 +120,19 @@ test('failed calls: error with errno and code (sync: start, error, end; async: s
   expect(() => d.rpcSync(Buffer.from([3]), { scope: fwctl.Scope.DebugReadOnly })).toThrow(/ENODEV/);
   await expect(d.rpc(Buffer.from([3]), { scope: fwctl.Scope.DebugReadOnly })).rejects.toMatchObject({ code: 'ENODEV' });
   expect(seq()).toEqual(['rpc:start', 'rpc:error', 'rpc:end', 'rpc:start', 'rpc:end', 'rpc:error', 'rpc:asyncStart', 'rpc:asyncEnd']);
-  expect(events[1][2]).toMatchObject({ errno: constants.errno.ENODEV, code: 'ENODEV', error: expect.any(fwctl.FwctlError) });
+  expect(events[1][2]).toMatchObject({ errno: -constants.errno.ENODEV, code: 'ENODEV', error: expect.any(fwctl.FwctlError) });
   // a refusal before the kernel is an error event too
   events.length = 0;
-  expect(() => d.rpcSync(Buffer.from([1]), { scope: fwctl.Scope.DebugWrite })).toThrow(/EPERM/);
+  expect(() => d.rpcSync(Buffer.from([1]), { scope: fwctl.Scope.DebugWrite })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' }));
+  expect(events[1][2]).toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED' });
+  expect(events[1][2].errno).toBeUndefined();
   expect(seq()).toEqual(['rpc:start', 'rpc:error', 'rpc:end']);
   const e = await fwctl.open('fwctl9', sys.roots).catch((x: unknown) => x);
   expect(e).toMatchObject({ code: 'ENOENT' });
   expect(seq().slice(3)).toEqual(['open:start', 'open:end', 'open:error', 'open:asyncStart', 'open:asyncEnd']);
 });
 
-test('aborted calls: error with the signal\'s reason', async () => {
+test('aborted calls: error ABORT_ERR, its cause the signal\'s reason', async () => {
   subscribe();
   const d = fwctl.openSync('fwctl0', sys.roots);
   let release!: () => void;
@@ -138,10 +140,11 @@ test('aborted calls: error with the signal\'s reason', async () => {
   events.length = 0;
   const ac = new AbortController();
   const p = d.rpc(Buffer.from([1]), { scope: fwctl.Scope.DebugReadOnly, signal: ac.signal });
-  ac.abort(new Error('enough'));
-  await expect(p).rejects.toThrow('enough');
+  const reason = new Error('enough');
+  ac.abort(reason);
+  await expect(p).rejects.toMatchObject({ code: 'ABORT_ERR', cause: reason });
   release();
   expect(seq()).toEqual(['rpc:start', 'rpc:end', 'rpc:error', 'rpc:asyncStart', 'rpc:asyncEnd']);
-  expect((events[2][2].error as Error).message).toBe('enough');
+  expect(events[2][2]).toMatchObject({ code: 'ABORT_ERR', error: { cause: reason } });
   await d.close();
 });

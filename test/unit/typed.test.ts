@@ -12,6 +12,7 @@ import { HOST_LE } from '../../lib/uapi/layout';
 import { fwctlRpcPds } from '../../lib/uapi/structs';
 import { FwctlDecodeError } from '../../lib/wire';
 import { FakeHandle, type IoctlCall } from './helpers/fake-binding';
+import { FwctlError, FwctlRangeError, FwctlTypeError } from '../../lib/errors';
 
 const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
 
@@ -33,7 +34,7 @@ describe('mlx5', () => {
     expect(b.length).toBe(18);
     expect([b.readUInt16BE(0), b.readUInt16BE(2), b.readUInt16BE(6), b[16], b[17]]).toEqual([0x100, 0, 0x203, 9, 8]);
     expect(mlx5.encodeIn(1, { length: 64 }).length).toBe(64);
-    expect(() => mlx5.encodeIn(0x10000)).toThrow(RangeError);
+    expect(() => mlx5.encodeIn(0x10000)).toThrow(FwctlRangeError);
     // Lengths are checked here, not left to Buffer.alloc (whose error names no fwctl limit).
     for (const length of [2 ** 32 + 1, -1, 1.5, NaN, 2 * 1024 * 1024 + 1]) {
       expect(() => mlx5.encodeIn(1, { length })).toThrow(/length must be an integer from 0 to 2097152/);
@@ -76,8 +77,8 @@ describe('pds', () => {
   test('opcodes: command bits 0-15, version bits 16-23', () => {
     expect(pds.opcode(1, 1)).toBe(0x10001);
     expect(pds.splitOpcode(0x02ff0005)).toEqual({ command: 5, version: 0xff });
-    expect(() => pds.opcode(0x10000)).toThrow(RangeError);
-    expect(() => pds.opcode(1, 256)).toThrow(RangeError);
+    expect(() => pds.opcode(0x10000)).toThrow(FwctlRangeError);
+    expect(() => pds.opcode(1, 256)).toThrow(FwctlRangeError);
   });
 
   test('firmware attribute -> scope, as pdsfc_get_operations() translates', () => {
@@ -147,8 +148,8 @@ describe('pds', () => {
     const dev = new Device(handle, '/dev/fwctl/fwctl9');
     const noRoute = undefined as unknown as pds.QueryRoute;
     await expect(pds.endpoints(dev, noRoute)).rejects.toThrow(/need the route your firmware serves them at/);
-    expect(() => pds.operationsSync(dev, 1, noRoute)).toThrow(TypeError);
-    expect(() => pds.endpointsSync(dev, { ep: 0 } as pds.QueryRoute)).toThrow(TypeError);
+    expect(() => pds.operationsSync(dev, 1, noRoute)).toThrow(FwctlTypeError);
+    expect(() => pds.endpointsSync(dev, { ep: 0 } as pds.QueryRoute)).toThrow(FwctlTypeError);
     expect(handle.calls).toHaveLength(0);
   });
 
@@ -156,8 +157,8 @@ describe('pds', () => {
     const handle = new FakeHandle(() => 0, [0, 0, 0]);
     const dev = new Device(handle, '/dev/fwctl/fwctl9');
     const signal = AbortSignal.abort();
-    await expect(pds.call(dev, { ep: 1, op: 1, scope: Scope.Configuration, signal })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(pds.endpoints(dev, pds.MOCK_QUERY_ROUTE, { signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(pds.call(dev, { ep: 1, op: 1, scope: Scope.Configuration, signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
+    await expect(pds.endpoints(dev, pds.MOCK_QUERY_ROUTE, { signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: signal.reason });
     expect(handle.calls).toHaveLength(0);
   });
 });
@@ -165,10 +166,10 @@ describe('pds', () => {
 describe('Device attach option', () => {
   const dev = () => new Device(new FakeHandle(() => 0, [0, 0, 0]), '/dev/fwctl/fwctl9');
   test.each([
-    [{ at: 0, buffer: 'x', direction: 'in' }, TypeError],
-    [{ at: 0, buffer: Buffer.alloc(1), direction: 'sideways' }, TypeError],
-    [{ at: 9, buffer: Buffer.alloc(1), direction: 'in' }, RangeError],
-    [{ at: -1, buffer: Buffer.alloc(1), direction: 'in' }, RangeError],
+    [{ at: 0, buffer: 'x', direction: 'in' }, FwctlTypeError],
+    [{ at: 0, buffer: Buffer.alloc(1), direction: 'sideways' }, FwctlTypeError],
+    [{ at: 9, buffer: Buffer.alloc(1), direction: 'in' }, FwctlRangeError],
+    [{ at: -1, buffer: Buffer.alloc(1), direction: 'in' }, FwctlRangeError],
   ])('refuses %o before any syscall', (a, type) => {
     const d = dev();
     expect(() => d.rpcSync(Buffer.alloc(16), { scope: 0, attach: [a as never] })).toThrow(type);
@@ -212,8 +213,8 @@ describe('bnxt', () => {
     const r = bnxt.encodeRequest(0x1234, { seqId: 5, body: Uint8Array.of(1, 2, 3), length: 24 });
     expect(r.length).toBe(24);
     expect([r.readUInt16LE(0), r.readUInt16LE(2), r.readUInt16LE(4), r.readUInt16LE(6), r[16], r[18]]).toEqual([0x1234, 0xffff, 5, 0xffff, 1, 3]);
-    expect(() => bnxt.encodeRequest(0, { length: 129 })).toThrow(RangeError);
-    expect(() => bnxt.encodeRequest(0x10000)).toThrow(RangeError);
+    expect(() => bnxt.encodeRequest(0, { length: 129 })).toThrow(FwctlRangeError);
+    expect(() => bnxt.encodeRequest(0x10000)).toThrow(FwctlRangeError);
   });
 
   test('validate mirrors the driver: sizes EINVAL, DMA sizes EINVAL, scope EPERM', () => {
@@ -230,7 +231,7 @@ describe('bnxt', () => {
     expect(bnxt.describeErrorCode(0)).toEqual({ kind: 'ok', name: 'SUCCESS' });
     expect(bnxt.describeErrorCode(2)).toEqual({ kind: 'firmware', name: 'INVALID_PARAMS' });
     expect(bnxt.describeErrorCode(0xffff)).toEqual({ kind: 'firmware', name: 'CMD_NOT_SUPPORTED' });
-    expect(bnxt.describeErrorCode(0x10000 - 110)).toEqual({ kind: 'send', name: 'ETIMEDOUT', errno: 110 });
+    expect(bnxt.describeErrorCode(0x10000 - 110)).toEqual({ kind: 'send', name: 'ETIMEDOUT', errno: -110 });
     expect(bnxt.describeErrorCode(0x7000).kind).toBe('firmware');
   });
 
@@ -262,7 +263,8 @@ describe('bnxt', () => {
     try {
       bnxt.execSync(d, 0);
     } catch (e) {
-      expect(e).toMatchObject({ kind: 'send', errno: 5, errorCode: 0xfffb });
+      expect(e).toBeInstanceOf(FwctlError);
+      expect(e).toMatchObject({ code: 'ERR_FWCTL_BNXT_HWRM', kind: 'send', errno: -5, errorCode: 0xfffb });
       expect((e as Error).message).toMatch(/could not send.*EIO/);
     }
     expect(bnxt.execSync(d, 0, { allowError: true }).errorCode).toBe(0xfffb);

@@ -3,7 +3,7 @@
 // NVM directory and reads, coredumps, port statistics and any command the
 // driver allows by name (hsi.h's field names), all with --json. The DMA
 // commands need Linux 7.3 (uctx_caps bit 3): an older kernel is an error
-// naming it (ERR_BNXT_NO_DMA).
+// naming it (ERR_FWCTL_BNXT_NO_DMA).
 
 import * as fs from 'node:fs';
 import type { Device } from '../../device';
@@ -206,8 +206,8 @@ export const command: Command = {
 <device> is fwctlN, a path, or a PCI address / parent / net name. Field names
 are include/linux/bnxt/hsi.h's (hwrm_<command>_input); --field NAME=VALUE takes
 decimal, 0x-hex, true/false or hex:BYTES. DMA commands (nvm, coredump, stats,
-many exec commands) need Linux 7.3 (uctx_caps bit 3; ERR_BNXT_NO_DMA otherwise).
-A non-zero error_code is an error (exit 1, code ERR_BNXT_ERROR_CODE): a firmware
+many exec commands) need Linux 7.3 (uctx_caps bit 3; ERR_FWCTL_BNXT_NO_DMA otherwise).
+A non-zero error_code is an error (exit 1, code ERR_FWCTL_BNXT_HWRM): a firmware
 HWRM_ERR_CODE_*, or a send the driver could not complete (a negative errno).
 `,
   options: {

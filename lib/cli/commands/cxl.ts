@@ -7,9 +7,10 @@ import type { Device } from '../../device';
 import { list, sysfsRootOf } from '../../discovery';
 import { SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
-import { fields, hexdump, parseHex, table, toHex } from '../format';
+import { codeText, fields, hexdump, parseHex, table, toHex } from '../format';
 import { parseScope } from './rpc';
 import { openDeviceAsync } from './open';
+import { throwIfAborted } from '../../errors';
 
 const kebab = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 const scopeName = (s: Scope | null) => (s === null ? '-' : kebab(SCOPE_NAMES[s]));
@@ -101,7 +102,7 @@ async function knownValue(dev: Device, f: cxl.CxlFeature, signal: AbortSignal | 
     const d = await cxl.getFeature(dev, f.uuid, { feature: f, signal });
     return { data: toHex(d), decoded: d.decoded };
   } catch (e) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     const err = e as { code?: unknown; message?: unknown };
     return { readError: { code: typeof err.code === 'string' ? err.code : 'ERROR', message: String(err.message ?? e) } };
   }
@@ -116,7 +117,7 @@ function edacText(e: EdacView): string {
 /** The decoded block of one kernel-known feature, for the text output. */
 export function knownText(f: { name?: string; uuid: string }, v: KnownValue, e: EdacView | undefined): string {
   let out = `\n${f.name} (${f.uuid})\n`;
-  if (v.readError) out += `  value: ${v.readError.code}: ${v.readError.message}\n`;
+  if (v.readError) out += `  value: ${codeText(v.readError.code, v.readError.message)}\n`;
   else if (v.decoded) out += fields(cxl.decodedRows(v.decoded).map(([k, x]) => [`  ${k}`, x]));
   else if (v.data !== undefined) out += `  value: ${v.data} (shorter than its layout: not decoded)\n`;
   if (e) out += edacText(e);
@@ -188,7 +189,7 @@ set-feature    write the feature's data at the scope its effects require:
                needs CAP_SYS_RAWIO). Both taint the kernel: --allow-kernel-taint.
                --scope overrides the scope (the driver answers EINVAL when too low).
 
-A mailbox failure exits 1 with code ECXLMBOX and the CXL return code's name.
+A mailbox failure exits 1 with code ERR_FWCTL_CXL_MAILBOX and the CXL return code's name.
 `,
   options: {
     ...COMMON_OPTIONS,

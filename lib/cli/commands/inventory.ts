@@ -2,11 +2,11 @@
 
 import { inventory, toPrometheus, type InventoryRecord } from '../../inventory';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
-import { table } from '../format';
+import { codeText, table } from '../format';
 
 /** The one-line firmware summary of a record for the table. */
 export function factsText(r: InventoryRecord): string {
-  if (r.error) return `error ${r.error.code}: ${r.error.message.split('\n')[0]}`;
+  if (r.error) return `error ${codeText(r.error.code, r.error.message.split('\n')[0])}`;
   if (r.bnxt) return `fw ${r.bnxt.firmwareVersion} (${r.bnxt.firmwareName}), hwrm ${r.bnxt.interfaceVersion}, pkg ${r.bnxt.activePackage || '-'}`;
   if (r.mlx5) return `psid ${r.mlx5.psid}, vsd ${r.mlx5.vsd || '-'}, vendor 0x${r.mlx5.ieeeVendorId.toString(16).padStart(6, '0')}`;
   if (r.cxl) {

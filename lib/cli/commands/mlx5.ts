@@ -7,7 +7,7 @@
 import type { Device } from '../../device';
 import * as mlx5 from '../../mlx5';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
-import { fields, hexdump, parseHex, table } from '../format';
+import { codeText, fields, hexdump, parseHex, table } from '../format';
 import { openDevice } from './open';
 import { u, wrongType } from './typed';
 
@@ -175,7 +175,7 @@ function execOut(dev: Device, arg: string, values: Values): Output {
 function fwOut(dev: Device): Output {
   const f = mlx5.factsSync(dev);
   const rows: [string, string][] = [['psid', f.psid], ['vsd', f.vsd], ['ieee vendor id', u(f.ieeeVendorId, 6)]];
-  const err = (x: unknown) => `error: ${(x as mlx5.FactError).error.code}: ${(x as mlx5.FactError).error.message}`;
+  const err = (x: unknown) => `error: ${codeText((x as mlx5.FactError).error.code, (x as mlx5.FactError).error.message)}`;
   if ('error' in f.firmware) rows.push(['firmware', err(f.firmware)]);
   else {
     const v = f.firmware.running;
@@ -300,7 +300,7 @@ export const command: Command = {
 <device> is fwctlN, a path, or a PCI address / parent / net or InfiniBand name.
 Field names are mlx5_ifc.h's; --field NAME=VALUE takes decimal, 0x-hex,
 true/false or hex:BYTES, dotted names for nested layouts. --raw shows bytes.
-A firmware status other than 0 is an error (exit 1, code ERR_MLX5_STATUS).
+A firmware status other than 0 is an error (exit 1, code ERR_FWCTL_MLX5_STATUS).
 Scopes are the least the kernel allows (register reads: debug-read-only;
 SET_DIAGNOSTIC_PARAMS needs --allow-kernel-taint).
 `,

@@ -7,7 +7,7 @@ import { resolveDeviceArg } from '../resolve';
 function target(spec: string): string {
   const t = resolveDeviceArg(spec);
   if (t === undefined) {
-    throw new FwctlError({ code: 'ENOENT', detail: `no fwctl device matches '${spec}' (see fwctl list)` });
+    throw new FwctlError({ code: 'ERR_FWCTL_NO_DEVICE', detail: `no fwctl device matches '${spec}' (see fwctl list)` });
   }
   return t;
 }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fwctl from '../../../lib';
 import * as emu from '../emu/emu';
+import { FwctlRangeError } from '../../../lib/errors';
 
 const { bnxt } = fwctl;
 const tainted = () => (Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8')) >> 19) & 1;
@@ -15,8 +16,8 @@ const tainted = () => (Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8'
 test('NVM_MODIFY: refused without the opt-in (nothing sent); with it, the bytes written read back through NVM_READ', async () => {
   await using dev = await fwctl.open(emu.device('bnxt').name);
   const sent = emu.commands('bnxt');
-  await expect(bnxt.nvmModify(dev, 3, 100, Buffer.from('x'), {} as never)).rejects.toThrow(/allowKernelTaint/);
-  await expect(bnxt.exec(dev, 'NVM_MODIFY', { dir_idx: 3, offset: 100 }, { dma: { host_src_addr: Buffer.from('x') } })).rejects.toMatchObject({ code: 'EPERM' });
+  await expect(bnxt.nvmModify(dev, 3, 100, Buffer.from('x'), {} as never)).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', message: expect.stringMatching(/allowKernelTaint/) });
+  await expect(bnxt.exec(dev, 'NVM_MODIFY', { dir_idx: 3, offset: 100 }, { dma: { host_src_addr: Buffer.from('x') } })).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED' });
   expect(emu.commands('bnxt')).toBe(sent);
   expect(tainted()).toBe(0);
 
@@ -29,7 +30,7 @@ test('NVM_MODIFY: refused without the opt-in (nothing sent); with it, the bytes 
   expect([...back.subarray(0, 100)]).toEqual(Array.from({ length: 100 }, (_, i) => emu.BNXT.nvmByte(3, i)));
   expect([...back.subarray(3100)]).toEqual(Array.from({ length: 996 }, (_, i) => emu.BNXT.nvmByte(3, 3100 + i)));
   // over the driver's 64 KiB: refused before the syscall
-  await expect(bnxt.nvmModify(dev, 3, 0, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(RangeError);
+  await expect(bnxt.nvmModify(dev, 3, 0, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(FwctlRangeError);
 });
 
 // The other writes (lib/bnxt/dma.ts: nvmWrite at DebugWrite; fwLivepatch and
@@ -48,8 +49,8 @@ const pattern = (n: number, k: number) => Buffer.from(Array.from({ length: n }, 
 test('NVM_WRITE: refused without the opt-in (nothing sent); with it, the whole item reads back through NVM_READ', async () => {
   await using dev = await fwctl.open(emu.device('bnxt').name);
   const sent = emu.commands('bnxt');
-  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.from('x'), {} as never)).rejects.toThrow(/allowKernelTaint/);
-  await expect(bnxt.exec(dev, 'NVM_WRITE', { dir_type: 4 }, { dma: { host_src_addr: Buffer.from('x') } })).rejects.toMatchObject({ code: 'EPERM' });
+  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.from('x'), {} as never)).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', message: expect.stringMatching(/allowKernelTaint/) });
+  await expect(bnxt.exec(dev, 'NVM_WRITE', { dir_type: 4 }, { dma: { host_src_addr: Buffer.from('x') } })).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED' });
   expect(emu.commands('bnxt')).toBe(sent);
 
   const data = pattern(2500, 11);
@@ -61,13 +62,13 @@ test('NVM_WRITE: refused without the opt-in (nothing sent); with it, the whole i
   expect(back.subarray(2500).every((b) => b === 0)).toBe(true); // the whole item was replaced
   // a type the directory does not hold: the firmware's INVALID_PARAMS
   await expect(bnxt.nvmWrite(dev, { dir_type: 0x77 }, data, { allowKernelTaint: true })).rejects.toMatchObject({ errorCode: bnxt.HwrmError.INVALID_PARAMS });
-  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(RangeError);
+  await expect(bnxt.nvmWrite(dev, { dir_type: 4 }, Buffer.alloc(65537), { allowKernelTaint: true })).rejects.toThrow(FwctlRangeError);
 });
 
 test('FW_LIVEPATCH (DebugWriteFull): refused without the opt-in; with it the patch reaches the firmware, FW_LIVEPATCH_QUERY reports it', async () => {
   await using dev = await fwctl.open(emu.device('bnxt').name);
   const sent = emu.commands('bnxt');
-  await expect(bnxt.fwLivepatch(dev, { opcode: 1, fw_target: 1 }, Buffer.from('p'), {} as never)).rejects.toThrow(/allowKernelTaint/);
+  await expect(bnxt.fwLivepatch(dev, { opcode: 1, fw_target: 1 }, Buffer.from('p'), {} as never)).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', message: expect.stringMatching(/allowKernelTaint/) });
   expect(emu.commands('bnxt')).toBe(sent);
   // below DebugWriteFull the driver refuses it
   await expect(bnxt.exec(dev, 'FW_LIVEPATCH', { opcode: 1, fw_target: 1 }, { scope: fwctl.Scope.DebugWrite, allowKernelTaint: true, dma: { host_addr: Buffer.from('p') } }))
@@ -92,7 +93,7 @@ test('FW_LIVEPATCH (DebugWriteFull): refused without the opt-in; with it the pat
 test('DBG_TOKEN_CFG (DebugWriteFull): refused without the opt-in; with it the token reaches the firmware byte for byte', async () => {
   await using dev = await fwctl.open(emu.device('bnxt').name);
   const sent = emu.commands('bnxt');
-  await expect(bnxt.dbgTokenCfg(dev, Buffer.from('t'), {} as never)).rejects.toThrow(/allowKernelTaint/);
+  await expect(bnxt.dbgTokenCfg(dev, Buffer.from('t'), {} as never)).rejects.toMatchObject({ code: 'ERR_FWCTL_TAINT_REFUSED', message: expect.stringMatching(/allowKernelTaint/) });
   expect(emu.commands('bnxt')).toBe(sent);
   expect(emu.param('bnxt', 'dbg_token')).toBe('none');
 

@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import * as fwctl from '../../../lib';
 import { main } from '../../../lib/cli/main';
 import * as emu from '../emu/emu';
+import { FwctlRangeError } from '../../../lib/errors';
 
 const { bnxt } = fwctl;
 
@@ -66,11 +67,11 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
 
   test('lengths the driver would refuse are refused before the syscall', async () => {
     const sent = emu.commands('bnxt');
-    await expect(bnxt.nvmRead(dev, 2, { length: 10, chunkSize: 65537 })).rejects.toThrow(RangeError);
+    await expect(bnxt.nvmRead(dev, 2, { length: 10, chunkSize: 65537 })).rejects.toThrow(FwctlRangeError);
     await expect(bnxt.exec(dev, 'NVM_READ', { dir_idx: 2, len: 65537 })).rejects.toThrow(/64 KiB|65536/);
     await expect(bnxt.exec(dev, 'NVM_READ', { dir_idx: 2 }, { dma: { host_dest_addr: 0 } })).rejects.toThrow(/zero-length/);
-    await expect(bnxt.dbgReadDirect(dev, 0, 16385)).rejects.toThrow(RangeError);
-    await expect(bnxt.coredump(dev, new PassThrough(), { chunkSize: 65536 })).rejects.toThrow(RangeError);
+    await expect(bnxt.dbgReadDirect(dev, 0, 16385)).rejects.toThrow(FwctlRangeError);
+    await expect(bnxt.coredump(dev, new PassThrough(), { chunkSize: 65536 })).rejects.toThrow(FwctlRangeError);
     expect(emu.commands('bnxt')).toBe(sent);
   });
 
@@ -113,7 +114,7 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
     expect([e.txSize, e.rxSize]).toEqual([bnxt.hwrm.sizeOf('tx_port_stats_ext'), bnxt.hwrm.sizeOf('rx_port_stats_ext')]);
     expect(e.tx.tx_bytes_cos0).toBe(EMU.txe(0));
     expect(e.rx.rx_packets_cos7).toBe(EMU.rxe(bnxt.hwrm.offsetOf('rx_port_stats_ext', 'rx_packets_cos7') / 8));
-    await expect(bnxt.portStats(dev, { port: 1 })).rejects.toMatchObject({ code: 'ERR_BNXT_ERROR_CODE' });
+    await expect(bnxt.portStats(dev, { port: 1 })).rejects.toMatchObject({ code: 'ERR_FWCTL_BNXT_HWRM' });
     expect(bnxt.portStatsSync(dev).rx).toEqual(s.rx);
     expect(bnxt.portStatsExtSync(dev).tx).toEqual(e.tx);
     expect(bnxt.dbgReadDirectSync(dev, 0x2000, 2).words).toEqual([(0x2000 ^ 0xa5a5a5a5) >>> 0, (0x2004 ^ 0xa5a5a5a5) >>> 0]);

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as fwctl from '../../../lib';
 import * as mock from '../mock/protocol';
+import { FwctlRangeError } from '../../../lib/errors';
 
 const MiB2 = 2 * 1024 * 1024;
 
@@ -179,10 +180,10 @@ describe('rpc()', () => {
   test('requests and responses over 2 MiB are refused before the syscall', async () => {
     const before = d.rpcSync(mock.request(mock.Op.Scope), { scope: 0, responseLength: 16 });
     const count = (r: fwctl.RpcResult) => Buffer.from(r.response).readUInt32LE(8);
-    expect(() => d.rpcSync(Buffer.alloc(MiB2 + 1), { scope: fwctl.Scope.Configuration })).toThrow(RangeError);
+    expect(() => d.rpcSync(Buffer.alloc(MiB2 + 1), { scope: fwctl.Scope.Configuration })).toThrow(FwctlRangeError);
     await expect(
       d.rpc(mock.request(mock.Op.Echo), { scope: fwctl.Scope.Configuration, responseLength: MiB2 + 1 }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(FwctlRangeError);
     const after = d.rpcSync(mock.request(mock.Op.Scope), { scope: 0, responseLength: 16 });
     // The driver counted exactly one RPC in between: the refused ones never reached it.
     expect(count(after)).toBe(count(before) + 1);
@@ -202,8 +203,9 @@ describe('rpc()', () => {
       }
       expect(err).toBeInstanceOf(fwctl.FwctlError);
       expect((err as fwctl.FwctlError).code).toBe(name);
-      expect((err as fwctl.FwctlError).errno).toBe(errno);
-      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: name, errno, path: `/dev/fwctl/${dev.name}` });
+      expect((err as fwctl.FwctlError).errno).toBe(-errno);
+      expect((err as fwctl.FwctlError).syscall).toBe('ioctl(FWCTL_RPC)');
+      await expect(d.rpc(req, opts)).rejects.toMatchObject({ code: name, errno: -errno, path: `/dev/fwctl/${dev.name}` });
     },
   );
 

@@ -129,7 +129,7 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
       restrictionFlags: { safeWhenInUse: true, hardSparingSupported: true, softSparingSupported: true } });
     // read-only through fwctl: refused before the kernel, and by the kernel when sent raw
     await expect(cxl.setFeature(dev, U.PatrolScrub, Buffer.from([24, 1]), { allowKernelTaint: true }))
-      .rejects.toMatchObject({ code: 'EPERM' });
+      .rejects.toMatchObject({ code: 'ERR_FWCTL_CXL_NOT_SETTABLE' });
   });
 
   test('a raw Set of a listed kernel-exclusive feature: EINVAL below its scope, EPERM at it; the device is not reached', async () => {
@@ -207,7 +207,7 @@ const failNext = (rc: number) => fs.writeFileSync(FAIL_RC, `${rc}\n`);
     failNext(4);
     const g = await cxl.getFeature(dev, RESET).catch((x) => x);
     expect(g).toBeInstanceOf(CxlMailboxError);
-    expect(g).toMatchObject({ code: 'ECXLMBOX', returnCode: 4, returnCodeName: 'INTERNAL', opcode: 0x501 });
+    expect(g).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', returnCode: 4, returnCodeName: 'INTERNAL', opcode: 0x501 });
     failNext(6);
     const s = await cxl.setFeature(dev, RESET, Buffer.from([1, 2, 3, 4]), { allowKernelTaint: true }).catch((x) => x);
     expect(s).toMatchObject({ name: 'CxlMailboxError', returnCodeName: 'BUSY', opcode: 0x502 });

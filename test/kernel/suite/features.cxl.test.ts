@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as fwctl from '../../../lib';
 import { CxlMailboxError } from '../../../lib/cxl';
+import { FwctlTypeError, FwctlRangeError } from '../../../lib/errors';
 
 const { cxl, Scope, FwctlError } = fwctl;
 const inVm = process.env.FWCTL_IN_VM === '1';
@@ -130,10 +131,10 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
   test('getFeature of a feature the device lacks: the mailbox return code, as CxlMailboxError', async () => {
     const e = await cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub, { length: 4 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CxlMailboxError);
-    expect(e).toMatchObject({ code: 'ECXLMBOX', returnCode: 3, returnCodeName: 'UNSUPPORTED', opcode: 0x501, path: dev.path });
+    expect(e).toMatchObject({ code: 'ERR_FWCTL_CXL_MAILBOX', returnCode: 3, returnCodeName: 'UNSUPPORTED', opcode: 0x501, path: dev.path });
     expect(() => cxl.getFeatureSync(dev, cxl.CxlFeatureUuid.Ecs, { length: 1 })).toThrow(/return code 3 UNSUPPORTED/);
     // without a length the entry is needed, and the device does not list it
-    await expectErrno(cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub), 'ENOENT');
+    await expectErrno(cxl.getFeature(dev, cxl.CxlFeatureUuid.PatrolScrub), 'ERR_FWCTL_CXL_NO_FEATURE');
   });
 
   test('setFeature at the scope the driver requires (DebugWrite: reset-only effects) changes the value and taints', async () => {
@@ -169,8 +170,9 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
 
   test('kernel-exclusive UUIDs: refused before the kernel; the driver refuses them too', async () => {
     for (const uuid of Object.values(cxl.CxlFeatureUuid)) {
-      const e = await expectErrno(cxl.setFeature(dev, uuid, Buffer.alloc(4), { allowKernelTaint: true }), 'EPERM');
+      const e = await expectErrno(cxl.setFeature(dev, uuid, Buffer.alloc(4), { allowKernelTaint: true }), 'ERR_FWCTL_CXL_NOT_SETTABLE');
       expect(e.syscall).toBeUndefined();
+      expect(e.errno).toBeUndefined();
       expect(e.message).toMatch(/reserved to the kernel/);
       // raw, at the highest scope: drivers/cxl refuses (EINVAL: the mock does not list it; EPERM if listed)
       const req = cxl.encodeSetFeature(cxl.uuidBytes(uuid), Buffer.alloc(4), 0, 0, 1);
@@ -204,11 +206,11 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
       .catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'CxlMailboxError', returnCode: 2, returnCodeName: 'INPUT', opcode: 0x502 });
     // Refused before any syscall:
-    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.alloc(0), { allowKernelTaint: true })).rejects.toThrow(RangeError);
+    await expect(cxl.setFeature(dev, TEST_UUID, Buffer.alloc(0), { allowKernelTaint: true })).rejects.toThrow(FwctlRangeError);
     await expect(cxl.setFeature(dev, TEST_UUID, Buffer.alloc(5), { allowKernelTaint: true })).rejects.toThrow(/setSize 4/);
     await expect(cxl.setFeature(dev, TEST_UUID, Buffer.alloc(4))).rejects.toThrow(/allowKernelTaint/);
-    await expect(cxl.getFeature(dev, 'not-a-uuid')).rejects.toThrow(TypeError);
-    await expect(cxl.getFeature(dev, TEST_UUID, { selection: 'latest' as never })).rejects.toThrow(TypeError);
+    await expect(cxl.getFeature(dev, 'not-a-uuid')).rejects.toThrow(FwctlTypeError);
+    await expect(cxl.getFeature(dev, TEST_UUID, { selection: 'latest' as never })).rejects.toThrow(FwctlTypeError);
     expect((await cxl.getFeature(dev, TEST_UUID)).readUInt32LE(0)).toBe(0xdeadbeef);
   });
 

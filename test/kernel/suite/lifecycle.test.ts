@@ -85,15 +85,15 @@ describe('open() refuses what is not a fwctl device, before any ioctl', () => {
 });
 
 describe('close()', () => {
-  test('is idempotent, and later calls fail with EBADF without a syscall', async () => {
+  test('is idempotent, and later calls fail with ERR_FWCTL_CLOSED without a syscall', async () => {
     const m = mock.add();
     try {
       const d = await fwctl.open(m.name);
       await d.close();
       await d.close();
       d.closeSync();
-      expect(() => d.infoSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
-      await expect(d.rpc(mock.request(mock.Op.Echo), cfg)).rejects.toMatchObject({ code: 'EBADF' });
+      expect(() => d.infoSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED', errno: undefined, syscall: undefined }));
+      await expect(d.rpc(mock.request(mock.Op.Echo), cfg)).rejects.toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
     } finally {
       mock.del(m.name);
     }
@@ -112,10 +112,10 @@ describe('close()', () => {
       await closing;
       for (const [i, s] of settled.entries()) {
         if (s.status === 'fulfilled') expect(Buffer.from(s.value.response)).toEqual(Buffer.from([i]));
-        else expect(s.reason).toMatchObject({ code: 'EBADF' });
+        else expect(s.reason).toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
       }
       expect(mock.openFdsTo(m.name)).toBe(0);
-      await expect(d.info()).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(d.info()).rejects.toMatchObject({ code: 'ERR_FWCTL_CLOSED' });
     } finally {
       mock.del(m.name);
     }

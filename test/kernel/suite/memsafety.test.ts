@@ -103,7 +103,7 @@ describe.each([
 });
 
 describe('async calls use memory the addon owns', () => {
-  test('an out buffer transferred, or its ArrayBuffer shrunk, in flight: output lost (TypeError), nothing corrupted', async () => {
+  test('an out buffer transferred, or its ArrayBuffer shrunk, in flight: output lost (ERR_FWCTL_INVALID_ARG_VALUE), nothing corrupted', async () => {
     const inb = Buffer.alloc(64, 0x11);
     const ab = new ArrayBuffer(64);
     const p1 = d.rpc(mock.nestedRequest(0, 0, 400), { ...cfg, attach: nestedAttach(inb, new Uint8Array(ab)) });
@@ -116,7 +116,8 @@ describe('async calls use memory the addon owns', () => {
     const [r1, r2] = await Promise.allSettled([p1, p2]);
     for (const r of [r1, r2]) {
       expect(r.status).toBe('rejected');
-      expect(String((r as PromiseRejectedResult).reason)).toMatch(/TypeError: options.attach\[1\].buffer was detached or shrunk while the call was in flight/);
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(/FwctlTypeError: options.attach\[1\].buffer was detached or shrunk while the call was in flight/);
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' });
     }
     expect(fill.every((f) => f.every((x) => x === 0x33))).toBe(true);
     expect(new Uint8Array(rab)).toEqual(new Uint8Array(8)); // never written
@@ -222,7 +223,7 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     }
   });
 
-  test('after close a bound call throws EBADF and never issues an ioctl on the old fd number', () => {
+  test('after close a bound call throws ERR_FWCTL_CLOSED and never issues an ioctl on the old fd number', () => {
     const t = mock.add();
     const dev = fwctl.openSync(t.name);
     const p = dev.prepareRpc(fwctl.allocBuffer(mock.HEADER), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(16) });
@@ -231,7 +232,7 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     const other = fwctl.openSync(m.name);
     try {
       const before = rpcCount(other);
-      expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
       expect(rpcCount(other)).toBe(before + 1);
     } finally {
       other.closeSync();
@@ -281,23 +282,25 @@ describe('pointer fields of the real drivers (bnxt_fwctl, pds_fwctl over the emu
 });
 
 describe('abort and timeouts', () => {
-  test('AbortSignal.timeout rejects promptly with TimeoutError; the device keeps working', async () => {
+  test('AbortSignal.timeout rejects promptly with ABORT_ERR, cause the TimeoutError; the device keeps working', async () => {
     const t = Date.now();
-    await expect(d.rpc(mock.request(mock.Op.Sleep, 4000), { ...cfg, signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(d.rpc(mock.request(mock.Op.Sleep, 4000), { ...cfg, signal: AbortSignal.timeout(200) }))
+      .rejects.toMatchObject({ code: 'ABORT_ERR', cause: { name: 'TimeoutError' } });
     expect(Date.now() - t).toBeLessThan(3000);
     expect((await d.rpc(mock.request(mock.Op.Echo, 0, Buffer.from('x')), cfg)).response.toString()).toBe('x');
   });
 
-  test('an already-aborted signal never reaches the kernel; abort() gives AbortError', async () => {
+  test('an already-aborted signal never reaches the kernel; abort() gives ABORT_ERR (name AbortError, cause the reason)', async () => {
     const before = rpcCount(d);
-    await expect(d.rpc(mock.request(mock.Op.Echo), { ...cfg, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(d.info({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(fwctl.open(m.name, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    const aborted = { name: 'AbortError', code: 'ABORT_ERR', cause: { name: 'AbortError' } };
+    await expect(d.rpc(mock.request(mock.Op.Echo), { ...cfg, signal: AbortSignal.abort() })).rejects.toMatchObject(aborted);
+    await expect(d.info({ signal: AbortSignal.abort() })).rejects.toMatchObject(aborted);
+    await expect(fwctl.open(m.name, { signal: AbortSignal.abort() })).rejects.toMatchObject(aborted);
     expect(rpcCount(d)).toBe(before + 1);
     const c = new AbortController();
     const p = d.rpc(mock.request(mock.Op.Sleep, 1500), { ...cfg, signal: c.signal });
     c.abort();
-    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(p).rejects.toMatchObject(aborted);
   });
 
   function node(code: string, timeout = 150_000) {
@@ -310,7 +313,7 @@ describe('abort and timeouts', () => {
   test('a pending aborted call does not keep the process alive', () => {
     const r = node(`const d = fwctl.openSync(process.env.DEV);
       d.rpc(mock.request(mock.Op.Sleep, 8000), { scope: 0, signal: AbortSignal.timeout(100) })
-        .catch((e) => console.log(e.name, 'at', Date.now()));`);
+        .catch((e) => console.log(e.cause.name, 'at', Date.now()));`);
     expect(r.stderr).toBe('');
     const [, name, at] = /^(\w+) at (\d+)$/.exec(r.stdout.trim()) ?? [];
     expect(name).toBe('TimeoutError');

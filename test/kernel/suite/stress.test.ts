@@ -393,14 +393,14 @@ describe('injected driver errors', () => {
     mock.del(dev.name);
   });
 
-  test('every errno 1..511 from FAIL surfaces as FwctlError with that errno, sync and async', async () => {
+  test('every errno 1..511 from FAIL surfaces as FwctlError with that errno (negative, as Node\'s), sync and async', async () => {
     const known = new Map<number, string[]>();
     for (const [name, n] of Object.entries(os.constants.errno)) known.set(n, [...(known.get(n) ?? []), name]);
     const problems: string[] = [];
     let namedChecked = 0;
     const check = (n: number, e: unknown, how: string) => {
       if (!(e instanceof fwctl.FwctlError)) return problems.push(`${n} ${how}: not a FwctlError: ${String(e)}`);
-      if (e.errno !== n) problems.push(`${n} ${how}: errno ${e.errno}`);
+      if (e.errno !== -n) problems.push(`${n} ${how}: errno ${e.errno}`);
       if (e.syscall !== 'ioctl(FWCTL_RPC)') problems.push(`${n} ${how}: syscall ${e.syscall}`);
       const names = known.get(n);
       if (names && !names.includes(e.code)) problems.push(`${n} ${how}: code ${e.code}, Node names it ${names.join('/')}`);

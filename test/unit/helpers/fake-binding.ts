@@ -208,6 +208,7 @@ export class FakeBinding implements NativeBinding {
   }
 
   setPointerGuards(): void {}
+  setErrorFactory(): void {}
 
   poolStats() {
     return { threads: 0, idle: 0, queued: 0 };
