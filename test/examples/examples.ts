@@ -10,7 +10,9 @@
 //   <!-- example: dev=mlx5 -->                 a fragment of its section, run with `fwctl`,
 //                                              `mlx5` (fwctl.mlx5) and `dev` (an open handle on
 //                                              the test VM's mlx5 device, closed afterwards) in
-//                                              scope; also bnxt, pds, cxl (the emulated memdev)
+//                                              scope, and for mlx5 `request` (the quick start's
+//                                              QUERY_ADAPTER mailbox); also bnxt, pds, cxl (the
+//                                              emulated memdev)
 //   <!-- example: boot=cxl -->                 runs in the cxl boot (drivers/cxl), not the main one
 //   <!-- example: replace A -> TARGET -->      every A becomes TARGET in the test VM: TYPE
 //                                              (that device's fwctlN), TYPE.pci (its PCI
@@ -169,7 +171,8 @@ export function program(ex: Example, t: Targets, devName?: string): { source: st
   let source = code;
   if (!module) {
     const open = ex.dev
-      ? `const fwctl = require('fwctl');\nconst ${ex.dev} = fwctl.${ex.dev};\nconst dev = await fwctl.open(${JSON.stringify(devName)});\ntry {\n`
+      ? `const fwctl = require('fwctl');\nconst ${ex.dev} = fwctl.${ex.dev};\n${ex.dev === 'mlx5' ? MLX5_REQUEST : ''}`
+        + `const dev = await fwctl.open(${JSON.stringify(devName)});\ntry {\n`
       : '{\n';
     const close = ex.dev ? '\n} finally {\n  await dev.close();\n}\n' : '\n}\n';
     source = `(async () => {\n${open}${code}${close}})().catch((e) => {\n  console.error(e);\n  process.exitCode = 1;\n});\n`;
@@ -177,6 +180,9 @@ export function program(ex: Example, t: Targets, devName?: string): { source: st
   if (ex.lang === 'ts') source = transpile(source, module, label(ex));
   return { source, ext: module ? '.mjs' : '.cjs' };
 }
+
+/** dev=mlx5's `request`: QUERY_ADAPTER (opcode 0x101), as the README's quick start builds it. */
+const MLX5_REQUEST = 'const request = Buffer.alloc(16);\nrequest.writeUInt16BE(0x101, 0);\n';
 
 /** TypeScript to JavaScript with the pinned compiler; syntax errors throw. */
 export function transpile(source: string, module: boolean, name: string): string {
