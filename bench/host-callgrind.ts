@@ -77,6 +77,9 @@ function clients(shim: string): Client[] {
   const bound64k = d.prepareRpc(pinned(64 * 1024), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR) });
   const boundInfo = d.prepareInfo(fwctl.allocBuffer(256));
   const floor0 = h.bindNoop!();
+  const pOut64 = fwctl.allocBuffer(64 - MOCK_HDR), pData256 = fwctl.allocBuffer(256);
+  // Read once: fwctl.Scope is a getter on the CommonJS exports (tsc's re-export), a call per read.
+  const CFG = fwctl.Scope.Configuration;
   const pReq64 = pinned(64), pInto64 = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
   pInto64.result = d.rpcSync(pReq64, pInto64);
   const pReq64k = pinned(64 * 1024), pInto64k = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
@@ -94,6 +97,9 @@ function clients(shim: string): Client[] {
     { name: 'rpcSync 64 B (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64, pInto64) },
     { name: 'rpcSync 64 KiB (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64k, pInto64k) },
     { name: 'infoSync (allocBuffer, no decode)', sync: true, fn: () => d.infoSync(pInfo) },
+    { name: 'rpcSyncInto 64 B (allocBuffer)', sync: true, fn: () => d.rpcSyncInto(pReq64, pOut64, CFG) },
+    { name: 'rpcSyncInto 64 B (ordinary buffers)', sync: true, fn: () => d.rpcSyncInto(r64, out48, CFG) },
+    { name: 'infoSyncInto (allocBuffer)', sync: true, fn: () => d.infoSyncInto(pData256) },
     { name: 'koffi careful rpc 64 B', sync: true, fn: kCareful64 },
     { name: 'prepareRpc 64 B callSync', sync: true, fn: prep64.callSync },
     { name: 'prepareRpc 64 KiB callSync', sync: true, fn: prep64k.callSync },

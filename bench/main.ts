@@ -204,6 +204,7 @@ async function perCall(): Promise<void> {
   const pInfo = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as fwctl.DeviceInfo | undefined };
   pInfo.result = d.infoSync(pInfo);
   const pPreparedInfo = d.prepareInfo(fwctl.allocBuffer(256));
+  const pOut2 = fwctl.allocBuffer(outLen), pData = fwctl.allocBuffer(256), out2 = new Uint8Array(outLen);
   // Its floor: a bound function taking what a bound call takes (nothing), doing nothing.
   const floor0 = raw.bindNoop!();
   await runInterleaved([
@@ -219,6 +220,7 @@ async function perCall(): Promise<void> {
     { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo().callSync()', rep: (n) => timeSync(n, preparedInfo.callSync) },
     { group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data: allocBuffer, decode: false })', rep: (n) => timeSync(n, () => d.infoSync(pInfo)) },
     { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo(allocBuffer).callSync()', rep: (n) => timeSync(n, pPreparedInfo.callSync) },
+    { group: g, name: 'FWCTL_INFO', impl: 'package infoSyncInto(allocBuffer)', rep: (n) => timeSync(n, () => d.infoSyncInto(pData)) },
     { group: g, name: 'RPC 64 B', impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(64 - MOCK_HDR)]) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
@@ -226,6 +228,8 @@ async function perCall(): Promise<void> {
     { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop!(SCOPE, req, out)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(allocBuffer buffers, result)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrepared.callSync) },
+    { group: g, name: 'RPC 64 B', impl: 'package rpcSyncInto(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(pReq, pOut2, SCOPE)) },
+    { group: g, name: 'RPC 64 B', impl: 'package rpcSyncInto(ordinary buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(req, out2, SCOPE)) },
     { group: g, name: 'RPC 64 B', impl: 'N-API floor, bound (no-op, no arguments)', rep: (n) => timeSync(n, floor0) },
     { group: g, name: 'RPC 64 B', impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
     {
@@ -261,6 +265,7 @@ async function sizes(): Promise<void> {
     const pInto = { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
     pInto.result = d.rpcSync(pReq, pInto);
     const pPrep = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen) });
+    const pInto2 = fwctl.allocBuffer(outLen);
     const label = size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
     const common = { group: 'throughput', name: `RPC ${label}`, size, bytes: size + outLen };
     variants.push(
@@ -270,6 +275,7 @@ async function sizes(): Promise<void> {
       { ...common, impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prep.callSync) },
       { ...common, impl: 'package rpcSync(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
       { ...common, impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrep.callSync) },
+      { ...common, impl: 'package rpcSyncInto(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(pReq, pInto2, SCOPE)) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
       { ...common, impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kPrepared) },

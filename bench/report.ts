@@ -117,6 +117,10 @@ export function evaluate(r: BenchResults): Target[] {
   vsCareful('rpcSync 64 B, allocBuffer buffers,', 'per call', 'RPC 64 B', 'package rpcSync(allocBuffer buffers, result)');
   vsCareful('infoSync, allocBuffer data, no decode,', 'per call', 'FWCTL_INFO', 'package infoSync({ data: allocBuffer, decode: false })');
   vsCareful('rpcSync 64 KiB, allocBuffer buffers,', 'throughput', 'RPC 64 KiB', 'package rpcSync(allocBuffer buffers)');
+  vsCareful('rpcSyncInto 64 B, allocBuffer buffers,', 'per call', 'RPC 64 B', 'package rpcSyncInto(allocBuffer buffers)');
+  vsCareful('infoSyncInto, allocBuffer data,', 'per call', 'FWCTL_INFO', 'package infoSyncInto(allocBuffer)');
+  vsCareful('rpcSyncInto 64 KiB, allocBuffer buffers,', 'throughput', 'RPC 64 KiB', 'package rpcSyncInto(allocBuffer buffers)');
+  vsCareful('rpcSyncInto 64 B, ordinary buffers,', 'per call', 'RPC 64 B', 'package rpcSyncInto(ordinary buffers)');
   const pp = 'package prepareRpc(allocBuffer).callSync()';
   vsCareful('prepared RPC 64 B (allocBuffer)', 'per call', 'RPC 64 B', pp);
   vsCareful('prepared INFO (allocBuffer)', 'per call', 'FWCTL_INFO', 'package prepareInfo(allocBuffer).callSync()');
@@ -136,7 +140,9 @@ export function evaluate(r: BenchResults): Target[] {
   const bfloor = 'N-API floor, bound (bindNoop)', floor3 = 'N-API floor (rpcNoop)';
   t.push(insn('instructions: prepared RPC 64 B (allocBuffer) vs its floor (bound, no arguments)', 'prepareRpc 64 B callSync (allocBuffer)', bfloor));
   t.push(insn('instructions: prepared INFO (allocBuffer) vs its floor (bound, no arguments)', 'prepareInfo callSync (allocBuffer)', bfloor));
-  t.push(insn('instructions: rpcSync 64 B (allocBuffer) vs its floor (scope, request, response)', 'rpcSync 64 B (allocBuffer buffers)', floor3));
+  t.push(insn('instructions: rpcSyncInto 64 B (allocBuffer) vs its floor (same arguments: scope, request, response)', 'rpcSyncInto 64 B (allocBuffer)', floor3));
+  t.push(insn('instructions: infoSyncInto (allocBuffer) vs the bound no-op floor (the lowest measured)', 'infoSyncInto (allocBuffer)', bfloor));
+  t.push(insn('instructions: rpcSync 64 B (allocBuffer, options object) vs the rpcNoop floor', 'rpcSync 64 B (allocBuffer buffers)', floor3));
   t.push(insn('instructions: infoSync (allocBuffer, no decode) vs the bound floor', 'infoSync (allocBuffer, no decode)', bfloor));
   t.push(insn('instructions: rpcSync 64 B (ordinary caller buffers) vs its floor', 'rpcSync 64 B (caller buffers)', floor3));
   // The async hand-off on the 2-CPU guest: what await adds over the same

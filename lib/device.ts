@@ -588,11 +588,16 @@ export class Device {
    */
   #pinReq: Uint8Array | undefined;
   #pinInto: Uint8Array | undefined;
-  #pinScope = -1;
+  #pinScope = NaN; // equal to no scope until a binding exists
   #pinRpc: (() => number) | undefined;
   #pinData: Uint8Array | undefined;
   #pinInfo: (() => number) | undefined;
   #typeId: number | undefined;
+  /** rpcSyncInto()'s last accepted arguments (reqLen 0: none). */
+  readonly #intoLast = {
+    request: undefined as unknown, response: undefined as unknown, scope: -1 as number, taint: undefined as boolean | undefined,
+    reqLen: 0, respLen: 0,
+  };
 
   /** @internal Use open() or openSync(). */
   constructor(handle: NativeHandle, devicePath: string) {
@@ -790,6 +795,62 @@ export class Device {
     const response = Buffer.allocUnsafeSlow(written);
     response.set(new Uint8Array(target.buffer, target.byteOffset, written));
     return fillResult(result, response, length, length > responseLength);
+  }
+
+  /**
+   * FWCTL_RPC on the calling thread into `response`, as `fs.readSync(fd,
+   * buffer)` reads into one: returns the driver's response length (the
+   * kernel copied min(it, response.byteLength) bytes). No options object and
+   * no result object: the cheapest call that names its buffers per call. With
+   * `allocBuffer()` buffers it binds them once and reuses the binding while
+   * the same three arguments come back. Scopes that taint the kernel need
+   * `allowKernelTaint` true, as rpcSync()'s option of that name.
+   */
+  rpcSyncInto(request: Uint8Array, response: Uint8Array, scope: Scope, allowKernelTaint?: boolean): number {
+    if (listening(channels.rpc)) {
+      return this.rpcSync(request, { scope, responseBuffer: response, allowKernelTaint }).length;
+    }
+    let n: number;
+    if (request === this.#pinReq && response === this.#pinInto && scope === this.#pinScope && (scope < Scope.DebugWrite || allowKernelTaint === true)) {
+      n = this.#pinRpc!(); // -EBADF once closed: the addon checks, no ioctl
+    } else {
+      // The same arguments as the last accepted call (and the same non-zero
+      // lengths: a detached view reads 0) need no second check.
+      const k = this.#intoLast;
+      if (!(request === k.request && response === k.response && scope === k.scope && allowKernelTaint === k.taint &&
+        k.reqLen !== 0 && request.byteLength === k.reqLen && response.byteLength === k.respLen)) {
+        checkRpcValues(request, scope, undefined, allowKernelTaint, undefined, undefined, response, undefined, this.path);
+        k.request = request; k.response = response; k.scope = scope; k.taint = allowKernelTaint;
+        k.reqLen = request.byteLength; k.respLen = response.byteLength;
+        if (k.respLen === 0) k.reqLen = 0; // not remembered
+      }
+      this.#checkOpen();
+      n = this.#rpcSyncInto(scope, request, response);
+    }
+    if (n < 0) throw this.#closed ? closedError(this.path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_RPC)', this.path);
+    return n;
+  }
+
+  /**
+   * FWCTL_INFO on the calling thread into `data`: returns the driver's
+   * device_data length (the kernel zeroed the rest of `data`); the type is
+   * `typeId`. A driver with more to say than `data` holds is EMSGSIZE, as
+   * for infoSync({ data }). Nothing allocated; an `allocBuffer()` buffer is
+   * bound once.
+   */
+  infoSyncInto(data: Uint8Array): number {
+    if (listening(channels.info)) return this.infoSync({ data, decode: false }).data.byteLength;
+    let n: number;
+    if (data === this.#pinData && data !== undefined) {
+      n = this.#pinInfo!();
+    } else {
+      if (checkInfoData(data) === undefined) throw new FwctlTypeError('data must be a Uint8Array or Buffer');
+      this.#checkOpen();
+      n = this.#infoSyncInto(data);
+    }
+    if (n < 0) throw this.#closed ? closedError(this.path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', this.path);
+    if (n > data.byteLength) throw this.#infoTooSmall(n, data.byteLength);
+    return n;
   }
 
   /**

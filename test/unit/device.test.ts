@@ -457,6 +457,30 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     expect(calls().filter((c) => c.request === 0x9a01).length).toBe(6); // only the accepted calls reached the "kernel"
   });
 
+  test('rpcSyncInto / infoSyncInto: positional buffers, the length returned, the same checks as rpcSync/infoSync', () => {
+    responder = echo;
+    const d = openFake();
+    const req = new Uint8Array([1, 2, 3, 4, 5]), out = new Uint8Array(8).fill(0xee);
+    expect(d.rpcSyncInto(req, out, Scope.Configuration)).toBe(5);
+    expect(calls().at(-1)!.buffers[1]).toBe(out); // the kernel writes the caller's buffer directly
+    expect([...out]).toEqual([1, 2, 3, 4, 5, 0xee, 0xee, 0xee]);
+    expect(d.rpcSyncInto(req, out, Scope.Configuration)).toBe(5); // again: the remembered check
+    expect(() => d.rpcSyncInto(req, out, 9 as Scope)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE' }));
+    expect(() => d.rpcSyncInto(req, out, Scope.DebugWrite)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' }));
+    expect(d.rpcSyncInto(req, out, Scope.DebugWrite, true)).toBe(5);
+    expect(() => d.rpcSyncInto(req, 'x' as unknown as Uint8Array, Scope.Configuration)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
+    structuredClone(out.buffer, { transfer: [out.buffer] });
+    expect(() => d.rpcSyncInto(req, out, Scope.Configuration)).toThrow(/responseBuffer is detached/);
+    const data = new Uint8Array(4);
+    expect(d.infoSyncInto(data)).toBe(4);
+    expect([...data]).toEqual([1, 2, 3, 4]);
+    expect(() => d.infoSyncInto(new Uint8Array(2))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => d.infoSyncInto(undefined as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
+    d.closeSync();
+    expect(() => d.rpcSyncInto(req, new Uint8Array(8), Scope.Configuration)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    expect(() => d.infoSyncInto(data)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+  });
+
   test('rpcSync writes into the caller\'s buffer; response is a view of it, reused with the result object', () => {
     responder = echo;
     const d = openFake();

@@ -441,7 +441,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(again).toBe(48);
   });
 
-  test('Device: prepared calls and rpcSync()/infoSync() over allocBuffer memory bind once, allocate nothing, and refuse after close', () => {
+  test('Device: prepared calls, rpcSync()/infoSync() and rpcSyncInto()/infoSyncInto() over allocBuffer memory bind once, allocate nothing, and refuse after close', () => {
     const r = runNode(`
       const fwctl = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
       const { PerformanceObserver } = require('perf_hooks');
@@ -454,24 +454,27 @@ describe('allocBuffer memory and bound calls (shim)', () => {
       const io = { data: fwctl.allocBuffer(16), decode: false, result: undefined };
       io.result = d.infoSync(io);
       const base = b.regionStats().regions;
-      for (let i = 0; i < 20000; i++) { p.callSync(); pi.callSync(); d.rpcSync(req, o); d.infoSync(io); }
+      const into = fwctl.allocBuffer(48), data = fwctl.allocBuffer(16);
+      const loop = (n) => { for (let i = 0; i < n; i++) { p.callSync(); d.rpcSync(req, o); pi.callSync(); d.infoSync(io); d.rpcSyncInto(req, into, 0); d.infoSyncInto(data); } };
+      loop(20000);
       let gcs = 0;
       const obs = new PerformanceObserver((l) => { gcs += l.getEntries().length; });
       obs.observe({ entryTypes: ['gc'] });
       gc(); gc();
-      for (let i = 0; i < 100000; i++) { p.callSync(); d.rpcSync(req, o); pi.callSync(); d.infoSync(io); }
-      const same = b.regionStats().regions === base;
-      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength, d.infoSync(io) === io.result];
+      loop(100000);
+      const same = b.regionStats().regions === base + 2; // rpcSyncInto's and infoSyncInto's buffers, bound once
+      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength, d.infoSync(io) === io.result,
+        d.rpcSyncInto(req, into, 0), into[47], d.infoSyncInto(data)];
       d.close();
       const e = (f) => { try { f(); return 'no error'; } catch (x) { return x.code; } };
-      setImmediate(() => { obs.disconnect(); out(gcs, same, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o))); });
+      setImmediate(() => { obs.disconnect(); out(gcs, same, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o)), e(() => d.rpcSyncInto(req, into, 0)), e(() => d.infoSyncInto(data))); });
     `, { env: withShim(), args: ['--expose-gc'] });
     expect(r.stderr).toBe('');
-    const [gcs, same, vals, c1, c2, c3] = lastJson(r.stdout);
-    expect(vals).toEqual([64, 8, 64, true, 3, 8, true]);
-    expect(gcs).toBe(0); // 400,000 calls: not one scavenge
+    const [gcs, same, vals, ...closed] = lastJson(r.stdout);
+    expect(vals).toEqual([64, 8, 64, true, 3, 8, true, 64, 3, 8]);
+    expect(gcs).toBe(0); // 600,000 calls: not one scavenge
     expect(same).toBe(true); // no region bound per call
-    expect([c1, c2, c3]).toEqual(['ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED', 'ERR_FWCTL_CLOSED']);
+    expect(closed).toEqual(Array(5).fill('ERR_FWCTL_CLOSED'));
   });
 });
 

@@ -203,6 +203,26 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     expect(p.callSync()).toBe(32); // the kernel read and wrote the held regions
   });
 
+  test('rpcSyncInto / infoSyncInto: FILL truncated to the response, ordinary and allocBuffer buffers alike; INFO into data', () => {
+    const fill = mock.request(mock.Op.Fill, 100);
+    const pinnedReq = fwctl.allocBuffer(fill.length);
+    pinnedReq.set(fill);
+    for (const [req, out] of [[fill, new Uint8Array(64).fill(0xa5)], [pinnedReq, fwctl.allocBuffer(64).fill(0xa5)]] as const) {
+      for (let i = 0; i < 3; i++) {
+        out.fill(0xa5);
+        expect(d.rpcSyncInto(req, out, fwctl.Scope.Configuration)).toBe(100);
+        expect(Buffer.from(out).equals(mock.fillPattern(100).subarray(0, 64))).toBe(true);
+      }
+    }
+    for (const data of [new Uint8Array(m.datalen + 4), fwctl.allocBuffer(m.datalen + 4)]) {
+      data.fill(0xa5);
+      expect(d.infoSyncInto(data)).toBe(m.datalen);
+      expect(Buffer.from(data.subarray(0, m.datalen)).equals(mock.infoPattern(m.datalen))).toBe(true);
+      expect(data.subarray(m.datalen).every((x) => x === 0)).toBe(true);
+    }
+    expect(() => d.infoSyncInto(new Uint8Array(m.datalen - 1))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+  });
+
   test('a pds-typed device: a raw pointer written into a bound request after prepare is refused at the call', () => {
     const t = mock.add({ type: fwctl.DeviceTypeId.Pds });
     const dev = fwctl.openSync(t.name);
