@@ -8,10 +8,21 @@ export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from '
 /** The one error model (docs/api.md, Errors): every error thrown has a `code` listed in `codes`. */
 export { FwctlError, FwctlTypeError, FwctlRangeError, FwctlAbortError, codes } from './errors';
 export type { FwctlSyscall, FwctlErrorOptions, CodeEntry, CodeKind, ArgumentCode } from './errors';
-export {
-  DeviceType, DeviceTypeId, Scope, MAX_RPC_LEN,
-  MLX5_UCTX_CAP_TOOLS_RESOURCES, PdsCap, BnxtCap, CxlOpcode,
-} from './uapi/constants';
+// The constants as plain data properties of the CommonJS exports: a
+// re-export (`export { Scope } from ...`) compiles to a getter, and
+// `fwctl.Scope.DebugReadOnly` in a hot loop then paid a call per read
+// (~145 userspace instructions, more than a bound RPC's own N-API call).
+import * as constants from './uapi/constants';
+export const DeviceType = constants.DeviceType;
+export type DeviceType = constants.DeviceType;
+export const DeviceTypeId = constants.DeviceTypeId;
+export const Scope = constants.Scope;
+export type Scope = constants.Scope;
+export const MAX_RPC_LEN = constants.MAX_RPC_LEN;
+export const MLX5_UCTX_CAP_TOOLS_RESOURCES = constants.MLX5_UCTX_CAP_TOOLS_RESOURCES;
+export const PdsCap = constants.PdsCap;
+export const BnxtCap = constants.BnxtCap;
+export const CxlOpcode = constants.CxlOpcode;
 /** Struct layouts (lib/uapi) with pack/unpack, for building per-type requests. */
 export * as uapi from './uapi';
 /** CXL Features (Get Supported Features, Get Feature, Set Feature); also the subpath 'fwctl/cxl'. */
