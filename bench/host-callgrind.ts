@@ -78,7 +78,7 @@ function clients(shim: string): Client[] {
   const boundInfo = d.prepareInfo(fwctl.allocBuffer(256));
   const floor0 = h.bindNoop!();
   const pOut64 = fwctl.allocBuffer(64 - MOCK_HDR), pData256 = fwctl.allocBuffer(256);
-  // Read once: fwctl.Scope is a getter on the CommonJS exports (tsc's re-export), a call per read.
+  // Read once (fwctl.Scope was a getter on the CommonJS exports before lib/index.ts defined it as data).
   const CFG = fwctl.Scope.Configuration;
   const pReq64 = pinned(64), pInto64 = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
   pInto64.result = d.rpcSync(pReq64, pInto64);
