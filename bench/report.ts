@@ -161,7 +161,7 @@ export function evaluate(r: BenchResults): Target[] {
   }
   const cbm = r.memory?.callerBuffers;
   t.push(cbm ? {
-    name: `no allocation: ${cbm.calls} rpcSync + ${cbm.calls} infoSync, allocBuffer memory, reused result`,
+    name: `no allocation: ${cbm.calls} rpcSync + infoSync, then ${cbm.calls} rounds of rpcSyncInto/infoSyncInto/rpcSync alternating (allocBuffer memory)`,
     detail: `${cbm.gcs} collections, heapUsed ${cbm.heapGrowth >= 0 ? '+' : ''}${(cbm.heapGrowth / 1024).toFixed(0)} KiB`,
     value: cbm.gcs,
     limit: '0 collections, heap growth < 512 KiB',

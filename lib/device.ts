@@ -583,8 +583,7 @@ export class Device {
   #infoData: Buffer | undefined;
   /**
    * The last rpcSync()/infoSync() over allocBuffer() memory, bound in the
-   * addon (bindRpc/bindInfo): the same buffers again call it directly. It
-   * keeps those two (one) buffers' memory until another pair replaces it.
+   * addon (bindRpc/bindInfo): the same buffers again call it directly.
    */
   #pinReq: Uint8Array | undefined;
   #pinInto: Uint8Array | undefined;
@@ -592,6 +591,14 @@ export class Device {
   #pinRpc: (() => number) | undefined;
   #pinData: Uint8Array | undefined;
   #pinInfo: (() => number) | undefined;
+  /**
+   * Every binding made, by response buffer (and INFO data buffer): a caller
+   * alternating between buffer pairs finds its binding again instead of
+   * binding anew per call (which allocates). An entry lives as long as its
+   * buffer; it holds the regions, never the Buffer objects.
+   */
+  readonly #boundRpcs = new WeakMap<object, { request: unknown; scope: number; fn: () => number }>();
+  readonly #boundInfos = new WeakMap<object, () => number>();
   #typeId: number | undefined;
   /** rpcSyncInto()'s last accepted arguments (reqLen 0: none). */
   readonly #intoLast = {
@@ -686,8 +693,12 @@ export class Device {
   /** FWCTL_INFO into the caller's buffer: bound once if it is allocBuffer() memory. */
   #infoSyncInto(into: Uint8Array): number {
     if (PINNED.has(into)) {
-      const bound = this.#handle.bindInfo?.(into);
-      if (bound) {
+      let bound = this.#boundInfos.get(into);
+      if (bound === undefined) {
+        bound = this.#handle.bindInfo?.(into) ?? undefined;
+        if (bound !== undefined) this.#boundInfos.set(into, bound);
+      }
+      if (bound !== undefined) {
         this.#pinData = into;
         this.#pinInfo = bound;
         return bound();
@@ -699,8 +710,13 @@ export class Device {
   /** FWCTL_RPC into the caller's buffer: bound once if both are allocBuffer() memory. */
   #rpcSyncInto(scope: number, request: Bytes, into: Uint8Array): number {
     if (PINNED.has(into) && PINNED.has(request)) {
-      const bound = this.#handle.bindRpc?.(scope, request as Uint8Array, into);
-      if (bound) {
+      const known = this.#boundRpcs.get(into);
+      let bound = known !== undefined && known.request === request && known.scope === scope ? known.fn : undefined;
+      if (bound === undefined) {
+        bound = this.#handle.bindRpc?.(scope, request as Uint8Array, into) ?? undefined;
+        if (bound !== undefined) this.#boundRpcs.set(into, { request, scope, fn: bound });
+      }
+      if (bound !== undefined) {
         this.#pinReq = request as Uint8Array;
         this.#pinInto = into;
         this.#pinScope = scope;
