@@ -121,10 +121,13 @@ export function evaluate(r: BenchResults): Target[] {
   vsCareful('infoSyncInto, allocBuffer data,', 'per call', 'FWCTL_INFO', 'package infoSyncInto(allocBuffer)');
   vsCareful('rpcSyncInto 64 KiB, allocBuffer buffers,', 'throughput', 'RPC 64 KiB', 'package rpcSyncInto(allocBuffer buffers)');
   vsCareful('rpcSyncInto 64 B, ordinary buffers,', 'per call', 'RPC 64 B', 'package rpcSyncInto(ordinary buffers)');
-  const pp = 'package prepareRpc(allocBuffer).callSync()';
-  vsCareful('prepared RPC 64 B (allocBuffer)', 'per call', 'RPC 64 B', pp);
-  vsCareful('prepared INFO (allocBuffer)', 'per call', 'FWCTL_INFO', 'package prepareInfo(allocBuffer).callSync()');
-  vsCareful('prepared RPC 64 KiB (allocBuffer)', 'throughput', 'RPC 64 KiB', pp);
+  // Prepared calls, over allocBuffer() memory and over ordinary buffers.
+  const prepared = (label: string, how: string) => {
+    vsCareful(`prepared RPC 64 B${label}`, 'per call', 'RPC 64 B', `package prepareRpc(${how}).callSync()`);
+    vsCareful(`prepared INFO${label}`, 'per call', 'FWCTL_INFO', `package prepareInfo(${how}).callSync()`);
+    vsCareful(`prepared RPC 64 KiB${label}`, 'throughput', 'RPC 64 KiB', `package prepareRpc(${how}).callSync()`);
+  };
+  prepared(' (allocBuffer)', 'allocBuffer');
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, allocBuffer buffers)', 0.95, 'ge',
     find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(allocBuffer buffers)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   // Userspace instructions per call (host, deterministic): against the floor
@@ -167,10 +170,7 @@ export function evaluate(r: BenchResults): Target[] {
     limit: '0 collections, heap growth < 512 KiB',
     met: cbm.gcs === 0 && cbm.heapGrowth < 512 * 1024,
   } : { name: 'no allocation with caller buffers', detail: 'not measured in this run (memory section)', value: null, limit: '0 collections', met: null });
-  const pr = 'package prepareRpc().callSync()';
-  vsCareful('prepared RPC 64 B', 'per call', 'RPC 64 B', pr);
-  vsCareful('prepared INFO', 'per call', 'FWCTL_INFO', 'package prepareInfo().callSync()');
-  vsCareful('prepared RPC 64 KiB', 'throughput', 'RPC 64 KiB', pr);
+  prepared('', '');
   t.push(ratioTarget('2 MiB throughput vs C (rpcSync, caller buffers)', 0.95, 'ge',
     find(r, 'throughput', 'RPC 2 MiB', 'package rpcSync(responseBuffer)'), find(r, 'throughput', 'RPC 2 MiB', 'c'), mb, 'MB/s'));
   const one = find(r, 'concurrency', '1 RPC', 'package await rpc()');
