@@ -9,7 +9,7 @@ import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { ifc } from '../../lib/mlx5';
 import { escapeLabel, inventory, toPrometheus, type InventoryRecord } from '../../lib/inventory';
 import { HOST_LE } from '../../lib/uapi/layout';
-import { FakeBinding, FakeHandle, type Responder } from './helpers/fake-binding';
+import { FakeBinding, FakeHandle, mlx5AdapterResponder, type Responder } from './helpers/fake-binding';
 import { FakeSys } from './helpers/fake-sysfs';
 
 const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
@@ -20,29 +20,7 @@ let fake: FakeBinding;
 let responder: Responder;
 
 /** fwctl0: an mlx5 device answering FWCTL_INFO and QUERY_ADAPTER; any other command BAD_OP. */
-const mlx5Responder: Responder = (c) => {
-  if (c.request === fake.FWCTL_INFO) {
-    setU32(c.buffers[0], 0, 5);
-    setU32(c.buffers[0], 4, 1);
-    setU32(c.arg, 8, 1); // mlx5
-    setU32(c.arg, 12, 8);
-    return 0;
-  }
-  const out = c.buffers[1];
-  out.fill(0);
-  setU32(c.arg, 12, out.length);
-  if (Buffer.from(c.buffers[0]).readUInt16BE(0) !== 0x101) {
-    out[0] = 2; // BAD_OP
-    return 0;
-  }
-  const p = Buffer.from(out.buffer, out.byteOffset + 16, 256);
-  p.writeUInt32BE(0x0002c9, 0x18);
-  p.writeUInt16BE(0x15b3, 0x1e);
-  p.write('MT_0000000001', 0xf0);
-  p.write('vsd "x"', 0x20);
-  setU32(c.arg, 12, out.length);
-  return 0;
-};
+const mlx5Responder: Responder = mlx5AdapterResponder('vsd "x"');
 
 beforeEach(() => {
   sys = new FakeSys();

@@ -15,9 +15,8 @@ import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { toPrometheus, type InventoryRecord } from '../../lib/inventory';
-import { HOST_LE } from '../../lib/uapi/layout';
 import { CaptureIo } from './helpers/capture-io';
-import { FakeBinding, FakeHandle, type Responder } from './helpers/fake-binding';
+import { FakeBinding, FakeHandle, mlx5AdapterResponder, type Responder } from './helpers/fake-binding';
 import { FakeSys } from './helpers/fake-sysfs';
 
 function which(...names: string[]): string | undefined {
@@ -41,31 +40,9 @@ const required = process.env.FWCTL_REQUIRE_KERNEL === '1';
 const withTools = (promtool && exporter) || required ? test : test.skip;
 
 const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
-const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
 
 /** fwctl0 answers as mlx5: FWCTL_INFO and QUERY_ADAPTER; any other command BAD_OP (a fact error, no metric). */
-const mlx5: Responder = (c) => {
-  if (c.request === 0x9a00) { // FWCTL_INFO
-    setU32(c.buffers[0], 0, 5);
-    setU32(c.buffers[0], 4, 1);
-    setU32(c.arg, 8, 1);
-    setU32(c.arg, 12, 8);
-    return 0;
-  }
-  const out = c.buffers[1];
-  out.fill(0);
-  setU32(c.arg, 12, out.length);
-  if (Buffer.from(c.buffers[0]).readUInt16BE(0) !== 0x101) {
-    out[0] = 2;
-    return 0;
-  }
-  const p = Buffer.from(out.buffer, out.byteOffset + 16, 256);
-  p.writeUInt32BE(0x0002c9, 0x18);
-  p.writeUInt16BE(0x15b3, 0x1e);
-  p.write('MT_0000000001', 0xf0);
-  p.write('vsd "x"\\y', 0x20); // a label value that needs escaping
-  return 0;
-};
+const mlx5: Responder = mlx5AdapterResponder('vsd "x"\\y');
 
 /** A CXL memdev, a bnxt function and an mlx5 function with every fact, as inventory() records them. */
 const SYNTHETIC: InventoryRecord[] = [

@@ -10,6 +10,7 @@
 
 import type { NativeBinding, NativeHandle, OpenResult } from '../../../lib/binding';
 import { LEN_BE, LEN_FROM_TABLE, SPEC_WORDS } from '../../../lib/binding-flags';
+import { HOST_LE } from '../../../lib/uapi/layout';
 
 export interface IoctlCall {
   request: number;
@@ -213,4 +214,35 @@ export class FakeBinding implements NativeBinding {
   poolStats() {
     return { threads: 0, idle: 0, queued: 0 };
   }
+}
+
+/**
+ * fwctl0 as an mlx5 function: FWCTL_INFO (uid 5, uctx caps 1) and
+ * QUERY_ADAPTER (vendor 0x02c9, subsystem 0x15b3, PSID MT_0000000001, the
+ * given VSD); any other command BAD_OP (status 2).
+ */
+export function mlx5AdapterResponder(vsd: string): Responder {
+  const u32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
+  return (c) => {
+    if (c.request === 0x9a00) { // FWCTL_INFO
+      u32(c.buffers[0], 0, 5);
+      u32(c.buffers[0], 4, 1);
+      u32(c.arg, 8, 1); // mlx5
+      u32(c.arg, 12, 8);
+      return 0;
+    }
+    const out = c.buffers[1];
+    out.fill(0);
+    u32(c.arg, 12, out.length);
+    if (Buffer.from(c.buffers[0]).readUInt16BE(0) !== 0x101) {
+      out[0] = 2; // BAD_OP
+      return 0;
+    }
+    const p = Buffer.from(out.buffer, out.byteOffset + 16, 256);
+    p.writeUInt32BE(0x0002c9, 0x18);
+    p.writeUInt16BE(0x15b3, 0x1e);
+    p.write('MT_0000000001', 0xf0);
+    p.write(vsd, 0x20);
+    return 0;
+  };
 }
