@@ -116,27 +116,28 @@ describe.each([
   ['rpcSync', 1, (d: fwctl.Device, req: Uint8Array, o: fwctl.RpcOptions) => d.rpcSync(req, o)],
   ['rpc', 8, (d: fwctl.Device, req: Uint8Array, o: fwctl.RpcOptions) => d.rpc(req, o)],
 ])('%s: a request another thread rewrites', (_name, batch, call) => {
-  test('pds: no raw in.payload / out.payload pointer reaches the driver (the firmware never sees the victim\'s bytes)', async () => {
-    const victimIn = Buffer.alloc(4096);
-    MARKER.copy(victimIn);
-    const victimOut = Buffer.alloc(4096);
-    const inAddr = addressOf(pdsDev, victimIn), outAddr = addressOf(pdsDev, victimOut);
-    const sab = new SharedArrayBuffer(PDS.size);
+  test('pds: no raw in.payload pointer reaches the driver (the firmware never sees the victim\'s bytes)', async () => {
+    const victim = Buffer.alloc(4096);
+    MARKER.copy(victim);
+    const addr = addressOf(pdsDev, victim);
+    // A 4 KiB request (the driver takes any in_len from the struct's 48
+    // bytes on): the addon copies it to the heap. in.len stays 16; only the
+    // pointer flips, one store per state, so the clean state is a null
+    // payload pointer (EFAULT from the driver's memdup_user).
+    const sab = new SharedArrayBuffer(4096);
     const req = new Uint8Array(sab);
     const dv = new DataView(sab);
     dv.setUint32(PDS.op, PDS_ECHO, true);
     dv.setUint32(PDS.ep, 1, true);
-    // Pointers first, then lengths; cleared in the reverse order.
-    const evil = [['u64', PDS.inPayload / 8, String(inAddr)], ['u64', PDS.outPayload / 8, String(outAddr)],
-      ['u32', PDS.inLen / 4, MARKER.length], ['u32', PDS.outLen / 4, MARKER.length]];
-    const clean = [['u32', PDS.inLen / 4, 0], ['u32', PDS.outLen / 4, 0], ['u64', PDS.inPayload / 8, '0'], ['u64', PDS.outPayload / 8, '0']];
+    dv.setUint32(PDS.inLen, MARKER.length, true);
+    const evil = [['u64', PDS.inPayload / 8, String(addr)]], clean = [['u64', PDS.inPayload / 8, '0']];
     const o = { scope: fwctl.Scope.Configuration, responseLength: PDS.size };
     const { value: r, hits } = await emu.watching('pds', MARKER.readBigUInt64LE(0), () => race(sab, evil, clean, () => call(pdsDev, req, o), batch));
     process.stderr.write(`[race] pds ${_name}: ${JSON.stringify(r)}, firmware saw the victim's bytes ${hits} times\n`);
     expect(r.inWindow).toBeGreaterThanOrEqual(MIN_IN_WINDOW);
-    expect(r.ok).toBeGreaterThan(0);
+    expect(r.efault).toBeGreaterThan(0); // clean copies reached the driver
     expect(r.refused).toBeGreaterThan(0); // the addon saw the evil state in its copy
-    expect({ hits, victimOutWritten: !victimOut.every((b) => b === 0) }).toEqual({ hits: 0, victimOutWritten: false });
+    expect(hits).toBe(0);
   }, 60000);
 
   test('bnxt: the DMA descriptor is chosen on the bytes the kernel gets (no NVM_READ through a raw address)', async () => {
