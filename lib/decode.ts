@@ -7,11 +7,16 @@ import { fwctlInfoBnxt, fwctlInfoMlx5, fwctlInfoPds } from './uapi/structs';
 import { HOST_LE, type Field } from './uapi/layout';
 
 /**
- * A host-endian u32 field of `data` (a Buffer's own readers: no DataView and
- * no object per field, unlike unpack(); callers checked the length).
+ * A host-endian u32 field of `data`, any Uint8Array (byte reads: no DataView
+ * and no object per field, unlike unpack(), and no Buffer method, which a
+ * plain Uint8Array lacks; callers checked the length).
  */
-const u32 = (data: Buffer, f: Field<'u32'>): number =>
-  (HOST_LE ? data.readUInt32LE(f.offset) : data.readUInt32BE(f.offset));
+const u32 = (data: Uint8Array, f: Field<'u32'>): number => {
+  const o = f.offset;
+  return (HOST_LE
+    ? data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) | (data[o + 3] << 24)
+    : (data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3]) >>> 0;
+};
 
 const MLX5 = fwctlInfoMlx5.fields;
 const PDS = fwctlInfoPds.fields;

@@ -36,7 +36,8 @@
 //                           the npm registry, the machine's own line left out;
 //                           "0": off)
 //   FWCTL_NODE_MATRIX_KERNEL the kernel suite files (base names) of those boots
-//                           (default "core lifecycle concurrency examples"; "0":
+//                           (default "core lifecycle concurrency examples race
+//                           lending": race and lending need transfer(); "0":
 //                           no matrix boots, the unit matrix still runs)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
@@ -398,10 +399,11 @@ function rustBoot(files) {
 // One boot per extra Node line (FWCTL_NODE_MATRIX; the main boot covers the
 // machine's own): jest and everything it starts run under that node in the
 // guest (run-vm.sh --node), over the same kernel, drivers and emulators, for
-// the core, lifecycle and concurrency files and the documented examples
-// (FWCTL_NODE_MATRIX_KERNEL). One summary line per version.
+// the core, lifecycle and concurrency files, the documented examples, and
+// the race and lending files (ArrayBuffer.prototype.transfer() exists from
+// Node 22 on) (FWCTL_NODE_MATRIX_KERNEL). One summary line per version.
 function kernelMatrix(main, env, kbuild, ko, vm) {
-  const spec = process.env.FWCTL_NODE_MATRIX_KERNEL === undefined ? 'core lifecycle concurrency examples' : process.env.FWCTL_NODE_MATRIX_KERNEL;
+  const spec = process.env.FWCTL_NODE_MATRIX_KERNEL === undefined ? 'core lifecycle concurrency examples race lending' : process.env.FWCTL_NODE_MATRIX_KERNEL;
   const names = spec.split(/[\s,]+/).filter((v) => v && v !== '0');
   const files = main.filter((f) => names.includes(path.basename(f, '.test.js')));
   if (files.length === 0) return;

@@ -146,7 +146,10 @@ describe('representative failures are FwctlErrors with their registered code and
     expect(e).toBeInstanceOf(FwctlError);
     expect((e as FwctlError).code).toBe(code);
     expect((e as Error).constructor.name).toBe(codes[code].class);
-    expect(e instanceof TypeError || e instanceof RangeError).toBe(false);
+    // Argument errors are the platform's TypeError / RangeError too, as Node's ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE.
+    const platform = code === 'ERR_FWCTL_OUT_OF_RANGE' ? 'RangeError' : code.startsWith('ERR_FWCTL_INVALID_ARG_') ? 'TypeError' : 'none';
+    expect({ code, type: e instanceof TypeError, range: e instanceof RangeError })
+      .toEqual({ code, type: platform === 'TypeError', range: platform === 'RangeError' });
   });
 
   test('a kernel answer: an errno name, the negative errno, the syscall', () => {

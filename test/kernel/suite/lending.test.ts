@@ -59,8 +59,9 @@ function child(code: string) {
  * must be intact and it must work as a call buffer.
  */
 const RECEIVE = `
-  async function receive(w, expectByte) {
-    const ab = await new Promise((resolve) => w.once('message', resolve));
+  async function receive(source, expectByte) {
+    const w = new Worker(source, { eval: true });
+    const ab = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
     await new Promise((resolve) => w.once('exit', resolve));
     await settle();
     const junk = [];
@@ -71,46 +72,38 @@ const RECEIVE = `
     const n = dev.rpcSyncInto(mock.request(mock.Op.Fill, 64), v.subarray(0, 64), fwctl.Scope.Configuration);
     const filled = Buffer.from(v.subarray(0, 64)).equals(mock.fillPattern(64));
     dev.closeSync();
-    console.log(JSON.stringify({ length: ab.byteLength, intact, n, filled }));
+    return { length: ab.byteLength, intact, n, filled };
   }
+  const WORKER = \`const { parentPort } = require('node:worker_threads'); const fwctl = require(\${JSON.stringify(LIB)});
+    const mock = require(\${JSON.stringify(PROTOCOL)});\`;
 `;
 const received = { length: MIB, intact: true, n: 64, filled: true };
 
-describe('memory moved out of a worker that then exits stays valid for the receiver', () => {
-  test('allocBuffer() memory, posted with postMessage(ab, [ab])', () => {
-    const r = child(`${RECEIVE}
-      const w = new Worker(\`const { parentPort } = require('node:worker_threads'); const fwctl = require(\${JSON.stringify(LIB)});
-        const b = fwctl.allocBuffer(${MIB}); b.fill(0x5a); parentPort.postMessage(b.buffer, [b.buffer]);\`, { eval: true });
-      receive(w, () => 0x5a);`);
-    expect({ status: r.status, signal: r.signal, out: r.out }).toEqual({ status: 0, signal: null, out: received });
-  }, 150_000);
-
-  test('an async result (rpc()\'s response buffer), posted with postMessage', () => {
-    const r = child(`${RECEIVE}
-      const w = new Worker(\`const { parentPort } = require('node:worker_threads'); const fwctl = require(\${JSON.stringify(LIB)});
-        const mock = require(\${JSON.stringify(PROTOCOL)});
-        (async () => {
+// One child for the three moves (a node start costs seconds in the emulated guest).
+test('memory moved out of a worker that then exits stays valid for the receiver: allocBuffer() and async results, posted or transfer()ed', () => {
+  const r = child(`${RECEIVE}
+    (async () => {
+      const out = {};
+      out.posted = await receive(WORKER + \`const b = fwctl.allocBuffer(${MIB}); b.fill(0x5a); parentPort.postMessage(b.buffer, [b.buffer]);\`, () => 0x5a);
+      const fill = mock.fillPattern(${MIB});
+      out.asyncResult = await receive(WORKER + \`(async () => {
           const d = await fwctl.open(process.env.DEV);
           const r = await d.rpc(mock.request(mock.Op.Fill, ${MIB}), { scope: 0, responseLength: ${MIB} });
           await d.close();
           parentPort.postMessage(r.response.buffer, [r.response.buffer]);
-        })();\`, { eval: true });
-      const fill = mock.fillPattern(${MIB});
-      receive(w, (i) => fill[i]);`);
-    expect({ status: r.status, signal: r.signal, out: r.out }).toEqual({ status: 0, signal: null, out: received });
-  }, 150_000);
-
-  (hasTransfer ? test : test.skip)('allocBuffer() memory moved with ArrayBuffer.prototype.transfer(), then posted (Node >= 22)', () => {
-    const r = child(`${RECEIVE}
-      const w = new Worker(\`const { parentPort } = require('node:worker_threads'); const fwctl = require(\${JSON.stringify(LIB)});
-        const b = fwctl.allocBuffer(${MIB}); b.fill(0x5a);
-        const moved = b.buffer.transfer();
-        if (b.byteLength !== 0) throw new Error('not detached');
-        parentPort.postMessage(moved, [moved]);\`, { eval: true });
-      receive(w, () => 0x5a);`);
-    expect({ status: r.status, signal: r.signal, out: r.out }).toEqual({ status: 0, signal: null, out: received });
-  }, 150_000);
-});
+        })();\`, (i) => fill[i]);
+      if (ArrayBuffer.prototype.transfer) {
+        out.transferred = await receive(WORKER + \`const b = fwctl.allocBuffer(${MIB}); b.fill(0x5a);
+          const moved = b.buffer.transfer();
+          if (b.byteLength !== 0) throw new Error('not detached');
+          parentPort.postMessage(moved, [moved]);\`, () => 0x5a);
+      }
+      console.log(JSON.stringify(out));
+    })();`);
+  const want: Record<string, unknown> = { posted: received, asyncResult: received };
+  if (hasTransfer) want.transferred = received; // Node >= 22
+  expect({ status: r.status, signal: r.signal, out: r.out, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, signal: null, out: want, stderr: '' });
+}, 150_000);
 
 describe('the sender\'s views after a move: every call form is refused, the receiver\'s memory untouched', () => {
   /** A worker that takes the moved buffers, fills them, and reports whether they stayed so. */
