@@ -14,7 +14,8 @@ function noticeLines(comment) {
 }
 
 /**
- * The header lines of a generated file.
+ * The header lines of a generated file: a comment block that tsc keeps in
+ * what it emits, the SPDX line first.
  *   licence:  the SPDX expression of the file (an AND of ids each source offers)
  *   version:  kernelVersion(src)
  *   sources:  [{ offer: offerOf(src, file), what: 'layouts, enums' }]
@@ -53,7 +54,9 @@ function header({ licence, version, sources, interface: uapi = [], notice, about
   }
   out.push('// The licence texts: LICENSES/ of this package.');
   if (about.length) out.push('//', ...about.map((l) => `// ${l}`.trimEnd()));
-  return out;
+  // One /*! */ block (tsc keeps it in the .js and the .d.ts), the SPDX line first.
+  const body = out.map((l) => l.replace(/^\/\/ ?/, '').replace(/\*\//g, '* /'));
+  return [`/*! ${body[0]}`, ...body.slice(1).map((l) => ` * ${l}`.trimEnd()), ' */'];
 }
 
 /**

@@ -229,7 +229,7 @@ describe('hwrm.decode / encode by field name', () => {
   });
   test('the table carries hsi.h\'s licence', () => {
     expect(hwrm.HWRM_SOURCE.spdx).toBe('GPL-2.0-only');
-    expect(fs.readFileSync(path.join(repo, gen.OUT), 'utf8')).toMatch(/^\/\/ SPDX-License-Identifier: GPL-2.0-only\n[\s\S]*Copyright \(c\) 2018-2025 Broadcom Inc\./);
+    expect(fs.readFileSync(path.join(repo, gen.OUT), 'utf8')).toMatch(/^\/\*! SPDX-License-Identifier: GPL-2.0-only\n[\s\S]*Copyright \(c\) 2018-2025 Broadcom Inc\./);
   });
 });
 

@@ -234,7 +234,7 @@ describe('the table', () => {
   test('size, licence note and the enums taken from the headers', () => {
     const text = fs.readFileSync(OUT, 'utf8');
     expect(text.length).toBeLessThan(300 * 1024);
-    expect(text).toMatch(/^\/\/ SPDX-License-Identifier: Linux-OpenIB AND BSD-3-Clause\n/);
+    expect(text).toMatch(/^\/\*! SPDX-License-Identifier: Linux-OpenIB AND BSD-3-Clause\n/);
     expect(text).toMatch(/Copyright \(c\) 2013-2015, Mellanox Technologies/);
     expect(ifc.layoutNames().length).toBeGreaterThan(700);
     expect(ifc.IFC_SOURCE.spdx).toBe('Linux-OpenIB AND BSD-3-Clause');
