@@ -101,7 +101,7 @@ function main(argv) {
     const problems = check(source);
     for (const p of problems) console.error(p);
     if (problems.length) {
-      console.error(`gen --check: ${problems.length} of the generated files differ from what ${source} generates (${version}); run npm run gen and review the change`);
+      console.error(`gen --check: ${problems.length} difference(s) from what ${source} generates (${version}); run npm run gen and review the change`);
       return 1;
     }
     console.log(`gen --check: ${OUTPUTS.length} generated files match ${version}`);
