@@ -314,7 +314,7 @@ function bitFields(structs, defines, names, file, errors) {
 function driverCommands(text, names, file) {
   const start = text.indexOf('bnxtctl_dma_cmds[] = {');
   const end = text.indexOf('#undef CMD_DMA_LEN', start);
-  if (start < 0 || end < 0) throw new Error(`${file}: bnxtctl_dma_cmds not found (the driver changed: update scripts/gen-hwrm.js)`);
+  if (start < 0 || end < 0) throw new Error(`${file}: bnxtctl_dma_cmds not found (the driver changed: update scripts/gen/bnxt-hwrm.js)`);
   const table = stripComments(text.slice(start, end)).replace(/\s+/g, ' ');
   const dma = [];
   const problems = [];
@@ -427,7 +427,7 @@ function generate(srcDir) {
   for (const n of EXTRA) need(n);
   for (const c of commands) for (const f of c.dma ?? []) if (f.holds) need(f.holds);
   if (errors.length) {
-    const e = new Error(`gen-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen bnxt-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }
@@ -444,7 +444,7 @@ function generate(srcDir) {
     }
   }
   if (errors.length) {
-    const e = new Error(`gen-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen bnxt-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }

@@ -450,7 +450,7 @@ function generate(srcDir) {
   readLayouts(DRIVER_FILE, driverStructs.join('\n\n'), names, layouts, errors);
   const computed = compute(layouts, errors, KNOWN_ODD);
   if (errors.length) {
-    const e = new Error(`gen-mlx5-ifc: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen mlx5-ifc: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }

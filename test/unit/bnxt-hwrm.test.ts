@@ -94,7 +94,7 @@ function run(text: string) {
   return { errors, layouts, bits };
 }
 
-describe('gen-hwrm.js on hsi.h\'s tricky parts', () => {
+describe('scripts/gen/bnxt-hwrm.js on hsi.h\'s tricky parts', () => {
   const tricky = `
 /* rec (size:32b/4B) */
 struct rec {
