@@ -1,12 +1,12 @@
 // The pointer fields of each device type's requests that the in-tree drivers
 // dereference, with the length each one is read with: the table the addon
 // enforces (lib/binding.ts registers it once at load). Generated tables only:
-// bnxt from drivers/fwctl/bnxt/main.c's bnxtctl_dma_cmds (lib/uapi/bnxt-commands.ts,
-// scripts/gen-tables.js), pds from struct fwctl_rpc_pds (lib/uapi/structs.ts,
+// bnxt from drivers/fwctl/bnxt/main.c's bnxtctl_dma_cmds (lib/bnxt/generated/commands.ts,
+// npm run gen), pds from struct fwctl_rpc_pds (lib/uapi/structs.ts,
 // checked against include/uapi/fwctl/pds.h by test/unit/layout.test.ts).
 
 import { DIR_IN, DIR_OUT, LEN_BE, PTR_LE } from './binding-flags';
-import { BNXT_COMMAND_TABLE } from './uapi/bnxt-commands';
+import { BNXT_COMMAND_TABLE } from './bnxt/generated/commands';
 import { DeviceTypeId } from './uapi/constants';
 import { HOST_LE } from './uapi/layout';
 import { fwctlRpcPds } from './uapi/structs';

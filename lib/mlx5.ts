@@ -5,7 +5,7 @@
 //   commands.ts  the driver's opcodes and their _in/_out layouts
 //   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
-//   ifc-data.ts  the layout table and enums, generated (npm run gen:mlx5)
+//   generated/   the layout table and enums, the driver's opcode table (npm run gen)
 
 export {
   HEADER_LENGTH, MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry, FwctlDecodeError, Mlx5Opcode, opcodeName, minScope, validate,
@@ -27,4 +27,4 @@ export {
 export * as ifc from './mlx5/ifc';
 export {
   IFC_SOURCE, MLX5_CMD_OP, MLX5_CAP, MLX5_CAP_LAYOUT, HCA_CAP_OPMOD, MLX5_REG, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP,
-} from './mlx5/ifc-data';
+} from './mlx5/generated/ifc-data';
