@@ -1,4 +1,4 @@
-// The code examples of README.md and docs/*.md, extracted and made runnable
+// The code examples of README.md, CONTRIBUTING.md and docs/**/*.md, extracted and made runnable
 // (issue 15). Every fenced ```js, ```ts and ```sh block (also javascript,
 // mjs, typescript, bash) is an example; blocks in other languages or none
 // (outputs, ini, udev rules) are not. A block runs as written unless an HTML
@@ -61,10 +61,15 @@ export interface Example {
   problems: string[];
 }
 
-/** The markdown files whose examples are tested: README.md and every docs/*.md. */
+/**
+ * The markdown files whose examples are tested: README.md, CONTRIBUTING.md
+ * and every .md under docs/ (subfolders included: docs/api/*.md).
+ */
 export function docFiles(): string[] {
-  const docs = fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort();
-  return ['README.md', ...docs.map((f) => `docs/${f}`)];
+  const walk = (rel: string): string[] => fs.readdirSync(path.join(REPO, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(`${rel}/${e.name}`) : e.name.endsWith('.md') ? [`${rel}/${e.name}`] : []));
+  const top = ['README.md', 'CONTRIBUTING.md'].filter((f) => fs.existsSync(path.join(REPO, f)));
+  return [...top, ...walk('docs').sort()];
 }
 
 const TARGET = /^(mlx5|bnxt|pds)(\.pci|\.driver)?$|^cxl(_test)?\.memdev$|^tmp\/[\w.-]+$/;
