@@ -135,7 +135,7 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
       expect(fs.readFileSync(file).equals(want)).toBe(true);
       expect(progress.at(-1)).toEqual({ segment: 1, segments: 2, bytes: want.length, total: want.length });
       expect(progress.length).toBe(Math.ceil(150000 / bnxt.COREDUMP_DEFAULT_CHUNK) + Math.ceil(70001 / bnxt.COREDUMP_DEFAULT_CHUNK));
-      // the rate, for the record (docs/api.md)
+      // the rate, for the record (docs/api/bnxt.md)
       process.stdout.write(`bnxt coredump: ${want.length} bytes in ${r.ms} ms (${(want.length / 1024 / Math.max(r.ms, 1) * 1000 / 1024).toFixed(2)} MiB/s), ${progress.length} DBG_COREDUMP_RETRIEVE calls\n`);
       // to a Node stream, live data
       const sink = new PassThrough();

@@ -214,8 +214,8 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
     expect((await cxl.getFeature(dev, TEST_UUID)).readUInt32LE(0)).toBe(0xdeadbeef);
   });
 
-  test('the docs/api.md CXL example runs as written (module path and memdev substituted)', () => {
-    const doc = fs.readFileSync(path.join(repo, 'docs/api.md'), 'utf8');
+  test('the docs/api/cxl.md CXL example runs as written (module path and memdev substituted)', () => {
+    const doc = fs.readFileSync(path.join(repo, 'docs/api/cxl.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## CXL Features'));
     const code = /```js\n([\s\S]*?)```/.exec(section)![1];
     const memdev = entries[0].parent!.name;
