@@ -35,6 +35,7 @@
 // status 0 within the timeout.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeCliBin } from '../unit/helpers/cli';
 
 export const REPO = path.resolve(__dirname, '../../..');
 
@@ -218,7 +219,7 @@ export function workdir(base: string, node: string): { dir: string; bin: string 
   fs.symlinkSync(REPO, path.join(dir, 'node_modules/fwctl'));
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'fwctl'), `#!/bin/sh\nexec ${JSON.stringify(node)} ${JSON.stringify(path.join(REPO, 'dist/lib/cli/main.js'))} "$@"\n`, { mode: 0o755 });
+  writeCliBin(bin, node);
   return { dir, bin };
 }
 

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as fwctl from '../../../lib';
-import { main } from '../../../lib/cli/main';
+import { cli } from '../../unit/helpers/cli';
 import * as emu from '../emu/emu';
 import { FwctlRangeError } from '../../../lib/errors';
 
@@ -155,12 +155,7 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
 });
 
 describe('CLI: fwctl bnxt nvm|coredump|stats|exec', () => {
-  const run = async (...argv: string[]) => {
-    const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; },
-      stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
-    const code = await main(argv, io);
-    return { code, out: io.out, err: io.err };
-  };
+  const run = cli;
 
   test('nvm list / read, stats, exec, coredump --out', async () => {
     const b = emu.device('bnxt').name;

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as fwctl from '../../../lib';
 import { CxlMailboxError } from '../../../lib/cxl';
 import { FwctlTypeError, FwctlRangeError } from '../../../lib/errors';
+import { CLI_MAIN as cli } from '../../unit/helpers/cli';
 
 const { cxl, Scope, FwctlError } = fwctl;
 const inVm = process.env.FWCTL_IN_VM === '1';
@@ -22,7 +23,6 @@ const TEST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 const TAINT_FWCTL = 1 << 19;
 const tainted = () => Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8'));
 const repo = path.resolve(__dirname, '../../../..');
-const cli = path.join(repo, 'dist/lib/cli/main.js');
 
 /**
  * cxl_test's CXL fwctl devices, found through sysfs (fwctlN numbers change
