@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as bnxt from '../../lib/bnxt';
 import { hwrm } from '../../lib/bnxt';
-import { main } from '../../lib/cli/main';
+import { cli } from './helpers/cli';
 import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 interface Gen {
@@ -284,10 +284,6 @@ describe('NVM directory entries and the package log', () => {
 });
 
 describe('CLI: fwctl bnxt exec --list, usage', () => {
-  const cli = async (...argv: string[]) => {
-    const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; }, stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
-    return { code: await main(argv, io), out: io.out, err: io.err };
-  };
   test('--list shows every command, its least scope and DMA fields', async () => {
     const r = await cli('bnxt', 'exec', '--list');
     expect(r.code).toBe(0);
