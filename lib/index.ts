@@ -1,4 +1,8 @@
 // The public surface of the fwctl package. Everything else is internal.
+// Importing it plugs the environment's backends (FWCTL_RECORD, FWCTL_REPLAY,
+// FWCTL_AUDIT: lib/environment.ts) into the backend chain.
+
+import './environment';
 
 export { list, listSync, find, findSync } from './discovery';
 export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './discovery';

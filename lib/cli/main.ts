@@ -3,6 +3,8 @@
 // loaded, and `list` never loads the native addon.
 
 import { parseArgs } from 'node:util';
+// The entry: the environment's backends.
+import '../environment';
 import { Exit, UsageError, type Command, type Io } from './command';
 import { FwctlAbortError } from '../errors';
 import { codeText } from './format';
