@@ -9,6 +9,7 @@ export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './disco
 export { open, openSync, allocBuffer, Device } from './device';
 export type { Bytes, OpenOptions, RpcOptions, RpcResult, RpcAttachment } from './device';
 export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
+export type { DeviceLike } from './device-like';
 /** The one error model (docs/api.md, Errors): every error thrown has a `code` listed in `codes`. */
 export { FwctlError, FwctlTypeError, FwctlRangeError, FwctlAbortError, codes } from './errors';
 export type { FwctlSyscall, FwctlErrorOptions, CodeEntry, CodeKind, ArgumentCode } from './errors';

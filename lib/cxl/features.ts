@@ -7,7 +7,8 @@
 // lib/discovery.ts). Every read of a device answer is bounds-checked: a short
 // or inconsistent answer is a CxlResponseError, never a RangeError.
 
-import type { CallOptions, Device, RpcResult } from '../device';
+import type { CallOptions, RpcResult } from '../device';
+import type { DeviceLike } from '../device-like';
 import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 import { CxlOpcode, SCOPE_NAMES, Scope } from '../uapi/constants';
 import { asU8, pack, read, write, type Bytes } from '../uapi/layout';
@@ -705,7 +706,7 @@ function explainSetError(e: unknown, uuid: string, scope: Scope, feature: CxlFea
 
 // ---- runners ----
 
-function runSync<T>(dev: Device, op: Op<T>): T {
+function runSync<T>(dev: DeviceLike, op: Op<T>): T {
   let step = op.next();
   while (!step.done) {
     const call = step.value;
@@ -721,7 +722,7 @@ function runSync<T>(dev: Device, op: Op<T>): T {
   return step.value;
 }
 
-async function run<T>(dev: Device, op: Op<T>, signal: AbortSignal | undefined): Promise<T> {
+async function run<T>(dev: DeviceLike, op: Op<T>, signal: AbortSignal | undefined): Promise<T> {
   let step = op.next();
   while (!step.done) {
     const call = step.value;
@@ -739,21 +740,21 @@ async function run<T>(dev: Device, op: Op<T>, signal: AbortSignal | undefined): 
 
 // ---- device type check (once per handle) ----
 
-const checked = new WeakSet<Device>();
+const checked = new WeakSet<DeviceLike>();
 
-function typeError(dev: Device, type: string): FwctlError {
+function typeError(dev: DeviceLike, type: string): FwctlError {
   return new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path,
     detail: `refused before calling the kernel: ${dev.path} is a ${type} device, not CXL` });
 }
 
-function ensureCxlSync(dev: Device): void {
+function ensureCxlSync(dev: DeviceLike): void {
   if (checked.has(dev)) return;
   const t = dev.infoSync().type;
   if (t !== 'cxl') throw typeError(dev, t);
   checked.add(dev);
 }
 
-async function ensureCxl(dev: Device, signal: AbortSignal | undefined): Promise<void> {
+async function ensureCxl(dev: DeviceLike, signal: AbortSignal | undefined): Promise<void> {
   if (checked.has(dev)) return;
   const t = (await dev.info({ signal })).type;
   if (t !== 'cxl') throw typeError(dev, t);
@@ -766,12 +767,12 @@ async function ensureCxl(dev: Device, signal: AbortSignal | undefined): Promise<
  * Every feature the device supports (Get Supported Features), kernel-exclusive
  * ones included: first the count, then the entries a page at a time.
  */
-export async function getSupportedFeatures(dev: Device, options?: GetSupportedOptions): Promise<CxlFeature[]> {
+export async function getSupportedFeatures(dev: DeviceLike, options?: GetSupportedOptions): Promise<CxlFeature[]> {
   await ensureCxl(dev, options?.signal);
   return run(dev, getSupportedOp(dev.path, options), options?.signal);
 }
 
-export function getSupportedFeaturesSync(dev: Device, options?: GetSupportedOptions): CxlFeature[] {
+export function getSupportedFeaturesSync(dev: DeviceLike, options?: GetSupportedOptions): CxlFeature[] {
   ensureCxlSync(dev);
   return runSync(dev, getSupportedOp(dev.path, options));
 }
@@ -781,12 +782,12 @@ export function getSupportedFeaturesSync(dev: Device, options?: GetSupportedOpti
  * says 'default' or 'saved'. A Buffer; for a kernel-known feature read from
  * offset 0, `.decoded` holds its named fields (CxlFeatureData).
  */
-export async function getFeature(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): Promise<CxlFeatureData> {
+export async function getFeature(dev: DeviceLike, uuid: string | Bytes, options?: GetFeatureOptions): Promise<CxlFeatureData> {
   await ensureCxl(dev, options?.signal);
   return run(dev, getFeatureOp(dev.path, uuid, options), options?.signal);
 }
 
-export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetFeatureOptions): CxlFeatureData {
+export function getFeatureSync(dev: DeviceLike, uuid: string | Bytes, options?: GetFeatureOptions): CxlFeatureData {
   ensureCxlSync(dev);
   return runSync(dev, getFeatureOp(dev.path, uuid, options));
 }
@@ -795,12 +796,12 @@ export function getFeatureSync(dev: Device, uuid: string | Bytes, options?: GetF
  * Write a feature's data (Set Feature) at the scope its effects require
  * (see CxlFeature.requiredScope). Taints the kernel: pass allowKernelTaint.
  */
-export async function setFeature(dev: Device, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): Promise<void> {
+export async function setFeature(dev: DeviceLike, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): Promise<void> {
   await ensureCxl(dev, options?.signal);
   return run(dev, setFeatureOp(dev.path, uuid, data, options), options?.signal);
 }
 
-export function setFeatureSync(dev: Device, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): void {
+export function setFeatureSync(dev: DeviceLike, uuid: string | Bytes, data: Bytes, options?: SetFeatureOptions): void {
   ensureCxlSync(dev);
   runSync(dev, setFeatureOp(dev.path, uuid, data, options));
 }

@@ -2,7 +2,7 @@
 // text and JSON forms, over a fake device whose firmware answers from the
 // layout table.
 
-import type { Device, RpcOptions, RpcResult } from '../../lib/device';
+import { fakeRpcDevice } from './helpers/fake-device';
 import { main } from '../../lib/cli/main';
 import { objectText, parseFields, runSub, toJson } from '../../lib/cli/commands/mlx5';
 import * as mlx5 from '../../lib/mlx5';
@@ -10,17 +10,7 @@ import { CaptureIo } from './helpers/capture-io';
 
 const { ifc } = mlx5;
 
-function fakeDevice(fw: (req: Buffer) => Buffer): { dev: Device; requests: Buffer[] } {
-  const requests: Buffer[] = [];
-  const answer = (request: Uint8Array, options: RpcOptions): RpcResult => {
-    const req = Buffer.from(request);
-    requests.push(req);
-    const out = Buffer.alloc(options.responseLength ?? 4096);
-    fw(req).copy(out);
-    return { response: out, length: out.length, truncated: false };
-  };
-  return { dev: { rpc: async (r: Uint8Array, o: RpcOptions) => answer(r, o), rpcSync: answer } as unknown as Device, requests };
-}
+const fakeDevice = fakeRpcDevice;
 
 function firmware(req: Buffer): Buffer {
   const op = req.readUInt16BE(0);

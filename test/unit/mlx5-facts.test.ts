@@ -3,23 +3,13 @@
 // layout table: the procedure of the kernel's fw.c and port.c, facts that
 // fail in place, and the sync and async twins stepping the same generator.
 
-import type { Device, RpcOptions, RpcResult } from '../../lib/device';
+import { fakeRpcDevice } from './helpers/fake-device';
 import * as mlx5 from '../../lib/mlx5';
 import { runSub } from '../../lib/cli/commands/mlx5';
 
 const { ifc } = mlx5;
 
-function fakeDevice(fw: (req: Buffer) => Buffer): { dev: Device; requests: Buffer[] } {
-  const requests: Buffer[] = [];
-  const answer = (request: Uint8Array, options: RpcOptions): RpcResult => {
-    const req = Buffer.from(request);
-    requests.push(req);
-    const out = Buffer.alloc(options.responseLength ?? 4096);
-    fw(req).copy(out);
-    return { response: out, length: out.length, truncated: false };
-  };
-  return { dev: { rpc: async (r: Uint8Array, o: RpcOptions) => answer(r, o), rpcSync: answer } as unknown as Device, requests };
-}
+const fakeDevice = fakeRpcDevice;
 
 const reg = (body: Buffer, status = 0) => {
   const b = Buffer.concat([Buffer.alloc(16), body]);

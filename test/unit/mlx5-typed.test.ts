@@ -3,7 +3,7 @@
 // table and answers: the exact request bytes, the scope and response length
 // chosen, the decoded answers, both twins (sync and async), and the errors.
 
-import type { Device, RpcOptions, RpcResult } from '../../lib/device';
+import { fakeRpcDevice } from './helpers/fake-device';
 import * as mlx5 from '../../lib/mlx5';
 import { REGISTER_COUNTER_GROUPS } from '../../lib/mlx5/typed';
 import { Scope } from '../../lib/uapi/constants';
@@ -11,25 +11,8 @@ import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 const { ifc } = mlx5;
 
-interface Call { request: Buffer; options: RpcOptions }
 
-/** A Device whose rpc/rpcSync hand the request to `fw` and return its answer, cut or padded to responseLength as mlx5 does. */
-function fakeDevice(fw: (req: Buffer) => Buffer) {
-  const calls: Call[] = [];
-  const answer = (request: Uint8Array, options: RpcOptions): RpcResult => {
-    const req = Buffer.from(request);
-    calls.push({ request: req, options });
-    const want = options.responseLength ?? 4096;
-    const out = Buffer.alloc(want);
-    fw(req).copy(out, 0, 0, Math.min(want, fw(req).length));
-    return { response: out, length: want, truncated: false };
-  };
-  const dev = {
-    rpc: async (request: Uint8Array, options: RpcOptions) => answer(request, options),
-    rpcSync: (request: Uint8Array, options: RpcOptions) => answer(request, options),
-  } as unknown as Device;
-  return { dev, calls };
-}
+const fakeDevice = fakeRpcDevice;
 
 /** An output mailbox: status/syndrome, then `body`. */
 function outBox(body: Uint8Array = new Uint8Array(0), status = 0, syndrome = 0): Buffer {
