@@ -5,7 +5,9 @@
 //   hwrm.ts      decode/encode of those layouts by field name
 //   exec.ts      exec(dev, 'NAME', fields): any allowed command by name, DMA buffers owned here
 //   dma.ts       the typed DMA commands (Linux 7.3): NVM, coredump, port statistics, ...
+//   type.ts      bnxt as a device type (lib/registry.ts): registered on import
 
+import './bnxt/type';
 import type { DeviceLike } from './device-like';
 import { exec as execRaw, execSync as execRawSync, type BnxtExecOptions, type BnxtResult } from './bnxt/core';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './bnxt/exec';

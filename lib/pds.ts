@@ -13,6 +13,7 @@
 // bytes and no `decoded` (a kernel bug; the driver always grants
 // PDS_FWCTL_QUERY_CAP | PDS_FWCTL_SEND_CAP, i.e. the value 1).
 
+import './pds/type';
 import type { CallOptions, RpcOptions, RpcResult } from './device';
 import type { DeviceLike } from './device-like';
 import { Scope } from './uapi/constants';

@@ -3,7 +3,8 @@
 // loaded, and `list` never loads the native addon.
 
 import { parseArgs } from 'node:util';
-// The entry: the environment's backends.
+// The entry: the built-in device types and the environment's backends.
+import '../types/builtin';
 import '../environment';
 import { Exit, UsageError, type Io } from './command';
 import { COMMANDS } from './command-list';

@@ -15,6 +15,7 @@ import { asU8, pack, read, write, type Bytes } from '../uapi/layout';
 import {
   cxlFeatEntry, cxlGetFeatIn, cxlGetSupFeatsIn, cxlGetSupFeatsOut, cxlSetFeatIn, fwctlRpcCxl, fwctlRpcCxlOut,
 } from '../uapi/structs';
+import { cxlOpcodeName } from './opcodes';
 import { decodeByName, edacInfo, MIN_DATA_SIZE, type CxlDecodedFeature, type CxlEdacInfo } from './decode';
 
 export {
@@ -135,12 +136,7 @@ export function cxlReturnCodeName(rc: number): string {
   return CXL_MBOX_RETURN_CODES[rc]?.[0] ?? `RC_0x${rc.toString(16)}`;
 }
 
-const OPCODE_NAMES: Readonly<Record<number, string>> = {
-  [CxlOpcode.GetSupportedFeatures]: 'Get Supported Features',
-  [CxlOpcode.GetFeature]: 'Get Feature',
-  [CxlOpcode.SetFeature]: 'Set Feature',
-};
-const opName = (op: number) => OPCODE_NAMES[op] ?? `opcode 0x${op.toString(16)}`;
+const opName = cxlOpcodeName;
 
 // ---- errors ----
 
