@@ -1,4 +1,4 @@
-// What tracing costs per call (docs/api.md, "Tracing, record and replay"):
+// What tracing costs per call (docs/api/tracing.md):
 // Device.rpcSync over a binding that returns at once (no kernel, no addon:
 // only this package's JavaScript is timed), with no subscriber and with a
 // subscriber on fwctl:rpc; and, A/B in the same process with the rounds

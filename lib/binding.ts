@@ -5,8 +5,9 @@
 // the native view of the buffer it describes, pairs every pointer it writes
 // into a request with that buffer's length field, and refuses raw pointers in
 // the request fields a driver dereferences (the guard table, registered
-// once at load from lib/guards.ts). Async calls only ever hand the kernel
-// memory the addon owns.
+// once at load from lib/guards.ts), on its own copy of the request: the
+// bytes it checks are the bytes the kernel reads. Async calls only ever hand
+// the kernel memory the addon owns.
 
 import { nativeArgumentError } from './errors';
 import { pointerGuardTable } from './guards';
@@ -54,11 +55,12 @@ export interface NativeHandle {
   /**
    * A function issuing this RPC on the calling thread, bound once to
    * `request` and `response`, or null unless both lie inside allocBuffer()
-   * memory (a 0-length view needs none). The addon holds those regions
-   * while the function lives, so a call looks nothing up. The function
-   * returns the driver's response length or a negative errno (-EBADF once
-   * the handle is closed); on pds and bnxt it checks the request's pointer
-   * fields per call (RangeError).
+   * ArrayBuffers of this thread (a 0-length view needs none). The function
+   * holds those ArrayBuffers and checks at every call that they are still
+   * attached (FwctlTypeError ERR_FWCTL_INVALID_ARG_VALUE once one was
+   * transferred). It returns the driver's response length or a negative
+   * errno (-EBADF once the handle is closed); on pds and bnxt it checks the
+   * request's pointer fields per call, on its copy (FwctlRangeError).
    */
   bindRpc?(scope: number, request: Uint8Array, response: Uint8Array): (() => number) | null;
   /** The same for FWCTL_INFO into `data`. */
@@ -92,23 +94,24 @@ export interface NativeBinding {
   /** The pointer-guard table (8 u32 per entry); once per process, done at load. */
   setPointerGuards(table: Uint32Array): void;
   /**
-   * The function the addon builds its argument errors with (`range`: a value
-   * out of range, else a wrong type); per environment, done at load
-   * (errors.ts nativeArgumentError). Without one the addon throws a plain
-   * RangeError / TypeError with `code` ERR_FWCTL_OUT_OF_RANGE /
-   * ERR_FWCTL_INVALID_ARG_TYPE.
+   * The function the addon builds its argument errors with (`kind`: 0 a
+   * wrong type, 1 a value out of range, 2 a value the call cannot take, such
+   * as a detached buffer); per environment, done at load (errors.ts
+   * nativeArgumentError). Without one the addon throws a plain TypeError /
+   * RangeError with `code` ERR_FWCTL_INVALID_ARG_TYPE, ERR_FWCTL_OUT_OF_RANGE
+   * or ERR_FWCTL_INVALID_ARG_VALUE.
    */
-  setErrorFactory(factory: (range: boolean, message: string) => Error): void;
+  setErrorFactory(factory: (kind: number, message: string) => Error): void;
   /** The two ioctl numbers the addon issues. */
   readonly FWCTL_INFO: number;
   readonly FWCTL_RPC: number;
   /**
-   * A zeroed ArrayBuffer of `length` bytes (1 to 2 MiB) over memory the
-   * addon owns: bindRpc()/bindInfo() accept views of it. -ENOTSUP where the
-   * runtime refuses external memory (a V8 sandbox).
+   * A zeroed ArrayBuffer of `length` bytes (1 to 2 MiB), engine memory
+   * tagged as the addon's: bindRpc()/bindInfo() accept views of it. It moves
+   * between threads as any ArrayBuffer. -ENOMEM when it cannot be allocated.
    */
   allocBuffer?(length: number): ArrayBuffer | number;
-  /** Regions alive (allocBuffer memory not yet released by its buffer and the calls bound to it). */
+  /** allocBuffer() ArrayBuffers alive (held by JavaScript or by bound calls) and their bytes. */
   regionStats?(): { regions: number; bytes: number };
   /** Pool statistics: threads alive, threads idle, jobs queued. */
   poolStats(): { threads: number; idle: number; queued: number };

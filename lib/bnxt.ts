@@ -1,7 +1,8 @@
 // fwctl.bnxt: Broadcom NetXtreme (FWCTL_DEVICE_TYPE_BNXT), raw HWRM messages,
 // little-endian. The entry point of 'fwctl/bnxt'; the parts live in lib/bnxt/:
 //   core.ts      the driver's rules, struct input/output, exec by req_type, VER_GET
-//   hwrm-data.ts every HWRM layout the driver's commands use, generated from hsi.h
+//   generated/   from the kernel source (npm run gen): commands.ts, the driver's command
+//                table; hwrm-data.ts, every HWRM layout its commands use (hsi.h)
 //   hwrm.ts      decode/encode of those layouts by field name
 //   exec.ts      exec(dev, 'NAME', fields): any allowed command by name, DMA buffers owned here
 //   dma.ts       the typed DMA commands (Linux 7.3): NVM, coredump, port statistics, ...
@@ -12,12 +13,13 @@ import type { DeviceLike } from './device-like';
 import { exec as execRaw, execSync as execRawSync, type BnxtExecOptions, type BnxtResult } from './bnxt/core';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './bnxt/exec';
 import type { HwrmInput } from './bnxt/hwrm';
-import type { HwrmCommandName } from './bnxt/hwrm-data';
+import type { HwrmCommandName } from './bnxt/hwrm';
 
 export * from './bnxt/core';
 export * from './bnxt/dma';
 export { commands, command, buildRequest, type BnxtNamedOptions, type BnxtNamedResult, type BnxtCommandInfo } from './bnxt/exec';
-export { HWRM_COMMANDS, NVM_DIR_TYPE, type HwrmCommandName } from './bnxt/hwrm-data';
+export { HWRM_COMMANDS, type HwrmCommandName } from './bnxt/hwrm';
+export { NVM_DIR_TYPE } from './bnxt/generated/hwrm-data';
 export * as hwrm from './bnxt/hwrm';
 
 type Fields = Readonly<Record<string, HwrmInput>>;

@@ -182,9 +182,9 @@ function jobId(signal: AbortSignal | undefined): number {
 
 function checkInfoData(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Uint8Array)) throw new FwctlTypeError('options.data must be a Uint8Array or Buffer');
-  if (value.byteLength === 0 && isDetached(value)) throw new FwctlTypeError('options.data is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
-  checkLength(value.byteLength, 'options.data length');
+  if (!isU8(value)) throw new FwctlTypeError('options.data must be a Uint8Array or Buffer');
+  checkView(value, 'options.data');
+  checkLength(byteLengthOf(value), 'options.data length');
   return value;
 }
 
@@ -258,8 +258,8 @@ function checkAttachment(a: unknown, i: number, requestLength: number, spec: Uin
   if (typeof a !== 'object' || a === null) throw new FwctlTypeError(`${what} must be { at, buffer, direction[, length | fixedLength] }`);
   const x = a as Partial<Record<keyof RpcAttachment, unknown>>;
   const buffer = x.buffer, direction = x.direction, at = x.at, length = x.length, fixedLength = x.fixedLength;
-  if (!(buffer instanceof Uint8Array)) throw new FwctlTypeError(`${what}.buffer must be a Uint8Array or Buffer`);
-  if (buffer.byteLength === 0 && isDetached(buffer)) throw new FwctlTypeError(`${what}.buffer is detached (its ArrayBuffer was transferred)`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (!isU8(buffer)) throw new FwctlTypeError(`${what}.buffer must be a Uint8Array or Buffer`);
+  checkView(buffer, `${what}.buffer`);
   const dir = direction === 'in' ? DIR_IN : direction === 'out' ? DIR_OUT : direction === 'inout' ? DIR_IN | DIR_OUT : 0;
   if (dir === 0) throw new FwctlTypeError(`${what}.direction must be 'in', 'out' or 'inout'`, 'ERR_FWCTL_INVALID_ARG_VALUE');
   if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at + 8 > requestLength) {
@@ -304,13 +304,44 @@ function checkLength(value: unknown, what: string): number {
   return value;
 }
 
+// The engine's own getters: a view's length and buffer as V8 has them, not
+// whatever an own property of the object says (the checks and the memos
+// below must not be fooled where the addon is not).
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const getter = (o: object, name: string) => Object.getOwnPropertyDescriptor(o, name)!.get as (this: unknown) => unknown;
+const TA_BYTE_LENGTH = getter(TYPED_ARRAY, 'byteLength') as (this: unknown) => number;
+const TA_BUFFER = getter(TYPED_ARRAY, 'buffer') as (this: unknown) => ArrayBufferLike;
+const TA_KEYS = Uint8Array.prototype.keys;
+
+/** A real Uint8Array (or Buffer): not a Proxy or a lookalike, which the addon refuses anyway. */
+function isU8(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array && ArrayBuffer.isView(v);
+}
+
+/** The view's byte length, from the engine (0 for a detached or out-of-bounds view). */
+export function byteLengthOf(view: Uint8Array): number {
+  return TA_BYTE_LENGTH.call(view);
+}
+
 /**
- * A view whose ArrayBuffer was transferred (detached). A detached view
- * reads as byteLength 0, so callers test that first.
+ * Refuses a view that cannot carry bytes (ERR_FWCTL_INVALID_ARG_VALUE): its
+ * ArrayBuffer was transferred (detached), or it lies past the end of a
+ * resizable buffer that shrank (out of bounds). Both read as 0 bytes.
  */
-function isDetached(view: Uint8Array): boolean {
-  const b = view.buffer as ArrayBuffer & { detached?: boolean };
-  if (typeof b.detached === 'boolean') return b.detached;
+function checkView(view: Uint8Array, what: string): void {
+  if (TA_BYTE_LENGTH.call(view) !== 0) return;
+  try {
+    TA_KEYS.call(view); // ValidateTypedArray: throws for a detached or out-of-bounds view
+    return;
+  } catch {
+    const why = isDetachedBuffer(TA_BUFFER.call(view)) ? 'is detached (its ArrayBuffer was transferred)' : 'is out of bounds (its resizable ArrayBuffer shrank below it)';
+    throw new FwctlTypeError(`${what} ${why}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+  }
+}
+
+function isDetachedBuffer(b: ArrayBufferLike): boolean {
+  const d = (b as ArrayBuffer & { detached?: boolean }).detached;
+  if (typeof d === 'boolean') return d;
   // Node 20 lacks ArrayBuffer.prototype.detached: a detached buffer reads as 0 bytes and cannot be sliced.
   if (b.byteLength !== 0) return false;
   try {
@@ -351,8 +382,8 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
     const into = o.responseBuffer, result = o.result;
     const m = MEMO;
     if (m.valid && request === m.request && scope === m.scope && into === m.into && result === m.result && rl === m.rl &&
-      taint === m.taint && attach === undefined && sig === undefined && (request as Uint8Array).byteLength === m.reqLen &&
-      (into === undefined || (into as Uint8Array).byteLength === m.intoLen)) {
+      taint === m.taint && attach === undefined && sig === undefined && TA_BYTE_LENGTH.call(request) === m.reqLen &&
+      (into === undefined || TA_BYTE_LENGTH.call(into) === m.intoLen)) {
       return CHECKED;
     }
     return checkRpcValues(request, scope, rl, taint, attach, sig, into, result, devicePath);
@@ -364,17 +395,17 @@ export function checkRpcArgs(request: unknown, options: unknown, devicePath?: st
 function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: unknown, attach: unknown, sig: unknown,
   into: unknown, result: unknown, devicePath: string | undefined): CheckedRpc {
   MEMO.valid = false;
-  if (!(request instanceof Uint8Array)) throw new FwctlTypeError('request must be a Uint8Array or Buffer');
-  if (request.byteLength === 0 && isDetached(request)) throw new FwctlTypeError('request is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (!isU8(request)) throw new FwctlTypeError('request must be a Uint8Array or Buffer');
+  checkView(request, 'request');
   if (typeof scope !== 'number') throw new FwctlTypeError('options.scope must be a Scope, e.g. fwctl.Scope.DebugReadOnly');
   if (!Number.isInteger(scope) || scope < 0 || scope >= SCOPE_NAMES.length) {
     throw new FwctlRangeError(`options.scope ${scope} is not a known scope (0..${SCOPE_NAMES.length - 1})`);
   }
   let responseLength: number;
   if (into !== undefined) {
-    if (!(into instanceof Uint8Array)) throw new FwctlTypeError('options.responseBuffer must be a Uint8Array or Buffer');
-    if (into.byteLength === 0 && isDetached(into)) throw new FwctlTypeError('options.responseBuffer is detached (its ArrayBuffer was transferred)', 'ERR_FWCTL_INVALID_ARG_VALUE');
-    responseLength = checkLength(into.byteLength, 'options.responseBuffer length');
+    if (!isU8(into)) throw new FwctlTypeError('options.responseBuffer must be a Uint8Array or Buffer');
+    checkView(into, 'options.responseBuffer');
+    responseLength = checkLength(TA_BYTE_LENGTH.call(into), 'options.responseBuffer length');
     if (rl !== undefined && rl !== responseLength) {
       throw new FwctlRangeError(`options.responseLength ${String(rl)} differs from options.responseBuffer's length ${responseLength}: give one`);
     }
@@ -384,7 +415,7 @@ function checkRpcValues(request: unknown, scope: unknown, rl: unknown, taint: un
   if (result !== undefined && (typeof result !== 'object' || result === null)) throw new FwctlTypeError('options.result must be an object (an earlier result)');
   if (taint !== undefined && typeof taint !== 'boolean') throw new FwctlTypeError('options.allowKernelTaint must be a boolean');
   const signal = checkSignal(sig, 'options');
-  const requestLength = checkLength(request.byteLength, 'request length');
+  const requestLength = checkLength(TA_BYTE_LENGTH.call(request), 'request length');
   let spec: Uint32Array | undefined;
   let buffers = NO_BUFFERS;
   if (attach !== undefined) {
@@ -490,34 +521,35 @@ function openedChecked(r: OpenResult, p: string, dev: { major: number; minor: nu
   return handle;
 }
 
-/** Open a fwctl device by name ('fwctl0') or path, after checking it is one. */
 /**
- * A zeroed buffer of `length` bytes (1 to 2 MiB) in memory the addon owns,
- * for prepared calls: `prepareRpc()` over a request and a response buffer
- * from here, and `prepareInfo()` over one, bind their addresses once, so
- * each `callSync()` reaches the kernel with no lookup at all (the fastest
- * call the package makes). The memory stays allocated while a prepared call
- * uses it, whatever happens to the Buffer (transferred, detached, dropped).
- * Anywhere else it is an ordinary Buffer. Where the runtime refuses
- * external memory (a V8 sandbox) it is an ordinary Buffer, and prepared
- * calls look their buffers up per call as usual.
+ * A zeroed buffer of `length` bytes (1 to 2 MiB) for prepared calls:
+ * `prepareRpc()` over a request and a response buffer from here, and
+ * `prepareInfo()` over one, bind their addresses once in the addon, so each
+ * `callSync()` reaches the kernel with no lookup (the fastest call the
+ * package makes). It is ordinary engine memory, tagged for the addon: it
+ * behaves as any Buffer, and its ArrayBuffer moves to another thread with
+ * `transfer()` or `postMessage(..., [ab])` as any other (the receiver's
+ * views stay valid for as long as it holds them; there it is ordinary
+ * memory). A prepared call holds its buffers' ArrayBuffers and checks at
+ * every call that they are still attached: once one was moved away, its
+ * calls throw FwctlTypeError ERR_FWCTL_INVALID_ARG_VALUE (prepare again
+ * over buffers this thread holds).
  */
-/** The Buffers allocBuffer() returned (a hint only: the addon checks the memory itself when binding). */
-const PINNED = new WeakSet<object>();
-
 export function allocBuffer(length: number): Buffer {
   if (!Number.isInteger(length) || length < 1 || length > MAX_RPC_LEN) {
     throw new FwctlRangeError(`allocBuffer(): length must be an integer from 1 to ${MAX_RPC_LEN}, got ${show(length)}`);
   }
-  const ab = native().allocBuffer?.(length);
-  if (ab instanceof ArrayBuffer) {
-    const b = Buffer.from(ab);
-    PINNED.add(b);
-    return b;
-  }
-  if (ab === -osConstants.errno.ENOMEM) throw new FwctlError({ code: 'ENOMEM', detail: `allocBuffer(${length}): out of memory` });
-  return Buffer.alloc(length);
+  const alloc = native().allocBuffer;
+  if (alloc === undefined) return Buffer.alloc(length); // a binding without it (a test fake): ordinary memory
+  const ab = alloc(length);
+  if (typeof ab === 'number') throw new FwctlError({ code: 'ENOMEM', detail: `allocBuffer(${length}): out of memory` });
+  const b = Buffer.from(ab);
+  PINNED.add(b);
+  return b;
 }
+
+/** The Buffers allocBuffer() returned (a hint only: the addon checks the memory itself when binding). */
+const PINNED = new WeakSet<object>();
 
 export function openSync(nameOrPath: string, options?: OpenOptions): Device {
   if (listening(channels.open)) return traceSync(channels.open, openContext(nameOrPath, true), () => openSyncUntraced(nameOrPath, options), openDone);
@@ -642,11 +674,12 @@ export class Device {
     if (into !== undefined) {
       // Received in the addon's memory, copied into the caller's buffer now.
       const id = jobId(signal);
-      const r = await this.#track(abortable(this.#handle.info(id, into.byteLength), signal, id));
+      const have = byteLengthOf(into);
+      const r = await this.#track(abortable(this.#handle.info(id, have), signal, id));
       if (typeof r === 'number') throw FwctlError.fromErrno(r, 'ioctl(FWCTL_INFO)', this.path);
       const [reported, data] = r;
-      if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
-      if (into.byteLength < data.length) throw new FwctlTypeError('options.data was detached or shrunk while the call was in flight', 'ERR_FWCTL_INVALID_ARG_VALUE');
+      if (reported > have) throw this.#infoTooSmall(reported, have);
+      if (byteLengthOf(into) < data.length) throw new FwctlTypeError('options.data was detached or shrunk while the call was in flight', 'ERR_FWCTL_INVALID_ARG_VALUE');
       into.set(data);
       return this.#infoOf(this.#viewOf(into, reported), decode, result);
     }
@@ -673,7 +706,8 @@ export class Device {
     if (into !== undefined) {
       const reported = into === this.#pinData ? this.#pinInfo!() : this.#infoSyncInto(into);
       if (reported < 0) throw FwctlError.fromErrno(reported, 'ioctl(FWCTL_INFO)', this.path);
-      if (reported > into.byteLength) throw this.#infoTooSmall(reported, into.byteLength);
+      const have = byteLengthOf(into);
+      if (reported > have) throw this.#infoTooSmall(reported, have);
       return this.#infoOf(this.#viewOf(into, reported), decode, result);
     }
     this.#infoData ??= Buffer.alloc(INFO_FIRST_LENGTH);
@@ -840,10 +874,10 @@ export class Device {
       // lengths: a detached view reads 0) need no second check.
       const k = this.#intoLast;
       if (!(request === k.request && response === k.response && scope === k.scope && allowKernelTaint === k.taint &&
-        k.reqLen !== 0 && request.byteLength === k.reqLen && response.byteLength === k.respLen)) {
+        k.reqLen !== 0 && TA_BYTE_LENGTH.call(request) === k.reqLen && TA_BYTE_LENGTH.call(response) === k.respLen)) {
         checkRpcValues(request, scope, undefined, allowKernelTaint, undefined, undefined, response, undefined, this.path);
         k.request = request; k.response = response; k.scope = scope; k.taint = allowKernelTaint;
-        k.reqLen = request.byteLength; k.respLen = response.byteLength;
+        k.reqLen = TA_BYTE_LENGTH.call(request); k.respLen = TA_BYTE_LENGTH.call(response);
         if (k.respLen === 0) k.reqLen = 0; // not remembered
       }
       this.#checkOpen();
@@ -871,7 +905,7 @@ export class Device {
       n = this.#infoSyncInto(data);
     }
     if (n < 0) throw this.#closed ? closedError(this.path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', this.path);
-    if (n > data.byteLength) throw this.#infoTooSmall(n, data.byteLength);
+    if (n > byteLengthOf(data)) throw this.#infoTooSmall(n, byteLengthOf(data));
     return n;
   }
 
@@ -1053,7 +1087,7 @@ export class Device {
 
   #infoOf(data: Uint8Array, decode: boolean, result?: DeviceInfo): DeviceInfo {
     const typeId = this.#type();
-    if (decode) return decodeInfo(typeId, data as Buffer);
+    if (decode) return decodeInfo(typeId, data as Buffer); // any Uint8Array: decodeInfo reads bytes, not Buffer methods
     if (result === undefined) return { type: deviceTypeOf(typeId), typeId, data: data as Buffer } as DeviceInfo;
     // Refilled; a field is written only when it changes (no write barrier in a loop).
     const r = result as { type: string; typeId: number; data: Uint8Array; decoded?: unknown };

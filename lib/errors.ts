@@ -146,6 +146,9 @@ export interface FwctlErrorOptions {
 
 const isErrnoCode = (code: string) => /^E[A-Z0-9]+$/.test(code);
 
+/** On the prototypes of every error class of the package (a registered symbol: any copy, any realm). */
+const FWCTL_ERROR_BRAND = Symbol.for('fwctl.FwctlError');
+
 /**
  * Every error this package throws. `code` is stable: an errno name
  * ('ENODEV') when the kernel answered, an ERR_FWCTL_* code for the package's
@@ -175,6 +178,18 @@ export class FwctlError extends Error {
     if (opts.path !== undefined) this.path = opts.path;
   }
 
+  /**
+   * `e instanceof FwctlError` holds for every error of this package: its
+   * subclasses, and the argument errors, which extend TypeError and
+   * RangeError as Node's own do (a brand on their prototypes, shared by
+   * every copy of the package and every realm). Subclasses test as usual.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== FwctlError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return (typeof value === 'object' || typeof value === 'function') && value !== null &&
+      (value as Record<symbol, unknown>)[FWCTL_ERROR_BRAND] === true;
+  }
+
   /** The kernel's answer, from a negative (native layer) or positive errno number. */
   static fromErrno(errno: number, syscall: FwctlSyscall, path?: string): FwctlError {
     const n = Math.abs(errno);
@@ -187,25 +202,41 @@ export type ArgumentCode = 'ERR_FWCTL_INVALID_ARG_TYPE' | 'ERR_FWCTL_INVALID_ARG
 
 /**
  * An argument of the wrong type, or a value the call does not accept
- * (ERR_FWCTL_INVALID_ARG_TYPE, default; ERR_FWCTL_INVALID_ARG_VALUE).
- * It replaces the TypeError of earlier versions: `name` is 'FwctlTypeError',
- * and it is not `instanceof TypeError`; test `code`.
+ * (ERR_FWCTL_INVALID_ARG_TYPE, default; ERR_FWCTL_INVALID_ARG_VALUE). As
+ * Node's own ERR_INVALID_ARG_TYPE, it is `instanceof TypeError`; it is
+ * `instanceof FwctlError` too (see FwctlError's Symbol.hasInstance).
  */
-export class FwctlTypeError extends FwctlError {
-  declare readonly code: ArgumentCode;
+export class FwctlTypeError extends TypeError {
+  readonly code: ArgumentCode;
+  readonly errno?: number;
+  readonly syscall?: FwctlSyscall;
+  readonly path?: string;
   constructor(message: string, code: 'ERR_FWCTL_INVALID_ARG_TYPE' | 'ERR_FWCTL_INVALID_ARG_VALUE' = 'ERR_FWCTL_INVALID_ARG_TYPE') {
-    super({ code, detail: message });
+    super(message);
     this.name = 'FwctlTypeError';
+    this.code = code;
   }
 }
 
-/** A number, length or size outside what the call accepts (ERR_FWCTL_OUT_OF_RANGE); replaces RangeError. */
-export class FwctlRangeError extends FwctlError {
-  declare readonly code: 'ERR_FWCTL_OUT_OF_RANGE';
+/**
+ * A number, length or size outside what the call accepts
+ * (ERR_FWCTL_OUT_OF_RANGE): `instanceof RangeError`, as Node's own
+ * ERR_OUT_OF_RANGE, and `instanceof FwctlError`.
+ */
+export class FwctlRangeError extends RangeError {
+  readonly code: 'ERR_FWCTL_OUT_OF_RANGE';
+  readonly errno?: number;
+  readonly syscall?: FwctlSyscall;
+  readonly path?: string;
   constructor(message: string) {
-    super({ code: 'ERR_FWCTL_OUT_OF_RANGE', detail: message });
+    super(message);
     this.name = 'FwctlRangeError';
+    this.code = 'ERR_FWCTL_OUT_OF_RANGE';
   }
+}
+
+for (const c of [FwctlError, FwctlTypeError, FwctlRangeError]) {
+  Object.defineProperty(c.prototype, FWCTL_ERROR_BRAND, { value: true });
 }
 
 /**
@@ -254,10 +285,12 @@ export function closedError(path: string): FwctlError {
 
 /**
  * The factory the addon builds its argument errors with (registered once per
- * environment at load, lib/binding.ts): `range` true for out-of-range values.
+ * environment at load, lib/binding.ts): `kind` 0 a wrong type, 1 a value
+ * out of range, 2 a value the call cannot take (a detached buffer).
  */
-export function nativeArgumentError(range: boolean, message: string): FwctlError {
-  return range ? new FwctlRangeError(message) : new FwctlTypeError(message);
+export function nativeArgumentError(kind: number | boolean, message: string): FwctlTypeError | FwctlRangeError {
+  if (kind === 1 || kind === true) return new FwctlRangeError(message);
+  return new FwctlTypeError(message, kind === 2 ? 'ERR_FWCTL_INVALID_ARG_VALUE' : 'ERR_FWCTL_INVALID_ARG_TYPE');
 }
 
 export type CodeKind = 'kernel' | 'library' | 'device' | 'abort';

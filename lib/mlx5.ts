@@ -5,7 +5,7 @@
 //   commands.ts  the driver's opcodes and their _in/_out layouts
 //   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
-//   ifc-data.ts  the layout table and enums, generated (npm run gen:mlx5)
+//   generated/   the layout table and enums, the driver's opcode table (npm run gen)
 //   type.ts      mlx5 as a device type (lib/registry.ts): registered on import
 
 import './mlx5/type';
@@ -29,4 +29,4 @@ export {
 export * as ifc from './mlx5/ifc';
 export {
   IFC_SOURCE, MLX5_CMD_OP, MLX5_CAP, MLX5_CAP_LAYOUT, HCA_CAP_OPMOD, MLX5_REG, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP,
-} from './mlx5/ifc-data';
+} from './mlx5/generated/ifc-data';

@@ -170,7 +170,13 @@ export function errorOf(e: unknown): { code: string; message: string } {
   return { code: typeof err?.code === 'string' ? err.code : 'ERROR', message: typeof err?.message === 'string' ? err.message : String(e) };
 }
 
-/** A host-endian u32 of device_data (a Buffer's own readers: no DataView; the caller checked the length). */
-export function hostU32(data: Buffer, offset: number): number {
-  return HOST_LE ? data.readUInt32LE(offset) : data.readUInt32BE(offset);
+/**
+ * A host-endian u32 of device_data, any Uint8Array (byte reads: no DataView
+ * and no Buffer method, which a plain Uint8Array lacks; the caller checked
+ * the length).
+ */
+export function hostU32(data: Uint8Array, o: number): number {
+  return (HOST_LE
+    ? data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) | (data[o + 3] << 24)
+    : (data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3]) >>> 0;
 }

@@ -8,20 +8,47 @@
 // length. A request that would let the kernel touch a byte outside a buffer
 // is a RangeError before the syscall.
 //
+// The request the kernel reads. Every decision the addon makes about what
+// the kernel may touch (which pointer guards apply, the raw-pointer check,
+// every length field an attachment patches, the request length itself) is
+// made on the addon's own copy of the request, and that copy is what the
+// kernel reads: another thread may write the caller's memory at any time (a
+// view over a SharedArrayBuffer, memory shared with a worker), so a check of
+// the caller's bytes followed by a copy would let it change what was
+// checked. A caller's request is a CallerRequest, whose bytes only
+// SealRequest() reads: it copies them once into memory of the addon, then
+// checks and patches that copy. A request of which the addon reads no byte
+// (a device type without pointer fields, no attachments, a sync call) goes
+// to the kernel as it is: the fwctl core copies it once and the driver
+// checks its own copy. Sync, async, bound and prepared calls all go through
+// SealRequest.
+//
 // Memory the kernel touches, and who keeps it alive:
 // * Sync calls: the caller's views, for the duration of the ioctl; the JS
 //   thread is blocked in the call, so nothing can free, move, detach or
-//   resize them. A request that the addon must check or patch (attachments,
-//   or a device type whose requests carry pointers) is first copied into
-//   memory of the addon, so another thread sharing it (a SharedArrayBuffer)
-//   cannot change it after the check.
+//   resize them (a SharedArrayBuffer can only grow).
 // * Async calls: only memory the addon owns (Job::mem, Job::response): the
 //   request, the response and every attachment are copied in at submit; the
-//   response is handed to JavaScript at completion (an external buffer, or a
-//   copy where the runtime forbids those), attachments are copied back into
-//   the caller's views at completion after checking their current length.
-//   Nothing JavaScript can transfer, detach, resize or collect is ever in
-//   the kernel during an async call.
+//   response is handed to JavaScript at completion as a copy in memory of
+//   the engine's own, attachments are copied back into the caller's views
+//   at completion after checking their current length. Nothing JavaScript
+//   can transfer, detach, resize or collect is ever in the kernel during an
+//   async call.
+// * Bound calls (bindRpc/bindInfo): views of allocBuffer() ArrayBuffers,
+//   which the bound function holds (strong references), checked at every
+//   call to be still attached: an attached ArrayBuffer that the function
+//   holds cannot be freed, and its bytes cannot move or change size.
+//
+// Memory the addon lends to JavaScript: none of its own. allocBuffer()
+// returns an ordinary engine-allocated ArrayBuffer, tagged as the addon's
+// (napi_type_tag_object), so that it behaves as any ArrayBuffer: transfer()
+// and postMessage(..., [ab]) move it, and the receiver's views stay valid
+// for as long as it holds them, whatever happens to the sender. The tag
+// stays on the sender's (now detached) ArrayBuffer object: the moved memory
+// is ordinary memory for the receiver, and never found by the bind lookup.
+// Async results are copies (Napi::Buffer::Copy), for the same reason: an
+// external buffer is freed by the creating environment at its teardown
+// even if its memory was transferred to a thread that still uses it.
 //
 // Threading and teardown protocol
 // -------------------------------
@@ -143,51 +170,12 @@ int ReleaseFd(FdRef* f) {
 }
 
 // ---------------------------------------------------------------------------
-// Regions: memory the addon owns and lends to JavaScript (allocBuffer), so a
-// prepared call can bind its address and length once. JavaScript sees it as
-// an external ArrayBuffer; whatever it does to that buffer (transfer,
-// detach, drop it) only drops the ArrayBuffer's reference. Each bound call
-// holds one more, so the bytes the kernel reads and writes stay allocated,
-// at a fixed size, for as long as a call can be made. Regions are
-// registered by address: a view is known to be one (or part of one) only by
-// looking its bytes up here, never by anything JavaScript says.
+// allocBuffer() ArrayBuffers: engine memory, known by a type tag (see the
+// protocol above). Counted for regionStats() while their ArrayBuffer
+// objects live in the environment that made them.
 
-struct Region {
-  uint8_t* p;
-  size_t len;
-  std::atomic<int> refs{1};  // the ArrayBuffer's, plus one per bound call
-};
-
-std::mutex gRegionsMu;
-auto* gRegions = new std::map<uintptr_t, Region*>();  // by start; never destroyed (pool threads outlive envs)
-
-void ReleaseRegion(Region* r) {
-  if (r->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  {
-    std::lock_guard<std::mutex> lock(gRegionsMu);
-    gRegions->erase(reinterpret_cast<uintptr_t>(r->p));
-  }
-  free(r->p);
-  delete r;
-}
-
-// The live region holding all of [p, p + len), with a reference taken for
-// the caller, or null.
-Region* AcquireRegion(const uint8_t* p, size_t len) {
-  if (!p || !len) return nullptr;
-  uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  std::lock_guard<std::mutex> lock(gRegionsMu);
-  auto it = gRegions->upper_bound(a);
-  if (it == gRegions->begin()) return nullptr;
-  Region* r = (--it)->second;
-  uintptr_t start = reinterpret_cast<uintptr_t>(r->p);
-  if (a < start || len > r->len || a - start > r->len - len) return nullptr;
-  int n = r->refs.load(std::memory_order_relaxed);
-  do {
-    if (n == 0) return nullptr;  // being freed
-  } while (!r->refs.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
-  return r;
-}
+constexpr napi_type_tag kAllocTag = {0x8f3c2a61d4b7e905ULL, 0x5e21c9b0a7f4d368ULL};  // this addon's, arbitrary
+std::atomic<size_t> gAllocLive{0}, gAllocBytes{0};
 
 // ---------------------------------------------------------------------------
 // Pointer guards: which fields of which requests the kernel dereferences.
@@ -243,6 +231,7 @@ struct Job {
   uint32_t id = 0;                // abort id, 0 = not abortable
   bool counted = false;           // JS thread: holds a loop reference
   bool abandoned = false;         // JS thread: aborted, nobody looks at the result
+  bool inFlight = false;          // JS thread: counted in handle->inFlight_ (Submit raised it)
   napi_deferred deferred = nullptr;
   napi_ref handleRef = nullptr;   // keeps the Handle object (hence Handle*) alive
   Handle* handle = nullptr;
@@ -484,21 +473,30 @@ void DropRefs(napi_env env, Job* job) {
 // package's FwctlRangeError / FwctlTypeError, with their ERR_FWCTL_* codes);
 // without one, a plain RangeError / TypeError carrying the same code.
 
-Napi::Value Throw(Napi::Env env, bool range, const std::string& msg) {
+// What is wrong with an argument: its type, its range, or a value of the
+// right type that the call cannot take (a detached buffer). The factory's
+// first argument; the codes are ERR_FWCTL_INVALID_ARG_TYPE,
+// ERR_FWCTL_OUT_OF_RANGE and ERR_FWCTL_INVALID_ARG_VALUE.
+enum ArgError { kType = 0, kRange = 1, kValue = 2 };
+
+Napi::Value Throw(Napi::Env env, ArgError kind, const std::string& msg) {
   EnvState* s = env.GetInstanceData<EnvState>();
   if (s && !s->errorFactory.IsEmpty()) {
-    Napi::Value e = s->errorFactory.Call({Napi::Boolean::New(env, range), Napi::String::New(env, msg)});
+    Napi::Value e = s->errorFactory.Call({Napi::Number::New(env, kind), Napi::String::New(env, msg)});
     if (env.IsExceptionPending()) return env.Undefined();  // the factory's own error propagates
     if (e.IsObject()) {
       Napi::Error(env, e).ThrowAsJavaScriptException();
       return env.Undefined();
     }
   }
-  Napi::Error e = range ? Napi::Error(Napi::RangeError::New(env, msg)) : Napi::Error(Napi::TypeError::New(env, msg));
-  e.Set("code", Napi::String::New(env, range ? "ERR_FWCTL_OUT_OF_RANGE" : "ERR_FWCTL_INVALID_ARG_TYPE"));
+  Napi::Error e = kind == kRange ? Napi::Error(Napi::RangeError::New(env, msg)) : Napi::Error(Napi::TypeError::New(env, msg));
+  e.Set("code", Napi::String::New(env, kind == kRange   ? "ERR_FWCTL_OUT_OF_RANGE"
+                                       : kind == kValue ? "ERR_FWCTL_INVALID_ARG_VALUE"
+                                                        : "ERR_FWCTL_INVALID_ARG_TYPE"));
   e.ThrowAsJavaScriptException();
   return env.Undefined();
 }
+Napi::Value Throw(Napi::Env env, bool range, const std::string& msg) { return Throw(env, range ? kRange : kType, msg); }
 
 // The bytes of any ArrayBufferView (TypedArray, Buffer, DataView), over an
 // ArrayBuffer or a SharedArrayBuffer, in one N-API call: data address and
@@ -533,11 +531,57 @@ void PutPtr(uint8_t* p, uint64_t addr, uint32_t flags) {
     memcpy(p, &addr, 8);
 }
 
-// A checked RPC: where each byte the kernel may touch lives and how long it is.
+// The ArrayBuffer (or SharedArrayBuffer) a view lies in. False: no view.
+bool BufferOf(napi_env env, napi_value v, napi_value* ab) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is)
+    return napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, ab, nullptr) == napi_ok;
+  if (napi_is_dataview(env, v, &is) == napi_ok && is)
+    return napi_get_dataview_info(env, v, nullptr, nullptr, ab, nullptr) == napi_ok;
+  return false;
+}
+
+// A view whose ArrayBuffer was detached (transferred away): it reads as 0 bytes.
+bool IsDetachedView(napi_env env, napi_value v) {
+  napi_value ab;
+  bool detached = false;
+  return BufferOf(env, v, &ab) && napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached;
+}
+
+// A view argument: its bytes as V8 has them now. Throws (and returns false)
+// for a non-view, and for a detached view: a call over memory that was
+// moved away is refused, never sent as 0 bytes.
+bool GetView(napi_env env, napi_value v, uint8_t** data, size_t* len, const char* what) {
+  if (!GetBytes(env, v, data, len)) return Throw(env, kType, std::string(what) + " must be a TypedArray or DataView"), false;
+  if (*len == 0 && IsDetachedView(env, v))
+    return Throw(env, kValue, std::string(what) + " is detached (its ArrayBuffer was transferred)"), false;
+  return true;
+}
+
+struct RpcArgs;
+
+// A caller's request: where its bytes are and how many, as the native view
+// said. Only SealRequest() reads the bytes (see the protocol at the top).
+class CallerRequest {
+ public:
+  void Set(const uint8_t* p, size_t len) {
+    p_ = p;
+    len_ = len;
+  }
+  size_t size() const { return len_; }
+
+ private:
+  friend bool SealRequest(napi_env env, uint32_t devType, bool typed, RpcArgs* a, uint8_t* dst, uint8_t* const* addr,
+                          const uint8_t** out);
+  const uint8_t* p_ = nullptr;
+  size_t len_ = 0;
+};
+
+// An RPC's arguments, parsed from the native views: where each byte the
+// kernel may touch lives and how long it is.
 struct RpcArgs {
   uint32_t scope = 0;
-  uint8_t* req = nullptr;
-  size_t reqLen = 0;
+  CallerRequest request;
   uint8_t* resp = nullptr;  // sync: the caller's response view
   size_t respLen = 0;
   size_t natt = 0;
@@ -546,7 +590,6 @@ struct RpcArgs {
   uint8_t* data[kMaxAttach];
   size_t len[kMaxAttach];
   uint64_t lenValue[kMaxAttach];
-  bool needCopy = false;  // the request must be copied (patched or guarded)
   napi_value into = nullptr;  // async: the caller's response view (copied into at completion)
 };
 
@@ -555,7 +598,8 @@ bool Overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen) {
 }
 
 // The guards of the device type that apply to this request (keyed by its
-// first two bytes, the bnxt req_type; kAnyKey for every request).
+// first two bytes, the bnxt req_type; kAnyKey for every request). `req` is
+// the addon's copy.
 size_t GuardsFor(uint32_t devType, const uint8_t* req, size_t reqLen, const Guard** mine) {
   size_t n = 0;
   uint32_t key = reqLen >= 2 ? (req[0] | (req[1] << 8)) : kAnyKey - 1;
@@ -564,34 +608,18 @@ size_t GuardsFor(uint32_t devType, const uint8_t* req, size_t reqLen, const Guar
   return n;
 }
 
-// Raw pointers: a guarded field that no attachment provides must be 0.
-// Returns the offset of the first one that is not, or -1.
-int64_t RawPointerAt(const Guard* const* mine, size_t nmine, const uint8_t* req, size_t reqLen, const Nested* spec,
-                     size_t natt) {
-  for (size_t m = 0; m < nmine; m++) {
-    const Guard* g = mine[m];
-    if (static_cast<uint64_t>(g->n.ptr) + 8 > reqLen) continue;
-    bool provided = false;
-    for (size_t k = 0; k < natt; k++) provided |= spec[k].ptr == g->n.ptr;
-    if (provided) continue;
-    for (int i = 0; i < 8; i++)
-      if (req[g->n.ptr + i] != 0) return g->n.ptr;
-  }
-  return -1;
-}
-
 void ThrowRawPointer(napi_env env, int64_t off) {
-  Throw(env, true, "request holds a raw user pointer at offset " + std::to_string(off) +
-                       ", which the driver dereferences: pass that buffer with `attach` (its "
-                       "length is then written from the buffer) or use the typed helper");
+  Throw(env, kRange, "request holds a raw user pointer at offset " + std::to_string(off) +
+                         ", which the driver dereferences: pass that buffer with `attach` (its "
+                         "length is then written from the buffer) or use the typed helper");
 }
 
 // Parses (scope, request, responseOrLength, [spec, ...buffers]) starting at
-// info[first]. `responseIsView`: sync (a view) or async (a length). Checks
-// everything against the native views and the device's pointer guards. On
-// bad input throws and returns false; nothing has been written then.
-bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView, uint32_t devType,
-              bool typed, RpcArgs* a) {
+// info[first]. `responseIsView`: sync (a view) or async (a length, or a view
+// copied into at completion). Reads lengths and addresses from the native
+// views, and no byte of the request: SealRequest checks the request itself.
+// On bad input throws and returns false; nothing has been written then.
+bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView, RpcArgs* a) {
   napi_env env = info.Env();
   size_t argc = info.Length();
   if (argc < first + 3) return Throw(env, false, "expected (scope, request, response[, spec, ...buffers])"), false;
@@ -601,12 +629,13 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
   if (napi_get_value_int32(env, info[first], &scope) != napi_ok || scope < 0)
     return Throw(env, false, "scope must be a u32"), false;
   a->scope = static_cast<uint32_t>(scope);
-  if (!GetBytes(env, info[first + 1], &a->req, &a->reqLen))
-    return Throw(env, false, "request must be a TypedArray or DataView"), false;
-  if (a->reqLen > kMaxRpcLen) return Throw(env, true, "request exceeds the kernel's 2 MiB limit"), false;
+  uint8_t* req = nullptr;
+  size_t reqLen = 0;
+  if (!GetView(env, info[first + 1], &req, &reqLen, "request")) return false;
+  if (reqLen > kMaxRpcLen) return Throw(env, true, "request exceeds the kernel's 2 MiB limit"), false;
+  a->request.Set(req, reqLen);
   if (responseIsView) {
-    if (!GetBytes(env, info[first + 2], &a->resp, &a->respLen))
-      return Throw(env, false, "response must be a TypedArray or DataView"), false;
+    if (!GetView(env, info[first + 2], &a->resp, &a->respLen, "response")) return false;
   } else if (info[first + 2].IsNumber()) {
     uint32_t n;
     if (!GetU32(env, info[first + 2], &n)) return Throw(env, false, "response length must be a u32"), false;
@@ -615,8 +644,7 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     // Async into the caller's view: the kernel writes the job's memory; the
     // bytes are copied into this view at completion (length checked then).
     a->into = info[first + 2];
-    if (!GetBytes(env, a->into, &a->resp, &a->respLen))
-      return Throw(env, false, "response must be a length or a TypedArray"), false;
+    if (!GetView(env, a->into, &a->resp, &a->respLen, "response")) return false;
     a->resp = nullptr;
   }
   if (a->respLen > kMaxRpcLen) return Throw(env, true, "response exceeds the kernel's 2 MiB limit"), false;
@@ -645,19 +673,43 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
       s.fixed = w[k * kSpecWords + 4];
       s.dir = w[k * kSpecWords + 5];
       a->views[k] = info[first + 4 + k];
-      if (!GetBytes(env, a->views[k], &a->data[k], &a->len[k]))
-        return Throw(env, false, "attachments must be TypedArrays or DataViews"), false;
+      if (!GetView(env, a->views[k], &a->data[k], &a->len[k], "attachment")) return false;
     }
   } else if (argc > first + 4) {
     return Throw(env, false, "buffers without an attachment spec"), false;
   }
+  return true;
+}
 
-  // The device's pointer fields (guards), for this request. `typed`: its
-  // type has any (decided at open), else nothing to look up.
+// The request as the kernel will read it (a->request.size() bytes). `dst`
+// (that many bytes, or null when the request goes as it is) receives the
+// addon's copy: the caller's bytes are read once, by the memcpy below, and
+// every check and patch after it is on the copy. Returns the caller's bytes
+// only when dst is null and the addon reads none of them (no pointer
+// fields, no attachments). `addr[k]` is where attachment k lives for the
+// kernel (its address and length are written into the copy). Throws and
+// returns null on a refusal; nothing reached the kernel then.
+bool SealRequest(napi_env env, uint32_t devType, bool typed, RpcArgs* a, uint8_t* dst, uint8_t* const* addr,
+                 const uint8_t** out) {
+  const size_t reqLen = a->request.len_;
+  if (!typed && a->natt == 0 && !dst) {
+    *out = a->request.p_;
+    return true;
+  }
+  if (!dst) return Throw(env, false, "internal: a checked request needs a copy"), false;
+  if (reqLen) memcpy(dst, a->request.p_, reqLen);  // a 0-length view may have no data pointer
+  const uint8_t* req = dst;                        // from here on, only the copy
+  *out = req;
+  if (!typed && a->natt == 0) return true;
+
   const Guard* mine[kMaxGuardsPerRequest];
-  size_t nmine = typed ? GuardsFor(devType, a->req, a->reqLen, mine) : 0;
-  a->needCopy = a->natt > 0 || typed;
-  if (a->natt == 0 && nmine == 0) return true;  // the common path: nothing nested
+  size_t nmine = typed ? GuardsFor(devType, req, reqLen, mine) : 0;
+  // A pointer field the request ends inside: the driver would read 8 bytes
+  // there, past what the check sees.
+  for (size_t m = 0; m < nmine; m++)
+    if (mine[m]->n.ptr < reqLen && static_cast<uint64_t>(mine[m]->n.ptr) + 8 > reqLen)
+      return Throw(env, kRange, "the request ends inside the pointer field at offset " + std::to_string(mine[m]->n.ptr) +
+                                    ", which the driver dereferences"), false;
 
   // Byte ranges patched into the request: (offset, width, value). Two
   // buffers may share one length field (bnxt's PORT_QSTATS_EXT_PFC_ADV and
@@ -694,7 +746,7 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     }
     unsigned width = s.lenFlags & 0xFF;
     if (s.dir < 1 || s.dir > 3) return Throw(env, true, at() + ": direction must be in, out or inout"), false;
-    if (static_cast<uint64_t>(s.ptr) + 8 > a->reqLen) return Throw(env, true, at() + ": past the end of the request"), false;
+    if (static_cast<uint64_t>(s.ptr) + 8 > reqLen) return Throw(env, true, at() + ": past the end of the request"), false;
     if (width == 0 && s.fixed == 0)
       return Throw(env, true, at() + ": needs its length (a length field or the driver's fixed length)"), false;
     if (width != 0 && width != 2 && width != 4 && width != 8)
@@ -706,7 +758,7 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
                                   " bytes, the buffer has " + std::to_string(a->len[k])), false;
     written[nwritten++] = {s.ptr, 8, 0, false};
     if (width != 0) {
-      if (static_cast<uint64_t>(s.lenOff) + width > a->reqLen)
+      if (static_cast<uint64_t>(s.lenOff) + width > reqLen)
         return Throw(env, true, at() + ": its length field is past the end of the request"), false;
       if (a->len[k] % s.unit != 0)
         return Throw(env, true, at() + ": buffer length " + std::to_string(a->len[k]) +
@@ -731,20 +783,52 @@ bool ParseRpc(const Napi::CallbackInfo& info, size_t first, bool responseIsView,
     }
   }
 
-  int64_t raw = RawPointerAt(mine, nmine, a->req, a->reqLen, a->spec, a->natt);
-  if (raw >= 0) return ThrowRawPointer(env, raw), false;
+  // Raw pointers: a guarded field that no attachment provides must be 0.
+  for (size_t m = 0; m < nmine; m++) {
+    const Guard* g = mine[m];
+    if (static_cast<uint64_t>(g->n.ptr) + 8 > reqLen) continue;  // not in this request (a shorter one ends before it)
+    bool provided = false;
+    for (size_t k = 0; k < a->natt; k++) provided |= a->spec[k].ptr == g->n.ptr;
+    if (provided) continue;
+    for (int i = 0; i < 8; i++)
+      if (req[g->n.ptr + i] != 0) return ThrowRawPointer(env, g->n.ptr), false;
+  }
+
+  // Each attachment's address and length, into the copy.
+  for (size_t k = 0; k < a->natt; k++) {
+    const Nested& s = a->spec[k];
+    PutPtr(dst + s.ptr, a->len[k] == 0 ? 0 : Addr(addr[k]), s.lenFlags);
+    unsigned width = s.lenFlags & 0xFF;
+    if (width) PutUint(dst + s.lenOff, a->lenValue[k], width, s.lenFlags & kLenBE);
+  }
   return true;
 }
 
-// Writes each attachment's address and length into `req` (a copy owned by
-// the addon). `addr[k]` is where buffer k lives for the kernel.
-void PatchRequest(const RpcArgs& a, uint8_t* req, uint8_t* const* addr) {
-  for (size_t k = 0; k < a.natt; k++) {
-    const Nested& s = a.spec[k];
-    PutPtr(req + s.ptr, a.len[k] == 0 ? 0 : Addr(addr[k]), s.lenFlags);
-    unsigned width = s.lenFlags & 0xFF;
-    if (width) PutUint(req + s.lenOff, a.lenValue[k], width, s.lenFlags & kLenBE);
+// Room for a sync call's request copy: on the stack when small.
+class RequestCopy {
+ public:
+  // `n` bytes, or null when out of memory.
+  uint8_t* Get(size_t n) {
+    if (n <= sizeof small_) return small_;
+    big_.reset(new (std::nothrow) uint8_t[n]);
+    return big_.get();
   }
+
+ private:
+  uint8_t small_[256];
+  std::unique_ptr<uint8_t[]> big_;
+};
+
+// The FWCTL_RPC argument for a request, a response and a scope.
+FwctlRpc RpcStruct(uint32_t scope, const uint8_t* req, size_t reqLen, const uint8_t* resp, size_t respLen) {
+  FwctlRpc rpc{};
+  rpc.size = sizeof rpc;
+  rpc.scope = scope;
+  rpc.in_len = static_cast<uint32_t>(reqLen);
+  rpc.out_len = static_cast<uint32_t>(respLen);
+  rpc.in = reqLen ? Addr(req) : 0;
+  rpc.out = respLen ? Addr(resp) : 0;
+  return rpc;
 }
 
 // ---------------------------------------------------------------------------
@@ -900,7 +984,10 @@ void Submit(napi_env env, EnvState* s, Job* job) {
   if (job->id) s->byId[job->id] = job;
   job->counted = true;
   if (s->counted++ == 0) napi_ref_threadsafe_function(env, s->core->tsfn);
-  if (job->handle) job->handle->inFlight_++;
+  if (job->handle) {
+    job->handle->inFlight_++;
+    job->inFlight = true;
+  }
   if (!Pool::Get().Submit(job)) {
     if (job->fd) ReleaseFd(job->fd);
     job->fd = nullptr;
@@ -915,29 +1002,17 @@ napi_value Int(napi_env env, int64_t v) {
   return r;
 }
 
-// A Buffer over `len` bytes the kernel wrote at `p` (malloc'd, ownership
-// taken): external where the runtime allows it and the block is not mostly
-// unused, else a copy. Every byte of it was written in this call.
-napi_value TakeBuffer(napi_env env, uint8_t*& p, size_t cap, size_t len) {
+// A Buffer holding the `len` bytes the kernel wrote at `p`: a copy in
+// memory of the engine's own. Never an external buffer over `p`: Node frees
+// an external buffer's memory when the creating environment is torn down,
+// even after its ArrayBuffer was transferred to a thread that still uses it.
+// Every byte of it was written in this call.
+napi_value TakeBuffer(napi_env env, const uint8_t* p, size_t len) {
   napi_value out = nullptr;
-  if (len == 0 || len < cap / 2) {
-    void* dst;
-    if (napi_create_buffer_copy(env, len, p, &dst, &out) != napi_ok) out = nullptr;
-    return out;
-  }
-  napi_status st = napi_create_external_buffer(
-      env, len, p, [](napi_env, void* data, void*) { free(data); }, nullptr, &out);
-  if (st == napi_ok) {
-    p = nullptr;  // owned by the Buffer now
-    return out;
-  }
-  if (napi_is_exception_pending(env, nullptr) == napi_ok) {
-    napi_value e;
-    napi_get_and_clear_last_exception(env, &e);
-  }
   void* dst;
-  if (napi_create_buffer_copy(env, len, p, &dst, &out) != napi_ok) out = nullptr;
-  return out;  // e.g. napi_no_external_buffers_allowed under a V8 sandbox
+  static const uint8_t kNone = 0;  // a 0-length copy still gets a valid source
+  if (napi_create_buffer_copy(env, len, len ? p : &kNone, &dst, &out) != napi_ok) out = nullptr;
+  return out;
 }
 
 // The settled value of a finished job (JS thread, env alive).
@@ -986,7 +1061,7 @@ napi_value Result(napi_env env, EnvState* s, Job* job) {
     }
     case Kind::Info: {
       size_t n = job->info.device_data_len < job->responseLen ? job->info.device_data_len : job->responseLen;
-      napi_value pair, buf = TakeBuffer(env, job->mem, job->responseLen, n);
+      napi_value pair, buf = TakeBuffer(env, job->mem, n);
       if (!buf) return Int(env, -ENOMEM);
       if (job->handle) job->handle->SetType(job->info.out_device_type);
       napi_create_array_with_length(env, 2, &pair);
@@ -1027,7 +1102,7 @@ napi_value Result(napi_env env, EnvState* s, Job* job) {
           memcpy(data, job->response, n);
         }
       } else {
-        buf = TakeBuffer(env, job->response, job->responseLen, n);
+        buf = TakeBuffer(env, job->response, n);
       }
       if (!buf) return Int(env, -ENOMEM);
       napi_create_array_with_length(env, 3, &arr);
@@ -1050,7 +1125,8 @@ void Release(napi_env env, EnvState* s, Job* job, bool deliver) {
     auto it = s->byId.find(job->id);
     if (it != s->byId.end() && it->second == job) s->byId.erase(it);
   }
-  if (job->handle) job->handle->inFlight_--;
+  if (job->inFlight) job->handle->inFlight_--;  // only what Submit raised
+  job->inFlight = false;
   Uncount(s, job);
   if (deliver && job->deferred) {
     napi_handle_scope scope;
@@ -1088,34 +1164,22 @@ Napi::Value Handle::RpcSyncBound(const Napi::CallbackInfo& info) {
   Handle* h = BoundHandle(info);
   if (!h) return env.Undefined();
   RpcArgs a;
-  if (!ParseRpc(info, 0, true, h->type_, h->typed_, &a)) return env.Undefined();
+  if (!ParseRpc(info, 0, true, &a)) return env.Undefined();
   if (!h->fd_) return Napi::Number::New(env, -EBADF);
-  // A request the addon checks or patches is copied first (another thread
-  // sharing its memory must not change it after the check). Small ones on
-  // the stack. The kernel then reads the copy, the caller's response view
-  // and the caller's attachments: all alive, and fixed in size, while this
-  // thread is blocked in the ioctl.
-  uint8_t small[256];
-  std::unique_ptr<uint8_t[]> big;
-  uint8_t* req = a.req;
-  if (a.needCopy && a.reqLen) {
-    if (a.reqLen <= sizeof small) {
-      req = small;
-    } else {
-      big.reset(new (std::nothrow) uint8_t[a.reqLen]);
-      if (!big) return Napi::Number::New(env, -ENOMEM);
-      req = big.get();
-    }
-    memcpy(req, a.req, a.reqLen);
-    PatchRequest(a, req, a.data);
+  // The kernel reads the sealed request (the addon's copy when the addon
+  // checks or patches it), the caller's response view and the caller's
+  // attachments: all alive, and fixed in size, while this thread is blocked
+  // in the ioctl.
+  RequestCopy copy;
+  uint8_t* dst = nullptr;
+  const size_t reqLen = a.request.size();
+  if (h->typed_ || a.natt) {
+    dst = copy.Get(reqLen);
+    if (!dst) return Napi::Number::New(env, -ENOMEM);
   }
-  FwctlRpc rpc{};
-  rpc.size = sizeof rpc;
-  rpc.scope = a.scope;
-  rpc.in_len = static_cast<uint32_t>(a.reqLen);
-  rpc.out_len = static_cast<uint32_t>(a.respLen);
-  rpc.in = a.reqLen ? Addr(req) : 0;
-  rpc.out = a.respLen ? Addr(a.resp) : 0;
+  const uint8_t* req = nullptr;
+  if (!SealRequest(env, h->type_, h->typed_, &a, dst, a.data, &req)) return env.Undefined();
+  FwctlRpc rpc = RpcStruct(a.scope, req, reqLen, a.resp, a.respLen);
   int r = ioctl(h->fd_->fd, kFwctlRpc, &rpc);
   napi_value out;
   if (r < 0) {
@@ -1127,6 +1191,14 @@ Napi::Value Handle::RpcSyncBound(const Napi::CallbackInfo& info) {
   return Napi::Value(env, out);
 }
 
+// Settles a job that never reached the pool with `result` (-errno).
+Napi::Value Settle(napi_env env, EnvState* s, Job* job, int result, napi_value promise) {
+  job->result = result;
+  s->live.insert(job);
+  Release(env, s, job, true);
+  return Napi::Value(env, promise);
+}
+
 Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Handle* h = BoundHandle(info);
@@ -1134,58 +1206,54 @@ Napi::Value Handle::RpcBound(const Napi::CallbackInfo& info) {
   uint32_t id;
   if (info.Length() < 1 || !GetU32(env, info[0], &id)) return Throw(env, false, "id must be a u32");
   RpcArgs a;
-  if (!ParseRpc(info, 1, false, h->type_, h->typed_, &a)) return env.Undefined();
+  if (!ParseRpc(info, 1, false, &a)) return env.Undefined();
+  const size_t reqLen = a.request.size();
+  // One block for the request copy and every attachment's copy; the
+  // response apart. Allocated before the request is sealed: the copy the
+  // checks read is the one the kernel reads.
+  size_t total = reqLen;
+  for (size_t k = 0; k < a.natt; k++) total += a.len[k];
+  std::unique_ptr<uint8_t, decltype(&free)> mem(static_cast<uint8_t*>(malloc(total ? total : 1)), &free);
   napi_value promise;
+  if (!mem) {
+    Job* job = NewJob(env, h->env_, Kind::Rpc, id, &promise);
+    return job ? Settle(env, h->env_, job, -ENOMEM, promise) : env.Undefined();
+  }
+  uint8_t* addr[kMaxAttach];
+  size_t off = reqLen;
+  for (size_t k = 0; k < a.natt; k++) {
+    addr[k] = mem.get() + off;
+    off += a.len[k];
+  }
+  const uint8_t* sealed = nullptr;
+  if (!SealRequest(env, h->type_, h->typed_, &a, mem.get(), addr, &sealed)) return env.Undefined();
   Job* job = NewJob(env, h->env_, Kind::Rpc, id, &promise);
   if (!job) return env.Undefined();
-  if (!h->fd_) {
-    job->result = -EBADF;
-    h->env_->live.insert(job);
-    Release(env, h->env_, job, true);
-    return Napi::Value(env, promise);
-  }
-  // One block for the request copy and every attachment's copy; the
-  // response apart (it may become the result's external buffer).
-  size_t total = a.reqLen;
-  for (size_t k = 0; k < a.natt; k++) total += a.len[k];
-  job->mem = static_cast<uint8_t*>(malloc(total ? total : 1));
+  job->mem = mem.release();
+  if (!h->fd_) return Settle(env, h->env_, job, -EBADF, promise);
   job->response = static_cast<uint8_t*>(malloc(a.respLen ? a.respLen : 1));
   job->responseLen = a.respLen;
   job->handle = h;
-  if (!job->mem || !job->response ||
-      napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok ||
-      (a.into && napi_create_reference(env, a.into, 1, &job->into) != napi_ok)) {
-    job->result = -ENOMEM;
-    h->env_->live.insert(job);
-    Release(env, h->env_, job, true);
-    return Napi::Value(env, promise);
-  }
-  if (a.reqLen) memcpy(job->mem, a.req, a.reqLen);  // a 0-length view may have no data pointer
-  uint8_t* addr[kMaxAttach];
-  size_t off = a.reqLen;
+  if (!job->response || napi_create_reference(env, h->Value(), 1, &job->handleRef) != napi_ok ||
+      (a.into && napi_create_reference(env, a.into, 1, &job->into) != napi_ok))
+    return Settle(env, h->env_, job, -ENOMEM, promise);
   job->natt = a.natt;
   for (size_t k = 0; k < a.natt; k++) {
     Attached& at = job->att[k];
-    at.off = off;
+    at.off = addr[k] - job->mem;
     at.len = a.len[k];
     at.dir = a.spec[k].dir;
-    addr[k] = job->mem + off;
     if (!a.len[k])
       ;  // nothing to copy (the view may have no data pointer)
     else if (at.dir & kDirIn)
       memcpy(addr[k], a.data[k], a.len[k]);
     else
       memset(addr[k], 0, a.len[k]);
-    if ((at.dir & kDirOut) && napi_create_reference(env, a.views[k], 1, &at.view) != napi_ok) at.view = nullptr;
-    off += a.len[k];
+    // The output's way back: without it the output would be lost silently.
+    if ((at.dir & kDirOut) && napi_create_reference(env, a.views[k], 1, &at.view) != napi_ok)
+      return Settle(env, h->env_, job, -ENOMEM, promise);
   }
-  PatchRequest(a, job->mem, addr);
-  job->rpc.size = sizeof job->rpc;
-  job->rpc.scope = a.scope;
-  job->rpc.in_len = static_cast<uint32_t>(a.reqLen);
-  job->rpc.out_len = static_cast<uint32_t>(a.respLen);
-  job->rpc.in = a.reqLen ? Addr(job->mem) : 0;
-  job->rpc.out = a.respLen ? Addr(job->response) : 0;
+  job->rpc = RpcStruct(a.scope, job->mem, reqLen, job->response, a.respLen);
   job->fd = h->fd_;
   h->fd_->refs.fetch_add(1, std::memory_order_relaxed);
   Submit(env, h->env_, job);
@@ -1200,8 +1268,8 @@ Napi::Value Handle::InfoSyncBound(const Napi::CallbackInfo& info) {
   if (!h) return env.Undefined();
   uint8_t* data = nullptr;
   size_t len = 0;
-  if (info.Length() < 1 || !GetBytes(env, info[0], &data, &len))
-    return Throw(env, false, "data must be a TypedArray or DataView");
+  if (info.Length() < 1) return Throw(env, false, "data must be a TypedArray or DataView");
+  if (!GetView(env, info[0], &data, &len, "data")) return env.Undefined();
   if (len > kMaxRpcLen) return Throw(env, true, "device_data buffer exceeds 2 MiB");
   if (!h->fd_) return Napi::Number::New(env, -EBADF);
   FwctlInfo in{};
@@ -1273,22 +1341,25 @@ Napi::Value Handle::CloseAsync(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------
-// Bound calls: a prepared RPC or INFO over regions, checked once.
+// Bound calls: a prepared RPC or INFO over allocBuffer() memory, checked
+// once, except what can change: whether the ArrayBuffers are still attached
+// (checked at every call, from the engine's state), and on devices with
+// pointer fields the request's bytes (sealed at every call).
 
 struct Bound {
-  Handle* h;             // alive while the function is: it holds the handle object
-  Region* regions[2];    // the references this call holds (null for a 0-length buffer)
-  uint8_t* req;          // inside regions[0], reqLen bytes
+  Handle* h;           // alive while the function is: it holds the handle object
+  napi_ref bufs[2];    // the ArrayBuffers of the two views (strong; null for a 0-length view or the same one)
+  uint8_t* req;        // reqLen bytes inside bufs[0]'s memory
   size_t reqLen;
-  uint8_t* resp;         // inside regions[1], respLen bytes (INFO: device_data)
+  uint8_t* resp;       // respLen bytes inside bufs[1]'s (INFO: device_data)
   size_t respLen;
   uint32_t scope;
 };
 
-void FreeBound(napi_env, void* data, void*) {
+void FreeBound(napi_env env, void* data, void*) {
   Bound* b = static_cast<Bound*>(data);
-  for (Region* r : b->regions)
-    if (r) ReleaseRegion(r);
+  for (napi_ref r : b->bufs)
+    if (r) napi_delete_reference(env, r);
   delete b;
 }
 
@@ -1305,45 +1376,48 @@ const Bound* BoundOf(napi_env env, napi_callback_info cbi) {
   return static_cast<const Bound*>(data);
 }
 
+// Whether the bound views' memory is still theirs: an ArrayBuffer the
+// function holds and that is not detached cannot be freed, moved or
+// resized, so the addresses and lengths taken at bind time are still
+// right. A transferred one (transfer(), postMessage) is refused: its memory
+// belongs to its new owner. Throws then.
+bool BoundLive(napi_env env, const Bound* b) {
+  for (napi_ref r : b->bufs) {
+    if (!r) continue;
+    napi_value ab;
+    bool detached = true;
+    if (napi_get_reference_value(env, r, &ab) != napi_ok || !ab ||
+        napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached) {
+      Throw(env, kValue, "a buffer of this prepared call was detached (its ArrayBuffer was transferred): prepare the call again over buffers this thread holds");
+      return false;
+    }
+  }
+  return true;
+}
+
 // The call itself: raw N-API (no node-addon-api CallbackInfo), no argument,
 // no buffer lookup. Returns the driver's response length or -errno.
 napi_value BoundRpcCall(napi_env env, napi_callback_info cbi) {
   const Bound* b = BoundOf(env, cbi);
   Handle* h = b->h;
   if (!h->fd_) return Int32(env, -EBADF);
+  if (!BoundLive(env, b)) return nullptr;
   // A device whose driver dereferences pointers in requests (pds, bnxt): the
-  // request's bytes may have changed since the bind, so it is checked per
+  // request's bytes may have changed since the bind, so it is sealed per
   // call, on a copy another thread cannot change after the check.
-  uint8_t small[256];
-  std::unique_ptr<uint8_t[]> big;
-  uint8_t* req = b->req;
-  if (h->typed_ && b->reqLen) {
-    if (b->reqLen <= sizeof small) {
-      req = small;
-    } else {
-      big.reset(new (std::nothrow) uint8_t[b->reqLen]);
-      if (!big) return Int32(env, -ENOMEM);
-      req = big.get();
-    }
-    memcpy(req, b->req, b->reqLen);
-    const Guard* mine[kMaxGuardsPerRequest];
-    size_t nmine = GuardsFor(h->type_, req, b->reqLen, mine);
-    int64_t raw = RawPointerAt(mine, nmine, req, b->reqLen, nullptr, 0);
-    if (raw >= 0) {
-      ThrowRawPointer(env, raw);
-      return nullptr;
-    }
+  RequestCopy copy;
+  const uint8_t* req = b->req;
+  if (h->typed_) {
+    RpcArgs a;
+    a.request.Set(b->req, b->reqLen);
+    uint8_t* dst = copy.Get(b->reqLen);
+    if (!dst) return Int32(env, -ENOMEM);
+    if (!SealRequest(env, h->type_, true, &a, dst, nullptr, &req)) return nullptr;
   }
-  // The kernel reads b->req (or the copy) and writes b->resp: regions this
-  // function holds a reference on (released by FreeBound, when the function
-  // is collected), so allocated and fixed in size while this thread blocks.
-  FwctlRpc rpc{};
-  rpc.size = sizeof rpc;
-  rpc.scope = b->scope;
-  rpc.in_len = static_cast<uint32_t>(b->reqLen);
-  rpc.out_len = static_cast<uint32_t>(b->respLen);
-  rpc.in = b->reqLen ? Addr(req) : 0;
-  rpc.out = b->respLen ? Addr(b->resp) : 0;
+  // The kernel reads b->req (or the copy) and writes b->resp: memory of
+  // ArrayBuffers this function holds and just found attached, so allocated
+  // and fixed in size while this thread blocks.
+  FwctlRpc rpc = RpcStruct(b->scope, req, b->reqLen, b->resp, b->respLen);
   if (ioctl(h->fd_->fd, kFwctlRpc, &rpc) < 0) return Int32(env, -errno);
   VALGRIND_MAKE_MEM_DEFINED(b->resp, rpc.out_len < b->respLen ? rpc.out_len : b->respLen);  // written by the kernel
   napi_value out;
@@ -1355,10 +1429,11 @@ napi_value BoundInfoCall(napi_env env, napi_callback_info cbi) {
   const Bound* b = BoundOf(env, cbi);
   Handle* h = b->h;
   if (!h->fd_) return Int32(env, -EBADF);
+  if (!BoundLive(env, b)) return nullptr;
   FwctlInfo in{};
   in.size = sizeof in;
   in.device_data_len = static_cast<uint32_t>(b->respLen);
-  in.out_device_data = b->respLen ? Addr(b->resp) : 0;  // a region this function holds, see BoundRpcCall
+  in.out_device_data = b->respLen ? Addr(b->resp) : 0;  // held and attached, see BoundRpcCall
   if (ioctl(h->fd_->fd, kFwctlInfo, &in) < 0) return Int32(env, -errno);
   VALGRIND_MAKE_MEM_DEFINED(b->resp, b->respLen);  // written and zero-padded by the kernel
   h->SetType(in.out_device_type);
@@ -1385,9 +1460,27 @@ Napi::Value MakeBound(Napi::Env env, Napi::Object handle, Bound* b, napi_callbac
   return f;
 }
 
+// The allocBuffer() ArrayBuffer a view lies in, with a strong reference for
+// the caller: *ref stays null for a 0-length view, and for a view of
+// `same` (the other view's ArrayBuffer, already held). False when the view
+// is not inside one of this environment's attached allocBuffer()
+// ArrayBuffers (the tag is on the object allocBuffer() made, which only
+// this environment can reach; a moved ArrayBuffer is a new object).
+bool HoldAllocBuffer(napi_env env, napi_value view, size_t len, napi_value same, napi_ref* ref, napi_value* ab) {
+  *ref = nullptr;
+  *ab = nullptr;
+  if (len == 0) return true;
+  bool tagged = false, detached = true, eq = false;
+  if (!BufferOf(env, view, ab) || napi_check_object_type_tag(env, *ab, &kAllocTag, &tagged) != napi_ok || !tagged ||
+      napi_is_detached_arraybuffer(env, *ab, &detached) != napi_ok || detached)
+    return false;
+  if (same && napi_strict_equals(env, same, *ab, &eq) == napi_ok && eq) return true;
+  return napi_create_reference(env, *ab, 1, ref) == napi_ok;
+}
+
 // bindRpc(scope, request, response): a function issuing this RPC, or null
 // when the two views are not both inside allocBuffer() memory (0-length
-// views need none). Checked here, once: the sizes are the regions'.
+// views need none). Checked here, once: the sizes are fixed.
 Napi::Value Handle::BindRpc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t scope;
@@ -1395,14 +1488,15 @@ Napi::Value Handle::BindRpc(const Napi::CallbackInfo& info) {
   size_t reqLen = 0, respLen = 0;
   if (info.Length() != 3 || napi_get_value_int32(env, info[0], &scope) != napi_ok || scope < 0)
     return Throw(env, false, "expected (scope, request, response)");
-  if (!GetBytes(env, info[1], &req, &reqLen) || !GetBytes(env, info[2], &resp, &respLen))
-    return Throw(env, false, "request and response must be TypedArrays or DataViews");
+  if (!GetView(env, info[1], &req, &reqLen, "request") || !GetView(env, info[2], &resp, &respLen, "response"))
+    return env.Undefined();
   if (reqLen > kMaxRpcLen || respLen > kMaxRpcLen) return Throw(env, true, "request or response exceeds 2 MiB");
-  Region* rq = AcquireRegion(req, reqLen);
-  Region* rs = AcquireRegion(resp, respLen);
-  if ((reqLen && !rq) || (respLen && !rs)) {
-    if (rq) ReleaseRegion(rq);
-    if (rs) ReleaseRegion(rs);
+  napi_ref rq, rs;
+  napi_value abq, abs;
+  bool ok = HoldAllocBuffer(env, info[1], reqLen, nullptr, &rq, &abq);
+  ok = ok && HoldAllocBuffer(env, info[2], respLen, abq, &rs, &abs);
+  if (!ok) {
+    if (rq) napi_delete_reference(env, rq);
     return env.Null();
   }
   Bound* b = new Bound{this, {rq, rs}, req, reqLen, resp, respLen, static_cast<uint32_t>(scope)};
@@ -1414,12 +1508,13 @@ Napi::Value Handle::BindInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint8_t* data = nullptr;
   size_t len = 0;
-  if (info.Length() != 1 || !GetBytes(env, info[0], &data, &len))
-    return Throw(env, false, "data must be a TypedArray or DataView");
+  if (info.Length() != 1) return Throw(env, false, "data must be a TypedArray or DataView");
+  if (!GetView(env, info[0], &data, &len, "data")) return env.Undefined();
   if (len > kMaxRpcLen) return Throw(env, true, "device_data buffer exceeds 2 MiB");
-  Region* r = AcquireRegion(data, len);
-  if (len && !r) return env.Null();
-  Bound* b = new Bound{this, {r, nullptr}, nullptr, 0, data, len, 0};
+  napi_ref r;
+  napi_value ab;
+  if (!HoldAllocBuffer(env, info[0], len, nullptr, &r, &ab)) return env.Null();
+  Bound* b = new Bound{this, {nullptr, r}, nullptr, 0, data, len, 0};
   return MakeBound(env, Value(), b, BoundInfoCall, "callSync");
 }
 
@@ -1428,33 +1523,34 @@ Napi::Value Handle::BindNoop(const Napi::CallbackInfo& info) {
   return MakeBound(info.Env(), Value(), b, BoundNoopCall, "noop");
 }
 
-// allocBuffer(length): an ArrayBuffer over a new, zeroed region (1 byte to
-// 2 MiB), or -ENOTSUP where the runtime refuses external memory (a V8
-// sandbox): JavaScript then uses ordinary memory and per-call lookups.
+void FreeAllocBuffer(napi_env, void*, void* hint) {
+  gAllocLive.fetch_sub(1, std::memory_order_relaxed);
+  gAllocBytes.fetch_sub(reinterpret_cast<uintptr_t>(hint), std::memory_order_relaxed);
+}
+
+// allocBuffer(length): a zeroed ArrayBuffer of 1 byte to 2 MiB that
+// bindRpc()/bindInfo() accept. Engine memory, tagged (see the protocol at
+// the top): it moves between threads as any ArrayBuffer.
 Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t len;
   if (info.Length() != 1 || !GetU32(env, info[0], &len)) return Throw(env, false, "length must be a u32");
   if (len == 0 || len > kMaxRpcLen) return Throw(env, true, "length must be 1 byte to 2 MiB");
   void* p = nullptr;
-  if (posix_memalign(&p, 64, len) != 0) return Napi::Number::New(env, -ENOMEM);
-  memset(p, 0, len);  // JavaScript never sees uninitialised bytes
-  Region* r = new Region{static_cast<uint8_t*>(p), len};
-  {
-    std::lock_guard<std::mutex> lock(gRegionsMu);
-    (*gRegions)[reinterpret_cast<uintptr_t>(p)] = r;
-  }
   napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(
-      env, p, len, [](napi_env, void*, void* hint) { ReleaseRegion(static_cast<Region*>(hint)); }, r, &ab);
-  if (st != napi_ok) {
+  if (napi_create_arraybuffer(env, len, &p, &ab) != napi_ok) {
     if (napi_is_exception_pending(env, nullptr) == napi_ok) {
       napi_value e;
       napi_get_and_clear_last_exception(env, &e);
     }
-    ReleaseRegion(r);  // the only reference
-    return Napi::Number::New(env, -ENOTSUP);
+    return Napi::Number::New(env, -ENOMEM);
   }
+  memset(p, 0, len);  // JavaScript never sees uninitialised bytes
+  if (napi_type_tag_object(env, ab, &kAllocTag) != napi_ok ||
+      napi_add_finalizer(env, ab, nullptr, FreeAllocBuffer, reinterpret_cast<void*>(static_cast<uintptr_t>(len)), nullptr) != napi_ok)
+    return Napi::Number::New(env, -ENOMEM);
+  gAllocLive.fetch_add(1, std::memory_order_relaxed);
+  gAllocBytes.fetch_add(len, std::memory_order_relaxed);
   return Napi::Value(env, ab);
 }
 
@@ -1574,23 +1670,19 @@ Napi::Value SetPointerGuards(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// regionStats(): live regions and their bytes (tests: nothing is kept after
-// the buffers and the calls bound to them are collected).
+// regionStats(): allocBuffer() ArrayBuffers alive in their environments
+// (held by JavaScript or by bound calls) and their bytes. Tests: nothing
+// is kept after the buffers and the calls bound to them are collected.
 Napi::Value RegionStats(const Napi::CallbackInfo& info) {
-  size_t n = 0, bytes = 0;
-  {
-    std::lock_guard<std::mutex> lock(gRegionsMu);
-    n = gRegions->size();
-    for (const auto& e : *gRegions) bytes += e.second->len;
-  }
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("regions", static_cast<double>(n));
-  o.Set("bytes", static_cast<double>(bytes));
+  o.Set("regions", static_cast<double>(gAllocLive.load(std::memory_order_relaxed)));
+  o.Set("bytes", static_cast<double>(gAllocBytes.load(std::memory_order_relaxed)));
   return o;
 }
 
-// setErrorFactory((range, message) => Error): per environment, at load
-// (lib/binding.ts); Throw builds every argument error with it.
+// setErrorFactory((kind, message) => Error): per environment, at load
+// (lib/binding.ts); Throw builds every argument error with it (kind: see
+// ArgError).
 Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) return Throw(env, false, "the error factory must be a function");

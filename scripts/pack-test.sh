@@ -4,7 +4,8 @@
 # Maintainer: a fresh `git clone` of this repository's HEAD (committed work
 # only) into a scratch directory, `npm install`, `npm pack`: nothing else.
 # prepack must build what ships (both prebuilds, dist/, the .d.mts files).
-# The tarball is then checked with @arethetypeswrong/cli (any problem fails).
+# The tarball is then checked with @arethetypeswrong/cli (any problem fails)
+# and for its licences (scripts/spdx-check.js on every file it ships).
 #
 # User: a scratch project with its own package.json that has never seen this
 # repository installs the tarball with scripts blocked (npm install
@@ -71,6 +72,11 @@ if [ "$cross" = 1 ]; then
 else
   echo "[pack-test] SKIP linux-arm64 prebuild: no aarch64-linux-gnu-g++ here (test/kernel/scripts/provision.sh installs it)"
 fi
+check "licences: every SPDX id the tarball ships (dist/, prebuilds/, native/...) is in package.json's license, every generated file has one, LICENSE and LICENSES/ ship, no test sources" bash -c "
+  grep -qx 'package/LICENSE' '$work/contents'
+  ! grep -q '^package/test/' '$work/contents'
+  mkdir -p '$work/unpacked' && tar -xzf '$work/$tgz' -C '$work/unpacked'
+  node '$clone/scripts/spdx-check.js' '$work/unpacked/package'"
 check "the shipped declarations have no @internal members (new Device(handle), setBindingForTesting)" bash -c "
   mkdir -p '$work/decl' && tar -xzf '$work/$tgz' -C '$work/decl' --wildcards 'package/dist/lib/*.d.ts' 'package/dist/lib/*.d.mts'
   ! grep -rn '@internal' '$work/decl'

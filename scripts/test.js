@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: install and build (scripts/build.js), the kernel prerequisites
-// (provision, cached kernel build, mock module, probe, layout.c), unit tests
+// (provision, cached kernel build, mock module, probe, layout.c), the
+// generated files against the kernel source (npm run gen -- --check), unit tests
 // on the host (the layout test compares against the kernel's headers), the
 // packed tarball installed as a user would (scripts/pack-test.sh), then the
 // kernel suite in the test VM.
@@ -23,8 +24,8 @@
 // fwctl abstraction; toolchain fetched and cached by rust-toolchain.sh) with
 // the project's Rust driver (test/kernel/rust) in place of the C mock. Jest runs under node --expose-gc (tests may call gc()).
 // Environment:
-//   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite or an unbootable VM fails the
-//                           run (default: the kernel suite is skipped, loudly)
+//   FWCTL_REQUIRE_KERNEL=1  a missing prerequisite, kernel source or an unbootable VM
+//                           fails the run (default: skipped, loudly)
 //   FWCTL_VM_TIMEOUT        seconds per boot (default 1200)
 //   FWCTL_VM_ACCEL          kvm|tcg, overrides detection (see run-vm.sh)
 //   FWCTL_VM_CXL_MEM        MB for the cxl boot (default 2048)
@@ -36,7 +37,8 @@
 //                           the npm registry, the machine's own line left out;
 //                           "0": off)
 //   FWCTL_NODE_MATRIX_KERNEL the kernel suite files (base names) of those boots
-//                           (default "core lifecycle concurrency examples"; "0":
+//                           (default "core lifecycle concurrency examples race
+//                           lending": race and lending need transfer(); "0":
 //                           no matrix boots, the unit matrix still runs)
 // Ends with one line: `N passed, N failed, N skipped`.
 'use strict';
@@ -195,6 +197,27 @@ function unit(layoutJson) {
   if (!c) return record('unit', { passed: 0, failed: 1, skipped: 0 }, ` (jest exited ${status} without results)`);
   if (status !== 0 && c.failed === 0) c.failed = 1; // jest failed for a reason it did not count
   record('unit', c);
+}
+
+// ---- 2a. the generated files against the kernel source ----------------------
+// `npm run gen -- --check` (scripts/gen.js): one test in the summary. With no
+// kernel source at hand it is skipped loudly, or fails under FWCTL_REQUIRE_KERNEL=1.
+function genCheck() {
+  const name = 'generated files (npm run gen -- --check)';
+  const src = require('./gen/kernel-source').kernelSource();
+  if (!src) {
+    const why = 'no kernel source (FWCTL_KERNEL_SRC unset, none cached: test/kernel/scripts/fetch-source.sh fetches it)';
+    if (requireKernel) {
+      loud(`${name}: ${why}\nFWCTL_REQUIRE_KERNEL=1: counted as a failure`);
+      return record(name, { passed: 0, failed: 1, skipped: 0 }, ` (${why})`);
+    }
+    loud(`${name} SKIPPED: ${why}\n(set FWCTL_REQUIRE_KERNEL=1 to make this a failure)`);
+    return record(name, { passed: 0, failed: 0, skipped: 1 }, ` (${why})`);
+  }
+  say(`${name}: against ${src}`);
+  const status = timed('gen check', () => run(process.execPath, [path.join(repo, 'scripts/gen.js'), '--check', '--source', src]));
+  record(name, status === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 },
+    status === 0 ? '' : ` (scripts/gen.js --check exit ${status}: the differences are above; npm run gen regenerates)`);
 }
 
 // ---- 2b. the unit tests under every supported Node line -----------------------
@@ -398,10 +421,11 @@ function rustBoot(files) {
 // One boot per extra Node line (FWCTL_NODE_MATRIX; the main boot covers the
 // machine's own): jest and everything it starts run under that node in the
 // guest (run-vm.sh --node), over the same kernel, drivers and emulators, for
-// the core, lifecycle and concurrency files and the documented examples
-// (FWCTL_NODE_MATRIX_KERNEL). One summary line per version.
+// the core, lifecycle and concurrency files, the documented examples, and
+// the race and lending files (ArrayBuffer.prototype.transfer() exists from
+// Node 22 on) (FWCTL_NODE_MATRIX_KERNEL). One summary line per version.
 function kernelMatrix(main, env, kbuild, ko, vm) {
-  const spec = process.env.FWCTL_NODE_MATRIX_KERNEL === undefined ? 'core lifecycle concurrency examples' : process.env.FWCTL_NODE_MATRIX_KERNEL;
+  const spec = process.env.FWCTL_NODE_MATRIX_KERNEL === undefined ? 'core lifecycle concurrency examples race lending' : process.env.FWCTL_NODE_MATRIX_KERNEL;
   const names = spec.split(/[\s,]+/).filter((v) => v && v !== '0');
   const files = main.filter((f) => names.includes(path.basename(f, '.test.js')));
   if (files.length === 0) return;
@@ -480,6 +504,7 @@ if (buildError) {
 } else {
   const k = mode !== 'unit' ? prepareKernel() : null;
   if (mode !== 'kernel') {
+    if (jestArgs.length === 0) genCheck();
     unit(k && k.layout);
     nodeMatrix(k && k.layout);
     // The package as a user installs it (not when filtering tests).

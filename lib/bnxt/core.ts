@@ -15,7 +15,7 @@ import type { DeviceLike } from '../device-like';
 import { errnoName, FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
-import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField } from '../uapi/bnxt-commands';
+import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField } from './generated/commands';
 import { cstring, need, view } from '../wire';
 
 export { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF, type BnxtCommandEntry, type BnxtDmaField };

@@ -11,11 +11,11 @@ import type { Writable } from 'node:stream';
 import type { CallOptions } from '../device';
 import type { DeviceLike } from '../device-like';
 import { DeviceTypeId } from '../uapi/constants';
-import { BNXT_MAX_DMABUF } from '../uapi/bnxt-commands';
+import { BNXT_MAX_DMABUF } from './generated/commands';
 import { FwctlDecodeError } from '../wire';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './exec';
 import { decode, sizeOf, type HwrmObject } from './hwrm';
-import { NVM_DIR_TYPE } from './hwrm-data';
+import { NVM_DIR_TYPE } from './generated/hwrm-data';
 import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** uctx_caps bit 3 (FWCTL_BNXT_DMA_COMMANDS): the driver bounces DMA buffers (Linux 7.3 and later). */

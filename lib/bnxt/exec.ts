@@ -1,5 +1,5 @@
 // bnxt.exec(dev, 'CMD_NAME', fields, options): any command the driver allows,
-// by name. The input is built from hsi.h's field names (hwrm-data.ts), the
+// by name. The input is built from hsi.h's field names (generated/hwrm-data.ts), the
 // output decoded by them; DMA buffers are the library's: it allocates each
 // 'out' buffer (or takes the caller's), attaches it at the driver's address
 // field, and the addon writes the address and the length field from the
@@ -10,10 +10,9 @@
 import type { CallOptions, RpcAttachment, RpcOptions, RpcResult } from '../device';
 import type { DeviceLike } from '../device-like';
 import { DeviceTypeId, Scope } from '../uapi/constants';
-import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF } from '../uapi/bnxt-commands';
+import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF } from './generated/commands';
 import { BnxtFirmwareError, MAX_REQUEST_LENGTH, MIN_REQUEST_LENGTH, MIN_RESPONSE_LENGTH, decodeOutput, encodeRequest, minScope, type BnxtResult } from './core';
-import { decode, encode, layout, offsetOf, sizeOf, type HwrmInput, type HwrmObject } from './hwrm';
-import { HWRM_COMMANDS, type HwrmCommandName, type HwrmDmaSpec } from './hwrm-data';
+import { HWRM_COMMANDS, decode, encode, layout, offsetOf, sizeOf, type HwrmCommandName, type HwrmDmaSpec, type HwrmInput, type HwrmObject } from './hwrm';
 import { FwctlError, FwctlRangeError, FwctlTypeError } from '../errors';
 
 /** The HWRM header fields of every input: set by exec() (seq_id, target_id, cmpl_ring through options). */

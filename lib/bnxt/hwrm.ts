@@ -1,5 +1,5 @@
 // Decode and encode any HWRM layout of include/linux/bnxt/hsi.h (the
-// generated table in hwrm-data.ts) by the header's field names. The structs
+// generated table in generated/hwrm-data.ts) by the header's field names. The structs
 // are little-endian C structs (a few fields are __be16/32 or host-endian);
 // offsets are bytes, as the C compiler lays them out.
 //
@@ -10,10 +10,53 @@
 // with subfields() and may be given to encode() as an object of subfields.
 
 import { FwctlDecodeError } from '../wire';
-import { HWRM_BITFIELDS, HWRM_LAYOUTS, type HwrmLayoutName } from './hwrm-data';
+import { HWRM_BITFIELDS, HWRM_LAYOUTS, type HwrmLayoutName } from './generated/hwrm-data';
+import { BNXT_COMMAND_TABLE, type BnxtCommandName } from './generated/commands';
 import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
-export { HWRM_SOURCE, HWRM_LAYOUTS, HWRM_BITFIELDS, HWRM_COMMANDS, type HwrmLayoutName, type HwrmCommandName, type HwrmDmaSpec } from './hwrm-data';
+export { HWRM_SOURCE, HWRM_LAYOUTS, HWRM_BITFIELDS, type HwrmLayoutName } from './generated/hwrm-data';
+
+/** A command the driver allows, by name without HWRM_. */
+export type HwrmCommandName = BnxtCommandName;
+
+/** One DMA address field of a command, by name (the driver's bnxtctl_dma_cmds entry). */
+export interface HwrmDmaSpec {
+  /** The __le64 address field of the input. */
+  readonly addr: string;
+  /** DMA_TO_DEVICE: in; DMA_FROM_DEVICE: out. */
+  readonly dir: 'in' | 'out';
+  /** The input field the driver reads the length from, times unit bytes. */
+  readonly len?: string;
+  readonly unit?: number;
+  /** CMD_DATA_FIXED: always this many bytes; holds: the struct they are. */
+  readonly fixed?: number;
+  readonly holds?: string;
+}
+
+/** A command by name: its request type, layouts (null where the kernel's hsi.h has none) and DMA fields. */
+export interface HwrmCommandSpec {
+  readonly reqType: number;
+  readonly input: HwrmLayoutName | null;
+  readonly output: HwrmLayoutName | null;
+  readonly dma?: readonly HwrmDmaSpec[];
+}
+
+/**
+ * Every command the driver allows, in its order (DMA table, then the switch), by name:
+ * a view of the one generated table (BNXT_COMMAND_TABLE, generated/commands.ts).
+ */
+export const HWRM_COMMANDS: Readonly<Record<HwrmCommandName, HwrmCommandSpec>> = Object.freeze(Object.fromEntries(
+  BNXT_COMMAND_TABLE.map((e) => [e.name, Object.freeze({
+    reqType: e.reqType,
+    input: e.input as HwrmLayoutName | null,
+    output: e.output as HwrmLayoutName | null,
+    ...(e.dma ? {
+      dma: Object.freeze(e.dma.map((f): HwrmDmaSpec => Object.freeze(f.len !== undefined
+        ? { addr: f.addr, dir: f.direction, len: f.len, unit: f.unit }
+        : { addr: f.addr, dir: f.direction, fixed: f.fixedLength, ...(f.holds ? { holds: f.holds } : {}) }))),
+    } : {}),
+  })]),
+)) as Record<HwrmCommandName, HwrmCommandSpec>;
 
 /** A layout name (struct tag): the table's names complete in an editor. */
 export type HwrmName = HwrmLayoutName | (string & {});

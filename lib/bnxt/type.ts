@@ -7,7 +7,7 @@ import type { InventoryRecord } from '../inventory';
 import { DIR_IN, DIR_OUT, PTR_LE } from '../binding-flags';
 import { errorOf, hostU32, registerDeviceType, type DeviceTypeModule, type Secret } from '../registry';
 import { BnxtCap, DeviceTypeId } from '../uapi/constants';
-import { BNXT_COMMAND_TABLE } from '../uapi/bnxt-commands';
+import { BNXT_COMMAND_TABLE } from './generated/commands';
 import { fwctlInfoBnxt, hwrmInput, hwrmOutput } from '../uapi/structs';
 import { reqTypeName, HwrmReqType } from './core';
 

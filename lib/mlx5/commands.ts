@@ -7,7 +7,7 @@
 // QUERY_UCTX, QUERY_DPA_*, ...): exec() sends those with the generic 16-byte
 // header and returns the output body as bytes.
 
-import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
+import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from './generated/opcodes';
 import { hasLayout, type IfcLayoutName } from './ifc';
 
 /** Layouts the header names other than <opcode>_in / <opcode>_out (as drivers/ and the PRM use them). */

@@ -16,10 +16,10 @@ import type { CallOptions, RpcOptions, RpcResult } from '../device';
 import type { DeviceLike } from '../device-like';
 import { MAX_RPC_LEN, Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
-import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from '../uapi/mlx5-opcodes';
+import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from './generated/opcodes';
 import { cstring, need } from '../wire';
 import { decode, encode, sizeOf } from './ifc';
-import { HCA_CAP_OPMOD, MLX5_CAP } from './ifc-data';
+import { HCA_CAP_OPMOD, MLX5_CAP } from './generated/ifc-data';
 import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 export { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry };

@@ -1,5 +1,5 @@
 // Decode and encode any PRM layout of mlx5_ifc.h (the generated table in
-// ifc-data.ts) by the header's field names. Big-endian bit order as the PRM
+// generated/ifc-data.ts) by the header's field names. Big-endian bit order as the PRM
 // uses it: bit 0 of a layout is the most significant bit of byte 0; fields
 // may cross 32-bit words.
 //
@@ -14,10 +14,10 @@
 // Each layout is compiled once, on first use, into a flat list of readers.
 
 import { FwctlDecodeError } from '../wire';
-import { IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
+import { IFC_LAYOUTS, type IfcLayoutName } from './generated/ifc-data';
 import { FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 
-export { IFC_SOURCE, IFC_LAYOUTS, type IfcLayoutName } from './ifc-data';
+export { IFC_SOURCE, IFC_LAYOUTS, type IfcLayoutName } from './generated/ifc-data';
 
 /** A layout name: the table's names complete in an editor; any string is accepted (TypeError at run time if unknown). */
 export type IfcName = IfcLayoutName | (string & {});

@@ -15,7 +15,7 @@ import {
   execOpcode, execOpcodeSync,
 } from './core';
 import { decode, encode, hasLayout, layout, sizeOf, type IfcInput, type IfcLayoutName, type IfcObject } from './ifc';
-import { HCA_CAP_OPMOD, MLX5_CAP, MLX5_CAP_LAYOUT, MLX5_CMD_OP, MLX5_MPCNT_GROUP, MLX5_PPCNT_GROUP, MLX5_REG } from './ifc-data';
+import { HCA_CAP_OPMOD, MLX5_CAP, MLX5_CAP_LAYOUT, MLX5_CMD_OP, MLX5_MPCNT_GROUP, MLX5_PPCNT_GROUP, MLX5_REG } from './generated/ifc-data';
 import { FwctlRangeError, FwctlTypeError, show } from '../errors';
 
 /** A command name: MLX5_CMD_OP_* names complete in an editor; any of the driver's names is accepted. */

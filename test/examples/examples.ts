@@ -1,4 +1,4 @@
-// The code examples of README.md and docs/*.md, extracted and made runnable
+// The code examples of README.md, CONTRIBUTING.md and docs/**/*.md, extracted and made runnable
 // (issue 15). Every fenced ```js, ```ts and ```sh block (also javascript,
 // mjs, typescript, bash) is an example; blocks in other languages or none
 // (outputs, ini, udev rules) are not. A block runs as written unless an HTML
@@ -35,6 +35,7 @@
 // status 0 within the timeout.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeCliBin } from '../unit/helpers/cli';
 
 export const REPO = path.resolve(__dirname, '../../..');
 
@@ -61,10 +62,15 @@ export interface Example {
   problems: string[];
 }
 
-/** The markdown files whose examples are tested: README.md and every docs/*.md. */
+/**
+ * The markdown files whose examples are tested: README.md, CONTRIBUTING.md
+ * and every .md under docs/ (subfolders included: docs/api/*.md).
+ */
 export function docFiles(): string[] {
-  const docs = fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort();
-  return ['README.md', ...docs.map((f) => `docs/${f}`)];
+  const walk = (rel: string): string[] => fs.readdirSync(path.join(REPO, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(`${rel}/${e.name}`) : e.name.endsWith('.md') ? [`${rel}/${e.name}`] : []));
+  const top = ['README.md', 'CONTRIBUTING.md'].filter((f) => fs.existsSync(path.join(REPO, f)));
+  return [...top, ...walk('docs').sort()];
 }
 
 const TARGET = /^(mlx5|bnxt|pds)(\.pci|\.driver)?$|^cxl(_test)?\.memdev$|^tmp\/[\w.-]+$/;
@@ -213,7 +219,7 @@ export function workdir(base: string, node: string): { dir: string; bin: string 
   fs.symlinkSync(REPO, path.join(dir, 'node_modules/fwctl'));
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'fwctl'), `#!/bin/sh\nexec ${JSON.stringify(node)} ${JSON.stringify(path.join(REPO, 'dist/lib/cli/main.js'))} "$@"\n`, { mode: 0o755 });
+  writeCliBin(bin, node);
   return { dir, bin };
 }
 

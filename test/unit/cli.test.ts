@@ -14,6 +14,7 @@ import { listSync } from '../../lib/discovery';
 import { HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type Responder } from './helpers/fake-binding';
 import { FakeSys } from './helpers/fake-sysfs';
+import { cli, CLI_MAIN } from './helpers/cli';
 
 const NULL_DEV = splitRdev(fs.statSync('/dev/null', { bigint: true }).rdev);
 const setU32 = (b: Uint8Array, off: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(off, v, HOST_LE);
@@ -43,11 +44,7 @@ afterEach(() => {
   sys.remove();
 });
 
-async function run(...argv: string[]): Promise<{ code: number; io: CaptureIo }> {
-  const io = new CaptureIo();
-  const code = await main(argv, io);
-  return { code, io };
-}
+const run = cli;
 
 describe('top level', () => {
   test('no command: usage on stderr, exit 2', async () => {
@@ -332,10 +329,9 @@ describe('parsers and formatting', () => {
 });
 
 describe('start-up cost', () => {
-  const cli = path.resolve(__dirname, '../../lib/cli/main.js');
   test('`fwctl list --json` runs as a program and never loads the native addon', () => {
     const probe = `
-      const { main } = require(${JSON.stringify(cli)});
+      const { main } = require(${JSON.stringify(CLI_MAIN)});
       main(['list', '--json'], { stdout() {}, stderr() {}, stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) })
         .then((code) => console.log(JSON.stringify({ code, modules: Object.keys(require.cache) })));`;
     const r = spawnSync(process.execPath, ['-e', probe], { env: { ...process.env }, encoding: 'utf8' });
@@ -346,7 +342,7 @@ describe('start-up cost', () => {
     expect(loaded).not.toContain('binding.js');
     expect(loaded).not.toContain('device.js');
     expect(modules.some((m) => m.includes('node-gyp-build'))).toBe(false);
-    const direct = spawnSync(process.execPath, [cli, 'list', '--json'], { env: { ...process.env }, encoding: 'utf8' });
+    const direct = spawnSync(process.execPath, [CLI_MAIN, 'list', '--json'], { env: { ...process.env }, encoding: 'utf8' });
     expect(direct.status).toBe(0);
     expect(JSON.parse(direct.stdout).map((e: { name: string }) => e.name)).toEqual(['fwctl0', 'fwctl12']);
   });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { COMMANDS, main } from '../../lib/cli/main';
 import { complete, deviceNames, subcommandsOf } from '../../lib/cli/commands/completion';
 import { CaptureIo } from './helpers/capture-io';
+import { writeCliBin } from './helpers/cli';
 import { FakeSys } from './helpers/fake-sysfs';
 
 const devices = () => ['eth0', 'fwctl0', 'fwctl12', 'mem0'];
@@ -95,9 +96,7 @@ describe('the shell scripts', () => {
   let fwctlBin: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwctl-completion-'));
-    fwctlBin = path.join(dir, 'fwctl');
-    const cli = path.join(__dirname, '../../lib/cli/main.js');
-    fs.writeFileSync(fwctlBin, `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+    fwctlBin = writeCliBin(dir);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const env = () => ({ ...process.env, PATH: `${dir}:${process.env.PATH}`, FWCTL_DEV_ROOT: path.join(dir, 'nodev'), FWCTL_SYSFS_ROOT: path.join(dir, 'nosys') });

@@ -12,8 +12,7 @@ import { CxlMailboxError, CxlResponseError } from '../../lib/cxl';
 import { Device, setBindingForTesting, splitRdev, type RpcResult } from '../../lib/device';
 import { FwctlError, FwctlRangeError, FwctlTypeError } from '../../lib/errors';
 import { caught, expectCode } from './helpers/errors';
-import { main } from '../../lib/cli/main';
-import { CaptureIo } from './helpers/capture-io';
+import { cliWithStdin } from './helpers/cli';
 import { Scope } from '../../lib/uapi/constants';
 import { HOST_LE } from '../../lib/uapi/layout';
 import { FakeBinding, FakeHandle, type IoctlCall } from './helpers/fake-binding';
@@ -612,11 +611,7 @@ describe('fwctl cxl', () => {
     process.env = { ...saved };
     sys.remove();
   });
-  const run = async (...argv: string[]) => {
-    const io = new CaptureIo(Buffer.from([0xaa, 0xbb, 0xcc, 0xdd]));
-    const code = await main(argv, io);
-    return { code, io };
-  };
+  const run = cliWithStdin(Buffer.from([0xaa, 0xbb, 0xcc, 0xdd]));
 
   test('features: a table, and JSON, by memdev name', async () => {
     fakeCxl.features.push(testFeature({ uuid: cxl.CxlFeatureUuid.PatrolScrub }));

@@ -1,6 +1,6 @@
 // The documented examples on the host (test/examples/examples.ts says what
 // an example is and how the markers read): every ```js, ```ts and ```sh block
-// of README.md and docs/*.md either runs or carries a not-runnable marker
+// of README.md, CONTRIBUTING.md and docs/**/*.md either runs or carries a not-runnable marker
 // with its reason; markers are well formed; the main examples (the README
 // quick start, the opening of docs/api.md) run on every Node line; and every
 // runnable block parses here (node --check, the pinned typescript, bash -n),
@@ -31,8 +31,8 @@ const fake: Targets = {
 const all = allExamples();
 const runnable = all.filter((e) => e.notRunnable === null);
 
-test('README.md and docs/*.md are read, with examples in both', () => {
-  expect(docFiles()).toEqual(expect.arrayContaining(['README.md', 'docs/api.md', 'docs/transcripts.md']));
+test('README.md and docs/**/*.md are read, with examples in both', () => {
+  expect(docFiles()).toEqual(expect.arrayContaining(['README.md', 'docs/api.md', 'docs/api/core.md', 'docs/transcripts.md']));
   expect(all.filter((e) => e.file === 'README.md' && e.notRunnable === null).length).toBeGreaterThan(0);
   expect(all.filter((e) => e.file === 'docs/api.md' && e.notRunnable === null).length).toBeGreaterThan(0);
   const byKind = (f: (e: Example) => boolean) => all.filter(f).length;

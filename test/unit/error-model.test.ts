@@ -1,7 +1,7 @@
 // The one error model (issue 15), checked mechanically: no throw in lib/
 // builds a built-in error or hands out a signal's bare reason; every code a
 // source names is in the `codes` registry and every registry code is used;
-// docs/api.md's code table lists exactly the registry's codes with the same
+// docs/api/errors.md's code table lists exactly the registry's codes with the same
 // classes; and representative failures of each kind are FwctlErrors whose
 // code is registered with the class actually thrown.
 
@@ -74,10 +74,11 @@ describe('every throw in lib/ goes through the model', () => {
   });
 });
 
-describe('docs/api.md lists every code', () => {
-  const doc = fs.readFileSync(path.join(root, 'docs', 'api.md'), 'utf8');
+describe('docs/api/errors.md lists every code', () => {
+  const doc = fs.readFileSync(path.join(root, 'docs', 'api', 'errors.md'), 'utf8');
   const start = doc.indexOf('\n### Every code\n');
-  const section = start < 0 ? '' : doc.slice(start, doc.indexOf('\n#', start + 5));
+  const end = start < 0 ? -1 : doc.indexOf('\n#', start + 5);
+  const section = start < 0 ? '' : doc.slice(start, end < 0 ? undefined : end);
   /** code -> class, from the table rows (a row may list several codes). */
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
@@ -146,7 +147,10 @@ describe('representative failures are FwctlErrors with their registered code and
     expect(e).toBeInstanceOf(FwctlError);
     expect((e as FwctlError).code).toBe(code);
     expect((e as Error).constructor.name).toBe(codes[code].class);
-    expect(e instanceof TypeError || e instanceof RangeError).toBe(false);
+    // Argument errors are the platform's TypeError / RangeError too, as Node's ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE.
+    const platform = code === 'ERR_FWCTL_OUT_OF_RANGE' ? 'RangeError' : code.startsWith('ERR_FWCTL_INVALID_ARG_') ? 'TypeError' : 'none';
+    expect({ code, type: e instanceof TypeError, range: e instanceof RangeError })
+      .toEqual({ code, type: platform === 'TypeError', range: platform === 'RangeError' });
   });
 
   test('a kernel answer: an errno name, the negative errno, the syscall', () => {

@@ -84,23 +84,44 @@ describe('FwctlError', () => {
 });
 
 describe('argument errors', () => {
-  test('FwctlTypeError / FwctlRangeError: FwctlErrors with the ERR_FWCTL_* codes, not the built-ins', () => {
+  test('FwctlTypeError / FwctlRangeError: the platform\'s TypeError / RangeError, and FwctlErrors with the ERR_FWCTL_* codes', () => {
     const t = new FwctlTypeError('x must be a string');
     expect(t).toBeInstanceOf(FwctlError);
-    expect(t).not.toBeInstanceOf(TypeError);
+    expect(t).toBeInstanceOf(TypeError);
+    expect(t).not.toBeInstanceOf(RangeError);
+    expect(t).not.toBeInstanceOf(FwctlRangeError);
     expect(t).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_TYPE', message: 'x must be a string' });
     expect(t.errno).toBeUndefined();
     expect(new FwctlTypeError('unknown field', 'ERR_FWCTL_INVALID_ARG_VALUE').code).toBe('ERR_FWCTL_INVALID_ARG_VALUE');
     const r = new FwctlRangeError('n must be a u16');
     expect(r).toBeInstanceOf(FwctlError);
-    expect(r).not.toBeInstanceOf(RangeError);
+    expect(r).toBeInstanceOf(RangeError);
+    expect(r).not.toBeInstanceOf(TypeError);
+    expect(r).not.toBeInstanceOf(FwctlTypeError);
     expect(r).toMatchObject({ name: 'FwctlRangeError', code: 'ERR_FWCTL_OUT_OF_RANGE' });
     expect(String(r)).toBe('FwctlRangeError: n must be a u16');
+    expect(Object.getOwnPropertySymbols(t)).toEqual([]); // the brand is on the prototype
   });
 
-  test('the addon\'s factory: range -> FwctlRangeError, else FwctlTypeError', () => {
+  test('the FwctlError brand: subclasses test as usual, plain errors are not FwctlErrors', () => {
+    class Sub extends FwctlError {}
+    const sub = new Sub({ code: 'ERR_FWCTL_INTERNAL' });
+    expect([sub instanceof FwctlError, sub instanceof Sub]).toEqual([true, true]);
+    expect(new FwctlError({ code: 'ERR_FWCTL_INTERNAL' }) instanceof Sub).toBe(false);
+    expect(new FwctlTypeError('x') instanceof Sub).toBe(false);
+    for (const v of [new TypeError('x'), new RangeError('x'), new Error('x'), {}, null, undefined, 1, 'ERR_FWCTL_INTERNAL']) {
+      expect(v instanceof FwctlError).toBe(false);
+    }
+    // Another copy of the package (another realm's class) is recognised by the registered brand.
+    expect(Object.create(null, { [Symbol.for('fwctl.FwctlError')]: { value: true } }) instanceof FwctlError).toBe(true);
+  });
+
+  test('the addon\'s factory: kind 1 (or true) -> FwctlRangeError, 2 -> ERR_FWCTL_INVALID_ARG_VALUE, else FwctlTypeError', () => {
     expect(nativeArgumentError(true, 'm')).toBeInstanceOf(FwctlRangeError);
-    expect(nativeArgumentError(false, 'm')).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_TYPE', message: 'm' });
+    expect(nativeArgumentError(1, 'm')).toBeInstanceOf(RangeError);
+    expect(nativeArgumentError(2, 'm')).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_VALUE', message: 'm' });
+    expect(nativeArgumentError(0, 'm')).toMatchObject({ name: 'FwctlTypeError', code: 'ERR_FWCTL_INVALID_ARG_TYPE', message: 'm' });
+    expect(nativeArgumentError(false, 'm')).toBeInstanceOf(TypeError);
   });
 });
 

@@ -8,7 +8,9 @@
 //   (an unchecked DataView read) fails the property;
 // - a decoder never reads outside the view it is given: the same bytes
 //   decoded from an exact-size ArrayBuffer and from a view in the middle of
-//   random bytes give the same result (or the same error);
+//   random bytes give the same result (or the same error), and so do they
+//   as a plain Uint8Array (no Buffer methods: a raw "readUInt32LE is not a
+//   function" TypeError fails the property);
 // - a bad argument to Device.rpc/rpcSync is an FwctlTypeError or
 //   FwctlRangeError (or the documented ERR_FWCTL_TAINT_REFUSED for tainting
 //   scopes) before any syscall.
@@ -87,7 +89,9 @@ const framed = (maxLength: number) =>
     all.set(data, before.length);
     all.set(after, before.length + data.length);
     const inner = Buffer.from(ab, before.length, data.length);
-    return { own, inner };
+    // The same bytes as a plain Uint8Array (no Buffer methods): callers may pass one.
+    const u8 = new Uint8Array(ab, before.length, data.length);
+    return { own, inner, u8 };
   });
 
 /**
@@ -96,8 +100,10 @@ const framed = (maxLength: number) =>
  */
 function decoderProperty(name: string, maxLength: number, decode: (b: Buffer) => unknown): void {
   test(`${name}: typed errors only, never reads outside its view`, () => {
-    fc.assert(fc.property(framed(maxLength), ({ own, inner }) => {
-      expect(plain(outcome(() => decode(inner)))).toEqual(plain(outcome(() => decode(own))));
+    fc.assert(fc.property(framed(maxLength), ({ own, inner, u8 }) => {
+      const expected = plain(outcome(() => decode(own)));
+      expect(plain(outcome(() => decode(inner)))).toEqual(expected);
+      expect(plain(outcome(() => decode(u8 as Buffer)))).toEqual(expected);
     }), params);
     count(name);
   });

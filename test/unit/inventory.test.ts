@@ -3,8 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CaptureIo } from './helpers/capture-io';
-import { main } from '../../lib/cli/main';
+import { cli } from './helpers/cli';
 import { setBindingForTesting, splitRdev } from '../../lib/device';
 import { ifc } from '../../lib/mlx5';
 import { escapeLabel, inventory, toPrometheus, type InventoryRecord } from '../../lib/inventory';
@@ -195,10 +194,7 @@ describe('toPrometheus()', () => {
 });
 
 describe('fwctl inventory', () => {
-  const run = async (...argv: string[]) => {
-    const io = new CaptureIo();
-    return { code: await main(argv, io), io };
-  };
+  const run = cli;
 
   test('table, --json, --prometheus; exit 0 with a failing device', async () => {
     const t = await run('inventory');

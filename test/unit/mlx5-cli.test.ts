@@ -3,14 +3,11 @@
 // layout table.
 
 import { fakeRpcDevice } from './helpers/fake-device';
-import { main } from '../../lib/cli/main';
 import { objectText, parseFields, runSub, toJson } from '../../lib/cli/commands/mlx5';
 import * as mlx5 from '../../lib/mlx5';
-import { CaptureIo } from './helpers/capture-io';
+import { cli } from './helpers/cli';
 
 const { ifc } = mlx5;
-
-const fakeDevice = fakeRpcDevice;
 
 function firmware(req: Buffer): Buffer {
   const op = req.readUInt16BE(0);
@@ -38,11 +35,7 @@ function firmware(req: Buffer): Buffer {
   return b;
 }
 
-async function run(...argv: string[]) {
-  const io = new CaptureIo();
-  const code = await main(argv, io);
-  return { code, io };
-}
+const run = cli;
 
 describe('fwctl mlx5 without a device', () => {
   test('reg --list, exec --list, cap --list: tables and JSON', async () => {
@@ -102,7 +95,7 @@ describe('helpers', () => {
 
 describe('subcommands on a device', () => {
   test('cap: decoded current values; --raw is the hex dump', () => {
-    const { dev, requests } = fakeDevice(firmware);
+    const { dev, requests } = fakeRpcDevice(firmware);
     const out = runSub('cap', dev, ['general'], {});
     expect(out.text).toMatch(/^type +GENERAL \(0x0\)$/m);
     expect(out.text).toMatch(/^log_max_qp +17 \(0x11\)$/m);
@@ -115,7 +108,7 @@ describe('subcommands on a device', () => {
   });
 
   test('reg: fields from --field; exec by name with 64-bit counters', () => {
-    const { dev, requests } = fakeDevice(firmware);
+    const { dev, requests } = fakeRpcDevice(firmware);
     const t = runSub('reg', dev, ['MTMP'], { field: ['sensor_index=0'] });
     expect(t.text).toMatch(/^temperature +300 \(0x12c\)$/m);
     expect(t.text).toMatch(/^sensor_name_hi +1095977283 \(0x41534943\)$/m);
@@ -130,7 +123,7 @@ describe('subcommands on a device', () => {
   });
 
   test('fw: PSID and temperatures per sensor of MTCAP\'s map, unreadable facts as errors in place; diag raw', () => {
-    const { dev } = fakeDevice(firmware);
+    const { dev } = fakeRpcDevice(firmware);
     const f = runSub('fw', dev, [], {});
     expect(f.json).toMatchObject({ psid: 'MT_0000000001', vsd: 'vsd', ieeeVendorId: 0x2c9, vsdVendorId: 0,
       temperatures: [{ sensor: 0, celsius: 37.5, name: 'ASIC' }, { sensor: 2, celsius: -1, name: 'ASIC' }],

@@ -9,8 +9,6 @@ import { runSub } from '../../lib/cli/commands/mlx5';
 
 const { ifc } = mlx5;
 
-const fakeDevice = fakeRpcDevice;
-
 const reg = (body: Buffer, status = 0) => {
   const b = Buffer.concat([Buffer.alloc(16), body]);
   b[0] = status;
@@ -88,7 +86,7 @@ const want: mlx5.Mlx5Facts = {
 
 describe('mlx5 facts', () => {
   test('identity, running firmware (boot image found by MCQS scan), temperatures, modules per port', async () => {
-    const { dev, requests } = fakeDevice(firmware());
+    const { dev, requests } = fakeRpcDevice(firmware());
     expect(await mlx5.facts(dev)).toEqual(want);
     // MCQS for components 0 and 1, then MCQI of component 1 for the running version
     const regs = requests.filter((r) => r.readUInt16BE(0) === 0x805).map((r) => r.readUInt16BE(10));
@@ -99,15 +97,15 @@ describe('mlx5 facts', () => {
   });
 
   test('the sync twin gives the same facts with the same requests', async () => {
-    const a = fakeDevice(firmware());
-    const b = fakeDevice(firmware());
+    const a = fakeRpcDevice(firmware());
+    const b = fakeRpcDevice(firmware());
     const x = await mlx5.facts(a.dev);
     expect(mlx5.factsSync(b.dev)).toEqual(x);
     expect(b.requests).toEqual(a.requests);
   });
 
   test('a pending firmware is read too; a refused register is an error in its place', () => {
-    const { dev } = fakeDevice(firmware({ pending: true, noMtcap: true }));
+    const { dev } = fakeRpcDevice(firmware({ pending: true, noMtcap: true }));
     const f = mlx5.factsSync(dev);
     expect(f.firmware).toEqual({ running: (want.firmware as { running: unknown }).running,
       pending: { version: '28.35.256', raw: 0x1c230100, versionString: '28.35.0256' } });
@@ -116,13 +114,13 @@ describe('mlx5 facts', () => {
   });
 
   test('QUERY_ADAPTER failing fails the whole record', () => {
-    const { dev } = fakeDevice(() => Buffer.from([3]));
+    const { dev } = fakeRpcDevice(() => Buffer.from([3]));
     expect(() => mlx5.factsSync(dev)).toThrow(mlx5.Mlx5FirmwareError);
   });
 
   test('fwVersionText and the CLI\'s fw text', () => {
     expect(mlx5.fwVersionText(0x1c22100a)).toBe('28.34.4106');
-    const { dev } = fakeDevice(firmware());
+    const { dev } = fakeRpcDevice(firmware());
     const out = runSub('fw', dev, [], {});
     expect(out.text).toMatch(/^firmware +28\.34\.4106 \(28\.34\.4106\)$/m);
     expect(out.text).toMatch(/^temperature 0 \(ASIC\) +52\.5 C \(max 64 C\)$/m);

@@ -11,9 +11,6 @@ import { FwctlTypeError, FwctlRangeError } from '../../lib/errors';
 
 const { ifc } = mlx5;
 
-
-const fakeDevice = fakeRpcDevice;
-
 /** An output mailbox: status/syndrome, then `body`. */
 function outBox(body: Uint8Array = new Uint8Array(0), status = 0, syndrome = 0): Buffer {
   const b = Buffer.alloc(16 + body.length);
@@ -62,7 +59,7 @@ function firmware(req: Buffer): Buffer {
 
 describe('exec by name', () => {
   test('builds the _in layout from fields, decodes the _out layout, at the least scope', async () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     const r = await mlx5.exec(dev, 'QUERY_VNIC_ENV', { other_vport: 1, vport_number: 7 });
     const req = calls[0].request;
     expect(req.length).toBe(ifc.sizeOf('query_vnic_env_in'));
@@ -76,8 +73,8 @@ describe('exec by name', () => {
   });
 
   test('the sync twin sends the same bytes and returns the same result', async () => {
-    const a = fakeDevice(firmware);
-    const b = fakeDevice(firmware);
+    const a = fakeRpcDevice(firmware);
+    const b = fakeRpcDevice(firmware);
     const x = await mlx5.exec(a.dev, 'query_vnic_env', { vport_number: 3 });
     const y = mlx5.execSync(b.dev, 'MLX5_CMD_OP_QUERY_VNIC_ENV', { vport_number: 3 });
     expect(b.calls[0].request).toEqual(a.calls[0].request);
@@ -85,7 +82,7 @@ describe('exec by name', () => {
   });
 
   test('by opcode number, as before: header + raw body', async () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     const r = await mlx5.exec(dev, mlx5.Mlx5Opcode.NOP);
     expect(r.ok).toBe(true);
     expect(calls[0].request.length).toBe(16);
@@ -94,7 +91,7 @@ describe('exec by name', () => {
   });
 
   test('op_mod from fields or options (not both, differing); opcode and uid are not inputs', () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     mlx5.execSync(dev, 'QUERY_HCA_CAP', { op_mod: 9 });
     mlx5.execSync(dev, 'QUERY_HCA_CAP', {}, { opMod: 3 });
     expect(calls.map((c) => c.request.readUInt16BE(6))).toEqual([9, 3]);
@@ -105,7 +102,7 @@ describe('exec by name', () => {
   });
 
   test('mistakes are refused before any call: unknown commands and fields, values that do not fit', () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     expect(() => mlx5.execSync(dev, 'QUERY_NOTHING')).toThrow(/unknown mlx5 command 'QUERY_NOTHING'/);
     expect(() => mlx5.execSync(dev, 'QUERY_VNIC_ENV', { vport: 1 })).toThrow(/unknown field 'vport' in query_vnic_env_in/);
     expect(() => mlx5.execSync(dev, 'QUERY_VNIC_ENV', { vport_number: 0x10000 })).toThrow(FwctlRangeError);
@@ -117,7 +114,7 @@ describe('exec by name', () => {
   });
 
   test('commands without layouts: body in, body out; the debug-write scope and the taint opt-in are passed on', () => {
-    const { dev, calls } = fakeDevice(() => outBox(Buffer.from('abc')));
+    const { dev, calls } = fakeRpcDevice(() => outBox(Buffer.from('abc')));
     const r = mlx5.execSync(dev, 'SET_DIAGNOSTIC_PARAMS', {}, { body: Buffer.from([1, 2]), allowKernelTaint: true });
     expect(calls[0].options).toMatchObject({ scope: Scope.DebugWrite, allowKernelTaint: true, responseLength: 16 + 4096 });
     expect([...calls[0].request.subarray(16)]).toEqual([1, 2]);
@@ -126,7 +123,7 @@ describe('exec by name', () => {
   });
 
   test('a firmware status is Mlx5FirmwareError naming the command; allowStatus returns it undecoded', async () => {
-    const { dev } = fakeDevice(() => outBox(new Uint8Array(0), 3, 0xdead));
+    const { dev } = fakeRpcDevice(() => outBox(new Uint8Array(0), 3, 0xdead));
     await expect(mlx5.exec(dev, 'QUERY_VNIC_ENV')).rejects.toThrow(/mlx5 QUERY_VNIC_ENV: firmware status 0x3 \(bad parameter\), syndrome 0x0000dead/);
     const r = await mlx5.exec(dev, 'QUERY_VNIC_ENV', {}, { allowStatus: true });
     expect([r.ok, r.status, r.data]).toEqual([false, 3, undefined]);
@@ -145,7 +142,7 @@ describe('exec by name', () => {
 
 describe('capabilities', () => {
   test('current and max, by name or number; decoded by device.h\'s layout for the type', async () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     const cur = await mlx5.capabilities(dev, 'general');
     const max = mlx5.capabilitiesSync(dev, 0, { max: true });
     expect(calls.map((c) => c.request.readUInt16BE(6))).toEqual([1, 0]);
@@ -160,7 +157,7 @@ describe('capabilities', () => {
   });
 
   test('another function; types without a layout; unknown types', () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     mlx5.capabilitiesSync(dev, 'qos', { functionId: 5 });
     const q = ifc.decode('query_hca_cap_in', calls[0].request);
     expect(q).toMatchObject({ other_function: 1, function_id: 5, op_mod: (0xc << 1) | 1 });
@@ -197,7 +194,7 @@ describe('registers', () => {
   });
 
   test('readRegister: ACCESS_REG op_mod 1 (read) at DebugReadOnly with the index fields; the data decoded', async () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     const t = await mlx5.readRegister(dev, 'MTMP', { sensor_index: 2 });
     const req = calls[0].request;
     expect(ifc.decode('access_register_in', req)).toMatchObject({ opcode: 0x805, op_mod: 1, register_id: 0x900a, argument: 0 });
@@ -209,7 +206,7 @@ describe('registers', () => {
   });
 
   test('PPCNT by group name: grp encoded, only the selected counter group decoded', () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     const r = mlx5.readRegisterSync(dev, 'PPCNT', { local_port: 1, grp: 'physical_layer' });
     expect(ifc.decode('ppcnt_reg', calls[0].request.subarray(16))).toMatchObject({ local_port: 1, grp: 0x12 });
     expect(Object.keys(r.data!.counter_set as object)).toEqual(['phys_layer_cntrs']);
@@ -220,7 +217,7 @@ describe('registers', () => {
   });
 
   test('writeRegister is op_mod 0 at Configuration; raw data and argument; firmware errors', async () => {
-    const { dev, calls } = fakeDevice(firmware);
+    const { dev, calls } = fakeRpcDevice(firmware);
     await mlx5.writeRegister(dev, 'MTMP', { sensor_index: 1, mte: 1 });
     expect(ifc.decode('access_register_in', calls[0].request)).toMatchObject({ op_mod: 0, register_id: 0x900a });
     expect(calls[0].options.scope).toBe(Scope.Configuration);

@@ -382,7 +382,7 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(b.allocBuffer!(2 * 1024 * 1024)).toHaveProperty('byteLength', 2 * 1024 * 1024);
   });
 
-  test('bindRpc/bindInfo bind only allocBuffer memory; the regions outlive transfer, and are freed with the buffers and the calls', () => {
+  test('bindRpc/bindInfo bind only allocBuffer memory; a transferred buffer refuses the call; freed with the buffers and the calls', () => {
     const r = runNode(`(async () => {
       const alloc = (n) => Buffer.from(b.allocBuffer(n));
       const base = b.regionStats().regions;
@@ -396,22 +396,22 @@ describe('allocBuffer memory and bound calls (shim)', () => {
       const n2 = sub();
       const badArgs = err(() => h.bindRpc(0, req)), tooBig = err(() => h.bindRpc(0, req, new Uint8Array(3 << 20)));
       // Node >= 22: ArrayBuffer.prototype.transfer() detaches the buffers JS
-      // holds; the bound call keeps the regions, so the "kernel" still reads
-      // and writes memory that is allocated (valgrind/ASan would see a UAF).
+      // holds and moves their memory to new owners: the bound call refuses
+      // (ERR_FWCTL_INVALID_ARG_VALUE) and writes nothing there.
       // (In a function of its own: the new owners must become garbage.)
       const transferAway = () => {
         const t1 = req.buffer.transfer(), t2 = resp.buffer.transfer();
         let m = [req.byteLength, resp.byteLength, t1.byteLength, t2.byteLength].join(',');
         new Uint8Array(t1).fill(9);
-        const a = f();
-        if (!new Uint8Array(t2).every((x) => x === 9)) m += ' not-shared';
+        const a = err(() => f());
+        if (!new Uint8Array(t2).every((x) => x === 0)) m += ' written';
         return [m, a];
       };
       const [moved, after] = ArrayBuffer.prototype.transfer ? transferAway() : ['n/a', -1];
-      // The transferred ArrayBuffers are garbage now: f still holds both
-      // regions, and the "kernel" writes one (ASan/valgrind would see a UAF).
+      // The transferred ArrayBuffers are garbage now; f still holds the two
+      // (detached) allocBuffer ArrayBuffers, and refuses.
       for (let i = 0; i < 10; i++) { gc(); await new Promise((r) => setImmediate(r)); }
-      const held = [b.regionStats().regions - base, f()];
+      const held = [b.regionStats().regions - base, ArrayBuffer.prototype.transfer ? err(() => f()) : f()];
       let fi = h.bindInfo(alloc(16));
       const info = fi();
       const g = h.bindRpc(0, alloc(8), alloc(8));
@@ -432,12 +432,12 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(tooBig).toMatch(/^FwctlRangeError: .*2 MiB/);
     if (moved !== 'n/a') {
       expect(moved).toBe('0,0,64,48');
-      expect(after).toBe(64);
+      expect(after).toMatch(/^FwctlTypeError: a buffer of this prepared call was detached/);
     }
     expect(info).toBe(8);
     expect(closed).toBe(-9); // -EBADF: the fd is never used after close (its number may be reused)
     expect(live).toBe(5); // req, resp, the info buffer and g's two
-    expect(held).toEqual([2, 64]);
+    expect(held).toEqual([2, moved === 'n/a' ? 64 : expect.stringMatching(/^FwctlTypeError: a buffer of this prepared call was detached/)]);
     expect(left).toBe(2);
     expect(g).toBe('function');
   });
@@ -458,6 +458,24 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(ok).toBe(48);
     expect(raw).toMatch(/^FwctlRangeError: request holds a raw user pointer at offset 16/);
     expect(again).toBe(48);
+  });
+
+  test('pds device: a request that ends inside a pointer field is refused, sync, async and bound', () => {
+    const r = runNode(`(async () => {
+      const h = open();
+      const short = Buffer.alloc(44), resp = new Uint8Array(48); // out.payload is bytes 40..47
+      const sync = err(() => h.rpcSync(0, short, resp));
+      let async;
+      try { await h.rpc(0, 0, short, 48); async = 'no error'; } catch (e) { async = e.name + ': ' + e.message; }
+      const req = Buffer.from(b.allocBuffer(44)), resp2 = Buffer.from(b.allocBuffer(48));
+      const bound = err(() => h.bindRpc(0, req, resp2)());
+      const whole = h.rpcSync(0, Buffer.alloc(40), resp); // ends before the field: not in this request
+      out(sync, async, bound, whole);
+    })();`, { env: withShim(0, { SHIM_TYPE: '4' }) });
+    expect(r.stderr).toBe('');
+    const [sync, async, bound, whole] = lastJson(r.stdout);
+    for (const e of [sync, async, bound]) expect(e).toMatch(/^FwctlRangeError: the request ends inside the pointer field at offset 40/);
+    expect(whole).toBe(40);
   });
 
   test('Device: prepared calls, rpcSync()/infoSync() and rpcSyncInto()/infoSyncInto() over allocBuffer memory bind once, allocate nothing, and refuse after close', () => {

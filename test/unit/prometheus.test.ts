@@ -1,5 +1,5 @@
 // The fleet path with the real tools: `fwctl inventory --prometheus` written
-// the way the README tells operators to (a temp file in the collector
+// the way docs/api/inventory.md tells operators to (a temp file in the collector
 // directory, renamed over fwctl.prom), checked by promtool and scraped from a
 // real node_exporter (textfile collector only, on 127.0.0.1, a free port,
 // stopped by the test). Debian's prometheus and prometheus-node-exporter
@@ -117,7 +117,7 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
   });
 }
 
-/** Writes `text` as the README's recipe does: a temp file in the same directory, renamed over NAME.prom. */
+/** Writes `text` as docs/api/inventory.md's recipe does: a temp file in the same directory, renamed over NAME.prom. */
 function writeAtomically(dir: string, name: string, text: string): string {
   const final = path.join(dir, name);
   const tmp = `${final}.${process.pid}`; // not *.prom: the collector never reads a half-written file

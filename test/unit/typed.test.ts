@@ -1,7 +1,7 @@
 // The typed mlx5, pds and bnxt layers: pure encoders/decoders (malformed
 // input included) and Device's attach option against a fake binding. The
-// scope tables are checked against the kernel source (gen-tables.test.ts)
-// and against the real drivers in the VM (scopes.drivers.taint.test.ts).
+// scope tables are checked against the kernel source (generated.test.ts)
+// and against the real drivers in the VM (scope-tables.taint.test.ts).
 
 import * as bnxt from '../../lib/bnxt';
 import { Device } from '../../lib/device';

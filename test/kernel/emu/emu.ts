@@ -42,6 +42,22 @@ export function commands(kind: EmuKind): number {
   return Number(param(kind, 'commands'));
 }
 
+/**
+ * Count the commands whose signature is `signature` while fn runs (pds: an
+ * RPC payload's first 8 bytes, little-endian; bnxt: the req_type): the
+ * firmware's own count of what reached it. Returns fn's result and the count.
+ */
+export async function watching<T>(kind: 'pds' | 'bnxt', signature: bigint, fn: () => Promise<T> | T): Promise<{ value: T; hits: number }> {
+  fs.writeFileSync(paramPath(kind, 'watch_hits'), '0\n');
+  fs.writeFileSync(paramPath(kind, 'watch'), `${signature}\n`);
+  try {
+    const value = await fn();
+    return { value, hits: Number(param(kind, 'watch_hits')) };
+  } finally {
+    fs.writeFileSync(paramPath(kind, 'watch'), '0\n');
+  }
+}
+
 /** Run fn with a knob set, then put the default back (latency 0, no fault, fault_count -1). */
 export async function withKnobs<T>(kind: EmuKind, knobs: { latency_ms?: number; fault_errno?: number; fault_count?: number }, fn: () => Promise<T> | T): Promise<T> {
   for (const [k, v] of Object.entries(knobs)) setParam(kind, k as 'latency_ms', v as number);

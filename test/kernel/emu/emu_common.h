@@ -20,6 +20,12 @@
  *   fault_count  how many calls fault_errno fails (-1: all, the default;
  *                counts down to 0, then calls succeed again)
  *   commands     read-only: commands the firmware has executed
+ *   watch        non-zero: a probe for which commands reach the firmware
+ *                (the race tests of test/kernel/suite/race.test.ts). Every
+ *                command whose signature equals it counts in watch_hits; the
+ *                signature is the emulator's (pds: the first 8 bytes of an
+ *                RPC's request payload, little-endian; bnxt: the req_type)
+ *   watch_hits   commands that matched `watch` (write 0 to reset)
  */
 #ifndef FWCTL_EMU_COMMON_H
 #define FWCTL_EMU_COMMON_H
@@ -61,6 +67,26 @@ module_param_cb(commands, &emu_commands_ops, NULL, 0444);
 MODULE_PARM_DESC(commands, "firmware commands executed");
 
 static DEFINE_SPINLOCK(emu_fault_lock);
+
+static unsigned long long watch;
+module_param(watch, ullong, 0644);
+MODULE_PARM_DESC(watch, "non-zero: count the commands whose signature equals it");
+
+static unsigned int watch_hits;
+module_param(watch_hits, uint, 0644);
+MODULE_PARM_DESC(watch_hits, "commands that matched watch");
+
+/* A command's signature, for the watch knob. */
+static inline void emu_watch(u64 signature)
+{
+	u64 w = READ_ONCE(watch);
+
+	if (!w || w != signature)
+		return;
+	spin_lock(&emu_fault_lock);
+	watch_hits++;
+	spin_unlock(&emu_fault_lock);
+}
 
 /* The injected channel failure for this call (0: none). */
 static int emu_channel_fault(void)

@@ -59,7 +59,8 @@
  * Coredump segment s (component 1, segment s + 1) is EMU_SEG_LEN bytes,
  * byte i = (s * 17 + i) & 0xff.
  *
- * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
+ * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
+ * watch (signature: the req_type), watch_hits
  * (emu_common.h); ulp_stopped (writable: BNXT_EN_FLAG_ULP_STOPPED in the
  * bnxt_en_dev the driver checks under en_dev_lock); dbg_token, livepatch1,
  * livepatch2 (read-only: what DBG_TOKEN_CFG / FW_LIVEPATCH kept, as
@@ -625,6 +626,7 @@ int bnxt_send_msg(struct bnxt_en_dev *edev, struct bnxt_fw_msg *fw_msg)
 	memcpy(req, fw_msg->msg, fw_msg->msg_len);	/* zero-extended, like the HWRM window */
 	emu_firmware_step();
 	req_type = get_unaligned_le16(req);
+	emu_watch(req_type);
 	err = emu_hwrm(req, fw_msg->msg_len, resp, &resp_len);
 	if (err) {
 		struct hwrm_err_output *o = (void *)resp;

@@ -32,8 +32,8 @@
  *                         (PDS_RC_EINVAL without one)
  *         0x00000006 SYNC (ATTR_SYNC): accepted
  *
- * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
- * (emu_common.h).
+ * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
+ * watch (signature: an RPC payload's first 8 bytes, LE), watch_hits (emu_common.h).
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/bitfield.h>
@@ -214,6 +214,7 @@ static u8 emu_adminq(const union pds_core_adminq_cmd *cmd, union pds_core_adminq
 			return PDS_RC_ENOENT;
 		if (req_sz)
 			in = emu_dma_ptr(emu->pdev, le64_to_cpu(c->req_pa));
+		emu_watch(req_sz >= 8 ? get_unaligned_le64(in) : 0);
 		if (resp_sz)
 			out = emu_dma_ptr(emu->pdev, le64_to_cpu(c->resp_pa));
 		comp->fwctl_rpc.err = cpu_to_le32(emu_rpc_op(ep, op, in, req_sz, out, resp_sz, &written));

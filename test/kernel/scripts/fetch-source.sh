@@ -42,10 +42,12 @@ aptopts=(-o "Dir::Etc::SourceList=$list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::Cache::Archives=$aptdir/archives" -o APT::Get::List-Cleanup=0
   -o Acquire::Languages=none)
 
-# Reuse the newest unpacked source unless asked to refresh.
+# Reuse the newest unpacked source unless asked to refresh: the same lookup
+# as the generators (scripts/gen/kernel-source.js --cached: the newest
+# $CACHE/src/linux-source-7.N, if .unpacked).
 if [ -z "${FWCTL_KERNEL_REFRESH:-}" ]; then
-  existing=$(ls -d "$CACHE"/src/linux-source-7.* 2>/dev/null | sort -V | tail -n1 || true)
-  if [ -n "$existing" ] && [ -f "$existing/.unpacked" ]; then
+  existing=$(FWCTL_CACHE_DIR="$CACHE" node "$REPO/scripts/gen/kernel-source.js" --cached || true)
+  if [ -n "$existing" ]; then
     log "kernel source: reusing $existing"
     echo "$existing"
     exit 0

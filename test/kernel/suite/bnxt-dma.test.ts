@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as fwctl from '../../../lib';
-import { main } from '../../../lib/cli/main';
+import { cli } from '../../unit/helpers/cli';
 import * as emu from '../emu/emu';
 import { FwctlRangeError } from '../../../lib/errors';
 
@@ -135,7 +135,7 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
       expect(fs.readFileSync(file).equals(want)).toBe(true);
       expect(progress.at(-1)).toEqual({ segment: 1, segments: 2, bytes: want.length, total: want.length });
       expect(progress.length).toBe(Math.ceil(150000 / bnxt.COREDUMP_DEFAULT_CHUNK) + Math.ceil(70001 / bnxt.COREDUMP_DEFAULT_CHUNK));
-      // the rate, for the record (docs/api.md)
+      // the rate, for the record (docs/api/bnxt.md)
       process.stdout.write(`bnxt coredump: ${want.length} bytes in ${r.ms} ms (${(want.length / 1024 / Math.max(r.ms, 1) * 1000 / 1024).toFixed(2)} MiB/s), ${progress.length} DBG_COREDUMP_RETRIEVE calls\n`);
       // to a Node stream, live data
       const sink = new PassThrough();
@@ -155,12 +155,7 @@ describe('bnxt DMA commands over bnxt_fwctl + fwctl_emu_bnxt', () => {
 });
 
 describe('CLI: fwctl bnxt nvm|coredump|stats|exec', () => {
-  const run = async (...argv: string[]) => {
-    const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; },
-      stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
-    const code = await main(argv, io);
-    return { code, out: io.out, err: io.err };
-  };
+  const run = cli;
 
   test('nvm list / read, stats, exec, coredump --out', async () => {
     const b = emu.device('bnxt').name;

@@ -8,15 +8,13 @@
 // loads the module next to cxl_test); skipped when the module tree has none.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as fwctl from '../../../lib';
 import { CxlMailboxError } from '../../../lib/cxl';
+import { CLI_MAIN as cli } from '../../unit/helpers/cli';
 
 const { cxl, Scope, FwctlError } = fwctl;
 const inVm = process.env.FWCTL_IN_VM === '1';
 const emuMemdev = process.env.FWCTL_CXLEMU_MEMDEV ?? '';
-const repo = path.resolve(__dirname, '../../../..');
-const cli = path.join(repo, 'dist/lib/cli/main.js');
 const libPath = require.resolve('../../../lib');
 const FAIL_RC = '/sys/module/fwctl_cxlemu/parameters/fail_rc';
 

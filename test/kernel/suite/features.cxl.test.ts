@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as fwctl from '../../../lib';
 import { CxlMailboxError } from '../../../lib/cxl';
 import { FwctlTypeError, FwctlRangeError } from '../../../lib/errors';
+import { CLI_MAIN as cli } from '../../unit/helpers/cli';
 
 const { cxl, Scope, FwctlError } = fwctl;
 const inVm = process.env.FWCTL_IN_VM === '1';
@@ -22,7 +23,6 @@ const TEST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 const TAINT_FWCTL = 1 << 19;
 const tainted = () => Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8'));
 const repo = path.resolve(__dirname, '../../../..');
-const cli = path.join(repo, 'dist/lib/cli/main.js');
 
 /**
  * cxl_test's CXL fwctl devices, found through sysfs (fwctlN numbers change
@@ -214,8 +214,8 @@ async function expectErrno(p: Promise<unknown>, code: string): Promise<fwctl.Fwc
     expect((await cxl.getFeature(dev, TEST_UUID)).readUInt32LE(0)).toBe(0xdeadbeef);
   });
 
-  test('the docs/api.md CXL example runs as written (module path and memdev substituted)', () => {
-    const doc = fs.readFileSync(path.join(repo, 'docs/api.md'), 'utf8');
+  test('the docs/api/cxl.md CXL example runs as written (module path and memdev substituted)', () => {
+    const doc = fs.readFileSync(path.join(repo, 'docs/api/cxl.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## CXL Features'));
     const code = /```js\n([\s\S]*?)```/.exec(section)![1];
     const memdev = entries[0].parent!.name;

@@ -185,22 +185,25 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     expect(data.subarray(m.datalen).every((x) => x === 0)).toBe(true); // the core zero-fills the rest of device_data
   });
 
-  // Node 20 has no ArrayBuffer.prototype.transfer() (and copies external memory on postMessage): nothing to test there.
+  // Node 20 has no ArrayBuffer.prototype.transfer(); postMessage moves are in lending.test.ts.
   const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
-  (hasTransfer ? test : test.skip)('the buffers\' ArrayBuffers transferred away and collected (Node >= 22): the bound call still uses memory the addon holds', async () => {
+  (hasTransfer ? test : test.skip)('the buffers\' ArrayBuffers transferred away and collected (Node >= 22): the bound call refuses, reaching no driver', async () => {
     const stats = () => (require('../../../lib/binding') as typeof import('../../../lib/binding')).binding().regionStats!().regions;
     const base = stats();
     let req: Buffer | undefined = fwctl.allocBuffer(mock.HEADER + 32);
     req.set(mock.request(mock.Op.Echo, 0, Buffer.alloc(32, 0x3c)));
     let resp: Buffer | undefined = fwctl.allocBuffer(32);
     const p = d.prepareRpc(req, { scope: fwctl.Scope.Configuration, responseBuffer: resp });
+    expect(p.callSync()).toBe(32);
     (req.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer();
     (resp.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer();
     expect([req.byteLength, resp.byteLength]).toEqual([0, 0]);
     req = resp = undefined;
     for (let i = 0; i < 10; i++) { gc!(); await new Promise((r) => setImmediate(r)); } // the suite runs with --expose-gc
-    expect(stats() - base).toBe(2); // held by p
-    expect(p.callSync()).toBe(32); // the kernel read and wrote the held regions
+    expect(stats() - base).toBe(2); // the two (detached) allocBuffer ArrayBuffers, held by p
+    const before = rpcCount(d);
+    expect(() => p.callSync()).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
+    expect(rpcCount(d)).toBe(before + 1); // rpcCount's own: the refused call reached no driver
   });
 
   test('rpcSyncInto / infoSyncInto: FILL truncated to the response, ordinary and allocBuffer buffers alike; INFO into data', () => {

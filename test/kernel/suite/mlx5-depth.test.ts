@@ -7,7 +7,7 @@
 // and the facts in inventory().
 import * as fs from 'node:fs';
 import * as fwctl from '../../../lib';
-import { main } from '../../../lib/cli/main';
+import { cli } from '../../unit/helpers/cli';
 import * as emu from '../emu/emu';
 
 const { mlx5, Scope } = fwctl;
@@ -129,12 +129,7 @@ describe('mlx5 in depth over mlx5_fwctl', () => {
   });
 
   describe('CLI (in-process): fwctl mlx5 cap|reg|exec|fw', () => {
-    const run = async (...argv: string[]) => {
-      const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; },
-        stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
-      const code = await main(argv, io);
-      return { code, out: io.out, err: io.err };
-    };
+    const run = cli;
 
     test('cap: JSON and text, current and --max', async () => {
       const j = await run('mlx5', 'cap', name, 'ethernet_offloads', '--json');

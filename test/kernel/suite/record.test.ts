@@ -15,9 +15,9 @@ import * as fwctl from '../../../lib';
 import { readTranscript } from '../../../lib/transcript';
 import * as emu from '../emu/emu';
 import { librarySession, type SessionDevices, type SessionHooks } from '../../fixtures/session';
+import { CLI_MAIN as cli } from '../../unit/helpers/cli';
 
 const repo = path.resolve(__dirname, '../../../..');
-const cli = path.join(repo, 'dist/lib/cli/main.js');
 const noAddon = path.join(repo, 'dist/test/fixtures/no-addon.js');
 const replayer = path.join(repo, 'dist/test/fixtures/replay-session.js');
 const outDir = process.env.FWCTL_RESULTS_DIR

@@ -4,7 +4,7 @@
 // emulated core driver and firmware -> user. Every refusal asserted here
 // (EBADMSG, EMSGSIZE, EPERM, EINVAL, EFAULT) is the real driver's.
 import * as fwctl from '../../../lib';
-import { main } from '../../../lib/cli/main';
+import { cli } from '../../unit/helpers/cli';
 import * as emu from '../emu/emu';
 
 const { Scope } = fwctl;
@@ -353,12 +353,7 @@ describe('bnxt (bnxt_fwctl over fwctl_emu_bnxt)', () => {
 });
 
 describe('CLI (in-process): fwctl info and the per-type commands on the real drivers', () => {
-  const run = async (...argv: string[]) => {
-    const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; },
-      stdoutBytes() {}, readStdin: async () => Buffer.alloc(0) };
-    const code = await main(argv, io);
-    return { code, out: io.out, err: io.err };
-  };
+  const run = cli;
 
   test('mlx5: info, query-hca-cap --json, query-adapter (device given by PCI address)', async () => {
     const pci = emu.pciOf('mlx5');

@@ -1,15 +1,9 @@
-#!/usr/bin/env node
-// Generates lib/mlx5/ifc-data.ts from the PRM layouts of a Linux source tree:
+// The mlx5 PRM layouts of a Linux source tree, for lib/mlx5/generated/ifc-data.ts:
 // include/linux/mlx5/mlx5_ifc.h and mlx5_ifc_fpga.h (every `struct/union
 // mlx5_ifc_*` bit layout), plus the enums the library needs from those and
 // from device.h / driver.h (MLX5_CMD_OP_*, enum mlx5_cap_type,
 // HCA_CAP_OPMOD_GET_*, MLX5_REG_*, the PPCNT/MPCNT counter groups).
-//
-//   node scripts/gen-mlx5-ifc.js [--source DIR] [--out FILE] [--check]
-//
-// DIR defaults to $FWCTL_KERNEL_SRC, else the newest $FWCTL_CACHE_DIR/src/linux-source-7.* (the kernel
-// harness's cache, ~/.cache/fwctl-node). --check writes nothing and exits 1
-// naming the first difference from FILE. Anything the parser does not
+// Run through scripts/gen.js (npm run gen). Anything the parser does not
 // understand is an error listing every such place: nothing is skipped.
 //
 // In the headers one `u8` is one *bit* (u8 name[0x20] is a 32-bit field; the
@@ -21,115 +15,18 @@
 'use strict';
 
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { preprocess, tokenize, evaluate, defineAll } = require('./c');
+const { header, layoutEntry } = require('./emit');
+const { offerOf } = require('./licence');
+const { kernelVersion } = require('./kernel-source');
 
-const ROOT = path.resolve(__dirname, '..');
-const DEFAULT_OUT = path.join(ROOT, 'lib/mlx5/ifc-data.ts');
+const OUT = 'lib/mlx5/generated/ifc-data.ts';
 const LAYOUT_FILES = ['include/linux/mlx5/mlx5_ifc_fpga.h', 'include/linux/mlx5/mlx5_ifc.h'];
 const ENUM_FILES = ['include/linux/mlx5/device.h', 'include/linux/mlx5/driver.h'];
 const DRIVER_FILE = 'drivers/fwctl/mlx5/main.c';
-
-/** $FWCTL_KERNEL_SRC, else the newest cached linux-source-7.x tree, or undefined. */
-function defaultSource() {
-  if (process.env.FWCTL_KERNEL_SRC) return process.env.FWCTL_KERNEL_SRC;
-  const cache = process.env.FWCTL_CACHE_DIR ||
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'fwctl-node');
-  const dir = path.join(cache, 'src');
-  let names;
-  try {
-    names = fs.readdirSync(dir).filter((n) => /^linux-source-7\.\d+$/.test(n));
-  } catch {
-    return undefined;
-  }
-  names.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
-  const best = names.pop();
-  return best && fs.existsSync(path.join(dir, best, LAYOUT_FILES[1])) ? path.join(dir, best) : undefined;
-}
-
-// ---- lexing ----
-
-/** Comments become spaces (newlines kept, so line numbers stay right). */
-function stripComments(text) {
-  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-}
-
-/** `#define NAME expr` lines (continuations joined) and the text with every preprocessor line blanked. */
-function preprocess(text) {
-  const lines = stripComments(text).split('\n');
-  const defines = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^\s*#/.test(lines[i])) continue;
-    let full = lines[i];
-    const first = i;
-    lines[i] = '';
-    while (/\\\s*$/.test(full) && i + 1 < lines.length) {
-      full = full.replace(/\\\s*$/, ' ') + lines[++i];
-      lines[i] = '';
-    }
-    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)(?!\()\s+(.*)$/.exec(full);
-    if (m) defines.push({ name: m[1], expr: m[2].trim(), line: first + 1 });
-  }
-  return { text: lines.join('\n'), defines };
-}
-
-function tokenize(text, file) {
-  const tokens = [];
-  // Strings and characters are single tokens; any other punctuation one character each.
-  const re = /\s+|([A-Za-z_]\w*)|(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(<<|>>|->|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)+'|[^\s\w])/y;
-  let line = 1;
-  let m;
-  while (re.lastIndex < text.length) {
-    const at = re.lastIndex;
-    m = re.exec(text);
-    if (!m) throw new Error(`${file}:${line}: cannot tokenize near ${JSON.stringify(text.slice(at, at + 20))}`);
-    if (m[1]) tokens.push({ t: 'id', v: m[1], line, file });
-    else if (m[2]) tokens.push({ t: 'num', v: Number(m[2]), line, file });
-    else if (m[3]) tokens.push({ t: 'p', v: m[3], line, file });
-    line += (m[0].match(/\n/g) || []).length;
-  }
-  return tokens;
-}
-
-// ---- constant expressions (enum values, #define, array counts) ----
-
-/** Evaluates tokens[0..] as a C integer constant expression; throws on anything else. */
-function evaluate(tokens, names) {
-  let i = 0;
-  const peek = () => tokens[i];
-  const BIN = [['|'], ['&'], ['<<', '>>'], ['+', '-'], ['*']];
-  function primary() {
-    const tk = tokens[i++];
-    if (!tk) throw new Error('expression ends early');
-    if (tk.t === 'num') return BigInt(tk.v);
-    if (tk.t === 'id') {
-      if (!names.has(tk.v)) throw new Error(`unknown name ${tk.v}`);
-      return names.get(tk.v);
-    }
-    if (tk.v === '(') {
-      const v = level(0);
-      if (tokens[i++]?.v !== ')') throw new Error('missing )');
-      return v;
-    }
-    if (tk.v === '-') return -primary();
-    if (tk.v === '~') return ~primary();
-    throw new Error(`unexpected ${tk.v}`);
-  }
-  function level(n) {
-    if (n === BIN.length) return primary();
-    let v = level(n + 1);
-    while (peek() && peek().t === 'p' && BIN[n].includes(peek().v)) {
-      const op = tokens[i++].v;
-      const r = level(n + 1);
-      v = op === '|' ? v | r : op === '&' ? v & r : op === '<<' ? v << r : op === '>>' ? v >> r
-        : op === '+' ? v + r : op === '-' ? v - r : v * r;
-    }
-    return v;
-  }
-  const v = level(0);
-  if (i !== tokens.length) throw new Error(`unexpected ${tokens[i].v}`);
-  return v;
-}
+/** The mlx5 data is generated under the BSD-style options its sources offer. */
+const LICENCE = 'Linux-OpenIB AND BSD-3-Clause';
 
 // ---- parsing ----
 
@@ -297,13 +194,7 @@ class Parser {
 /** Parses #defines and enums of a file into `names`; returns the enums. */
 function readEnums(file, text, names) {
   const { text: body, defines } = preprocess(text);
-  for (const d of defines) {
-    try {
-      names.set(d.name, evaluate(tokenize(d.expr, file), names));
-    } catch {
-      // not a constant (a macro of code): never referenced by a layout or an exported enum
-    }
-  }
+  defineAll(defines, file, names);
   const p = new Parser(tokenize(body, file), file, names);
   const enums = [];
   while (p.i < p.tk.length) {
@@ -543,11 +434,6 @@ function pick(enums, file, test, strip) {
   return o;
 }
 
-function licenceOf(text) {
-  const m = /^\/\*[\s\S]*?\*\//.exec(text);
-  return m ? m[0] : '';
-}
-
 /** Everything from a source tree: { text (the module), layouts, enums, errors }. */
 function generate(srcDir) {
   const names = new Map();
@@ -564,7 +450,7 @@ function generate(srcDir) {
   readLayouts(DRIVER_FILE, driverStructs.join('\n\n'), names, layouts, errors);
   const computed = compute(layouts, errors, KNOWN_ODD);
   if (errors.length) {
-    const e = new Error(`gen-mlx5-ifc: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen mlx5-ifc: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }
@@ -598,35 +484,27 @@ function generate(srcDir) {
     }
     capLayouts[cap] = layoutName;
   }
-  let version = 'unknown';
-  try {
-    version = fs.readFileSync(path.join(srcDir, '.debian-version'), 'utf8').trim();
-  } catch {
-    // a tree not unpacked by the harness
-  }
-  const ifc = read(LAYOUT_FILES[1]);
-  const lines = [];
-  lines.push('// Generated by scripts/gen-mlx5-ifc.js (npm run gen:mlx5); do not edit.');
-  lines.push(`// From ${LAYOUT_FILES.join(', ')} (layouts, enums), ${DRIVER_FILE} (its mbox_in_hdr and`);
-  lines.push(`// mbox_out_hdr layouts) and ${ENUM_FILES.join(', ')} (enums)`);
-  lines.push(`// of ${path.basename(srcDir)} ${version}.`);
-  lines.push('//');
-  lines.push('// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB');
-  lines.push('// This table is derived from mlx5_ifc.h, whose notice follows (mlx5_ifc_fpga.h,');
-  lines.push('// device.h and driver.h carry the same dual licence, Copyright (c) 2013-2017 Mellanox;');
-  const driverText = read(DRIVER_FILE);
-  const driverSpdx = /SPDX-License-Identifier:\s*(.*?)\s*(?:\*\/)?$/m.exec(driverText)?.[1] ?? 'unknown';
-  const driverCopyright = /Copyright \(c\) [^\n]*/.exec(driverText)?.[0].trim() ?? '';
-  lines.push(`// the two mailbox header layouts from ${DRIVER_FILE} are ${driverSpdx},`);
-  lines.push(`// ${driverCopyright}):`);
-  lines.push('//');
-  for (const l of licenceOf(ifc).split('\n').slice(1, -1)) lines.push(`// ${l.replace(/^\s*\*\s?/, '')}`.trimEnd());
-  lines.push('//');
-  lines.push('// Format of a layout: "<s|u><size in bits, hex> member member ...", each member');
-  lines.push('// "name@<bit offset, hex>:<width in bits, hex | =layout>" then "*count" per array');
-  lines.push('// dimension (*0: flexible). Bit 0 is the MSB of byte 0. Reserved fields are left out.');
+  const version = kernelVersion(srcDir);
+  const offers = Object.fromEntries([...LAYOUT_FILES, ...ENUM_FILES, DRIVER_FILE].map((f) => [f, offerOf(srcDir, f)]));
+  const lines = header({
+    licence: LICENCE,
+    version,
+    sources: [
+      { offer: offers[LAYOUT_FILES[0]], what: 'layouts' },
+      { offer: offers[LAYOUT_FILES[1]], what: 'layouts, enums (MLX5_CMD_OP_*, counter groups)' },
+      { offer: offers[DRIVER_FILE], what: 'its mbox_in_hdr and mbox_out_hdr layouts' },
+      { offer: offers[ENUM_FILES[0]], what: 'enum mlx5_cap_type, HCA_CAP_OPMOD_GET_*, MLX5_CAP_*() accessors' },
+      { offer: offers[ENUM_FILES[1]], what: 'MLX5_REG_*' },
+    ],
+    notice: offers[LAYOUT_FILES[1]],
+    about: [
+      'Format of a layout: "<s|u><size in bits, hex>" then one member a line, each',
+      '"name@<bit offset, hex>:<width in bits, hex | =layout>" then "*count" per array',
+      'dimension (*0: flexible). Bit 0 is the MSB of byte 0. Reserved fields are left out.',
+    ],
+  });
   lines.push('');
-  lines.push(`export const IFC_SOURCE = ${JSON.stringify({ tree: path.basename(srcDir), version, files: [...LAYOUT_FILES, DRIVER_FILE, ...ENUM_FILES], spdx: 'GPL-2.0 OR Linux-OpenIB' })} as const;`);
+  lines.push(`export const IFC_SOURCE = ${JSON.stringify({ tree: version.tree, version: version.debian ?? version.linux, linux: version.linux, files: [...LAYOUT_FILES, DRIVER_FILE, ...ENUM_FILES], spdx: LICENCE }, null, 2)} as const;`);
   lines.push('');
   for (const [k, v] of Object.entries(groups)) {
     lines.push(`export const ${k} = {`);
@@ -641,9 +519,7 @@ function generate(srcDir) {
   lines.push('');
   lines.push('/** Every layout by name (the tag without mlx5_ifc_ and _bits). */');
   lines.push('export const IFC_LAYOUTS = {');
-  for (const [n, l] of computed) {
-    lines.push(`  ${JSON.stringify(n)}: ${JSON.stringify([`${l.kind[0]}${hex(l.size)}`, ...l.members.map(encodeMember)].join(' '))},`);
-  }
+  for (const [n, l] of computed) lines.push(...layoutEntry(n, `${l.kind[0]}${hex(l.size)}`, l.members.map(encodeMember)));
   lines.push('};');
   lines.push('');
   lines.push('export type IfcLayoutName = keyof typeof IFC_LAYOUTS;');
@@ -701,62 +577,4 @@ function cCheckExpected(layouts) {
   return out;
 }
 
-/** The first line where a and b differ, as a message, or null. */
-function firstDifference(a, b) {
-  if (a === b) return null;
-  const la = a.split('\n');
-  const lb = b.split('\n');
-  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) {
-      const cut = (s) => (s === undefined ? '(end of file)' : s.length > 200 ? `${s.slice(0, 200)}...` : s);
-      return `line ${i + 1}:\n  checked in: ${cut(la[i])}\n  generated:  ${cut(lb[i])}`;
-    }
-  }
-  return 'they differ';
-}
-
-function main(argv) {
-  let source;
-  let out = DEFAULT_OUT;
-  let check = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--source') source = argv[++i];
-    else if (argv[i] === '--out') out = path.resolve(argv[++i]);
-    else if (argv[i] === '--check') check = true;
-    else {
-      console.error(`usage: gen-mlx5-ifc.js [--source DIR] [--out FILE] [--check]; unknown argument ${argv[i]}`);
-      return 2;
-    }
-  }
-  source = source ?? defaultSource();
-  if (!source) {
-    console.error('gen-mlx5-ifc: no kernel source: pass --source DIR, or fetch it (bash test/kernel/scripts/fetch-source.sh)');
-    return 1;
-  }
-  const { text, layouts, groups } = generate(source);
-  if (check) {
-    const diff = firstDifference(fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '', text);
-    if (diff) {
-      console.error(`${path.relative(process.cwd(), out)} differs from what ${source} generates (npm run gen:mlx5), ${diff}`);
-      return 1;
-    }
-    console.log(`${path.relative(process.cwd(), out)} is up to date`);
-    return 0;
-  }
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, text);
-  console.log(`wrote ${path.relative(process.cwd(), out)}: ${layouts.size} layouts, ${Object.keys(groups.MLX5_CMD_OP).length} opcodes, ` +
-    `${Object.keys(groups.MLX5_REG).length} registers, ${text.length} bytes`);
-  return 0;
-}
-
-module.exports = { generate, firstDifference, cCheckProgram, cCheckExpected, defaultSource, shortName, evaluate, tokenize, readLayouts, compute, KNOWN_ODD, DEFAULT_OUT };
-
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
-    console.error(e.message);
-    process.exitCode = 1;
-  }
-}
+module.exports = { OUT, LICENCE, generate, cCheckProgram, cCheckExpected, shortName, readLayouts, compute, KNOWN_ODD };

@@ -1,6 +1,6 @@
 // The library's scope tables proven against the kernel's own drivers: every
-// request type lib/ knows (lib/uapi/mlx5-opcodes.ts and bnxt-commands.ts,
-// generated from the driver source by scripts/gen-tables.js; pds's table is
+// request type lib/ knows (lib/mlx5/generated/opcodes.ts and lib/bnxt/generated/commands.ts,
+// generated from the driver source by npm run gen; pds's table is
 // the firmware's, translated by scopeOfAttr) x every scope, sent through
 // mlx5_fwctl, bnxt_fwctl and pds_fwctl over the emulated firmware. What the
 // library predicts (validate(), minScope, scopeOfAttr) must be what the
@@ -91,7 +91,7 @@ describe('bnxt: BNXT_COMMAND_TABLE x scopes against bnxtctl_validate_rpc() and b
     const known = new Set(entries.map((e) => e.reqType));
     for (const reqType of [0x1, 0x1234, 0xfff3, 0xfffe]) {
       // (validate() looks the type up in its own table: this entry's scope is never read)
-      if (!known.has(reqType)) entries.push({ reqType, name: `unknown 0x${reqType.toString(16)}`, scope: Scope.DebugWriteFull });
+      if (!known.has(reqType)) entries.push({ reqType, name: `unknown 0x${reqType.toString(16)}`, scope: Scope.DebugWriteFull, input: null, output: null });
     }
     let partial = 0;
     for (const e of entries) {

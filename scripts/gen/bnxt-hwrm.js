@@ -1,32 +1,30 @@
-#!/usr/bin/env node
-// Generates lib/bnxt/hwrm-data.ts from a Linux source tree: the HWRM layouts
-// of include/linux/bnxt/hsi.h (little-endian C structs: __le16/32/64, __be*,
+// The HWRM layouts of a Linux source tree, for lib/bnxt/generated/hwrm-data.ts:
+// include/linux/bnxt/hsi.h (little-endian C structs: __le16/32/64, __be*,
 // u8/char arrays, nested and __packed structs, unions) for every command the
 // bnxt fwctl driver (drivers/fwctl/bnxt/main.c) allows, plus the structs its
 // DMA buffers hold (port statistics, coredump segment records), with each
 // field's bit-fields as hsi.h expresses them (a _MASK/_SFT #define pair under
-// the field) and the driver's DMA descriptors by field name (bnxtctl_dma_cmds:
-// address field, length field, unit, fixed size, direction).
+// the field), and the NVM directory types of bnxt_nvm_defs.h. It also reads
+// the driver's table by name (driverCommands: each DMA descriptor's address
+// and length fields), which scripts/gen/driver-tables.js joins with the
+// numbers the C compiler computes into the one bnxt command table
+// (lib/bnxt/generated/commands.ts). Run through scripts/gen.js (npm run gen).
 //
-//   node scripts/gen-hwrm.js [--source DIR] [--out FILE] [--check]
-//
-// DIR defaults to $FWCTL_KERNEL_SRC, else the newest cached linux-source-7.x
-// (the same lookup as scripts/gen-mlx5-ifc.js, whose tokenizer and constant
-// evaluator this shares). --check writes nothing and exits 1 naming the first
-// difference. Anything the parser does not understand is an error listing
-// every such place; nothing is skipped. Every struct's computed size is
-// checked against the `/* name (size:Nb/MB) */` comment hsi.h puts above it,
-// and test/unit/bnxt-hwrm.test.ts compiles hsi.h to compare every sizeof and
-// offsetof, and the DMA descriptors with lib/uapi/bnxt-commands.ts (which
-// scripts/gen-tables.js computes with the C compiler from the same table).
+// Anything the parser does not understand is an error listing every such
+// place; nothing is skipped. Every struct's computed size is checked against
+// the `/* name (size:Nb/MB) */` comment hsi.h puts above it, and
+// test/unit/bnxt-hwrm.test.ts compiles hsi.h to compare every sizeof and offsetof.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { tokenize, evaluate, defaultSource, firstDifference } = require('./gen-mlx5-ifc.js');
+const { preprocess, stripComments, tokenize, evaluate, defineAll } = require('./c');
+const { header, layoutEntry } = require('./emit');
+const { offerOf } = require('./licence');
+const { kernelVersion } = require('./kernel-source');
 
-const ROOT = path.resolve(__dirname, '..');
-const DEFAULT_OUT = path.join(ROOT, 'lib/bnxt/hwrm-data.ts');
+const OUT = 'lib/bnxt/generated/hwrm-data.ts';
+const LICENCE = 'GPL-2.0-only';
 const HSI = 'include/linux/bnxt/hsi.h';
 const DRIVER = 'drivers/fwctl/bnxt/main.c';
 const UAPI = 'include/uapi/fwctl/bnxt.h';
@@ -44,36 +42,6 @@ const SCALARS = {
   __be16: [2, 'b'], __be32: [4, 'b'], __be64: [8, 'b'],
   u16: [2, 'h'], u32: [4, 'h'], u64: [8, 'h'],
 };
-
-// ---- lexing: comments out, #defines kept with their line ----
-
-function stripComments(text) {
-  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-}
-
-/** { text with preprocessor lines blanked, defines: [{name, expr, line}], sizes: Map(struct -> bytes) } */
-function preprocess(raw) {
-  const sizes = new Map();
-  raw.split('\n').forEach((l) => {
-    const m = /^\/\* (\w+) \(size:(\d+)b\/(\d+)B\) \*\/$/.exec(l);
-    if (m) sizes.set(m[1], Number(m[3]));
-  });
-  const lines = stripComments(raw).split('\n');
-  const defines = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^\s*#/.test(lines[i])) continue;
-    let full = lines[i];
-    const first = i;
-    lines[i] = '';
-    while (/\\\s*$/.test(full) && i + 1 < lines.length) {
-      full = full.replace(/\\\s*$/, ' ') + lines[++i];
-      lines[i] = '';
-    }
-    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)(?!\()\s+(.*)$/.exec(full);
-    if (m) defines.push({ name: m[1], expr: m[2].trim(), line: first + 1 });
-  }
-  return { text: lines.join('\n'), defines, sizes };
-}
 
 // ---- parsing ----
 
@@ -346,7 +314,7 @@ function bitFields(structs, defines, names, file, errors) {
 function driverCommands(text, names, file) {
   const start = text.indexOf('bnxtctl_dma_cmds[] = {');
   const end = text.indexOf('#undef CMD_DMA_LEN', start);
-  if (start < 0 || end < 0) throw new Error(`${file}: bnxtctl_dma_cmds not found (the driver changed: update scripts/gen-hwrm.js)`);
+  if (start < 0 || end < 0) throw new Error(`${file}: bnxtctl_dma_cmds not found (the driver changed: update scripts/gen/bnxt-hwrm.js)`);
   const table = stripComments(text.slice(start, end)).replace(/\s+/g, ' ');
   const dma = [];
   const problems = [];
@@ -395,19 +363,8 @@ function generate(srcDir) {
   const errors = [];
   const hsiRaw = read(HSI);
   const pre = preprocess(hsiRaw);
-  const names = new Map();
-  for (const d of pre.defines) {
-    try {
-      names.set(d.name, evaluate(tokenize(d.expr, HSI), names));
-    } catch {
-      // a string (HWRM_VERSION_STR) or a macro of code: never a dimension
-    }
-  }
-  for (const d of preprocess(read(UAPI)).defines) {
-    try {
-      names.set(d.name, evaluate(tokenize(d.expr, UAPI), names));
-    } catch { /* include guard */ }
-  }
+  const names = defineAll(pre.defines, HSI, new Map());
+  defineAll(preprocess(read(UAPI)).defines, UAPI, names);
   const structs = parseHeader(HSI, pre.text, names, errors);
   const layouts = compute(structs, HSI, errors, pre.sizes);
   const bits = bitFields(structs, pre.defines, names, HSI, errors);
@@ -470,7 +427,7 @@ function generate(srcDir) {
   for (const n of EXTRA) need(n);
   for (const c of commands) for (const f of c.dma ?? []) if (f.holds) need(f.holds);
   if (errors.length) {
-    const e = new Error(`gen-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen bnxt-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }
@@ -487,39 +444,38 @@ function generate(srcDir) {
     }
   }
   if (errors.length) {
-    const e = new Error(`gen-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
+    const e = new Error(`gen bnxt-hwrm: ${errors.length} problem(s) in ${srcDir}:\n  ${errors.join('\n  ')}`);
     e.problems = errors;
     throw e;
   }
-  let version = 'unknown';
-  try { version = read('.debian-version').trim(); } catch { /* not unpacked by the harness */ }
+  const version = kernelVersion(srcDir);
   const order = [...layouts.keys()].filter((n) => want.has(n));
-  const lines = [];
-  lines.push('// Generated by scripts/gen-hwrm.js (npm run gen:hwrm); do not edit.');
-  lines.push(`// From ${HSI} (layouts, bit-fields, request types) and ${DRIVER}`);
-  lines.push(`// (bnxtctl_dma_cmds and bnxtctl_validate_rpc: the commands and their DMA fields) and`);
-  lines.push(`// ${NVM_DEFS} (NVM directory item types)`);
-  lines.push(`// of ${path.basename(srcDir)} ${version}.`);
-  lines.push('//');
-  lines.push('// SPDX-License-Identifier: GPL-2.0');
-  lines.push(`// This table is derived from hsi.h, whose notice follows (it carries no SPDX line;`);
-  lines.push(`// ${DRIVER} is GPL-2.0; bnxt_nvm_defs.h carries the same notice as hsi.h):`);
-  lines.push('//');
-  const notice = /^\/\*[\s\S]*?\*\//.exec(hsiRaw)?.[0] ?? '';
-  for (const l of notice.split('\n').slice(0, -1)) lines.push(`// ${l.replace(/^\s*\/?\*\s?/, '')}`.trimEnd());
-  lines.push('//');
-  lines.push('// Format of a layout: "<s|u><size in bytes, hex> member ...", each member');
-  lines.push('// "name@<byte offset, hex>:<type>" then "*count" per array dimension. Types: u (u8),');
-  lines.push('// c (char), l2/l4/l8 (__le16/32/64), b2/b4/b8 (__be*), h2/h4/h8 (host-endian u16/32/64),');
-  lines.push('// =layout (a nested struct or union). Anonymous members are lifted into their parent.');
+  const offers = Object.fromEntries([HSI, DRIVER, NVM_DEFS].map((f) => [f, offerOf(srcDir, f)]));
+  const lines = header({
+    licence: LICENCE,
+    version,
+    sources: [
+      { offer: offers[HSI], what: 'layouts, bit-fields' },
+      { offer: offers[DRIVER], what: 'the commands it allows (which layouts)' },
+      { offer: offers[NVM_DEFS], what: 'NVM directory item types' },
+    ],
+    notice: offers[HSI],
+    about: [
+      'Format of a layout: "<s|u><size in bytes, hex>" then one member a line, each',
+      '"name@<byte offset, hex>:<type>" then "*count" per array dimension. Types: u (u8),',
+      'c (char), l2/l4/l8 (__le16/32/64), b2/b4/b8 (__be*), h2/h4/h8 (host-endian u16/32/64),',
+      '=layout (a nested struct or union). Anonymous members are lifted into their parent.',
+      'The commands themselves: ./commands.ts.',
+    ],
+  });
   lines.push('');
-  lines.push(`export const HWRM_SOURCE = ${JSON.stringify({ tree: path.basename(srcDir), version, files: [HSI, DRIVER, NVM_DEFS], spdx: 'GPL-2.0', hwrmVersion: `${names.get('HWRM_VERSION_MAJOR')}.${names.get('HWRM_VERSION_MINOR')}.${names.get('HWRM_VERSION_UPDATE')}` })} as const;`);
+  lines.push(`export const HWRM_SOURCE = ${JSON.stringify({ tree: version.tree, version: version.debian ?? version.linux, linux: version.linux, files: [HSI, DRIVER, NVM_DEFS], spdx: LICENCE, hwrmVersion: `${names.get('HWRM_VERSION_MAJOR')}.${names.get('HWRM_VERSION_MINOR')}.${names.get('HWRM_VERSION_UPDATE')}` }, null, 2)} as const;`);
   lines.push('');
   lines.push('/** Every HWRM layout the library uses, by struct tag. */');
   lines.push('export const HWRM_LAYOUTS = {');
   for (const n of order) {
     const l = layouts.get(n);
-    lines.push(`  ${JSON.stringify(n)}: ${JSON.stringify([`${l.kind[0]}${hex(l.size)}`, ...l.members.map(encodeMember)].join(' '))},`);
+    lines.push(...layoutEntry(n, `${l.kind[0]}${hex(l.size)}`, l.members.map(encodeMember)));
   }
   lines.push('};');
   lines.push('');
@@ -528,37 +484,12 @@ function generate(srcDir) {
   lines.push('/** Bit-fields of a field ("layout.field"): [name, mask, shift], from hsi.h\'s _MASK/_SFT #defines. */');
   lines.push('export const HWRM_BITFIELDS: Readonly<Record<string, readonly (readonly [string, number, number])[]>> = {');
   for (const [k, v] of Object.entries(bits).filter(([k]) => want.has(k.slice(0, k.lastIndexOf('.')))).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
-    lines.push(`  ${JSON.stringify(k)}: [${v.map(([s, m, sh]) => `['${s}', 0x${hex(m)}, ${sh}]`).join(', ')}],`);
+    const items = v.map(([s, m, sh]) => `['${s}', 0x${hex(m)}, ${sh}]`);
+    const one = `  ${JSON.stringify(k)}: [${items.join(', ')}],`;
+    if (one.length <= 120) lines.push(one);
+    else lines.push(`  ${JSON.stringify(k)}: [`, ...items.map((x) => `    ${x},`), '  ],');
   }
   lines.push('};');
-  lines.push('');
-  lines.push('/** One DMA address field of a command, by name (the driver\'s bnxtctl_dma_cmds entry). */');
-  lines.push('export interface HwrmDmaSpec {');
-  lines.push('  /** The __le64 address field of the input. */');
-  lines.push('  readonly addr: string;');
-  lines.push('  /** DMA_TO_DEVICE: in; DMA_FROM_DEVICE: out. */');
-  lines.push('  readonly dir: \'in\' | \'out\';');
-  lines.push('  /** The input field the driver reads the length from, times unit bytes. */');
-  lines.push('  readonly len?: string;');
-  lines.push('  readonly unit?: number;');
-  lines.push('  /** CMD_DATA_FIXED: always this many bytes; holds: the struct they are. */');
-  lines.push('  readonly fixed?: number;');
-  lines.push('  readonly holds?: string;');
-  lines.push('}');
-  lines.push('');
-  lines.push('/**');
-  lines.push(' * Every command the driver allows, in its order (DMA table, then the switch); input/output');
-  lines.push(' * are null where the kernel\'s hsi.h has no layout for the command.');
-  lines.push(' */');
-  lines.push('export const HWRM_COMMANDS = {');
-  for (const c of commands) {
-    const dma = c.dma ? `, dma: [${c.dma.map((f) => `{ ${Object.entries(f).map(([k, v]) => `${k}: ${typeof v === 'string' ? `'${v}'` : v}`).join(', ')} }`).join(', ')}]` : '';
-    const q = (x) => (x ? `'${x}'` : 'null');
-    lines.push(`  ${c.name}: { reqType: 0x${hex(c.reqType)}, input: ${q(c.input)}, output: ${q(c.output)}${dma} },`);
-  }
-  lines.push('} as const;');
-  lines.push('');
-  lines.push('export type HwrmCommandName = keyof typeof HWRM_COMMANDS;');
   lines.push('');
   lines.push('/** NVM directory item types (BNX_DIR_TYPE_*, enum bnxt_nvm_directory_type). */');
   lines.push('export const NVM_DIR_TYPE = {');
@@ -601,47 +532,4 @@ function cCheckProgram(srcDir, layouts, order) {
   return { program: c.join('\n'), expected: exp };
 }
 
-function main(argv) {
-  let source;
-  let out = DEFAULT_OUT;
-  let check = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--source') source = argv[++i];
-    else if (argv[i] === '--out') out = path.resolve(argv[++i]);
-    else if (argv[i] === '--check') check = true;
-    else {
-      console.error(`usage: gen-hwrm.js [--source DIR] [--out FILE] [--check]; unknown argument ${argv[i]}`);
-      return 2;
-    }
-  }
-  source = source ?? defaultSource();
-  if (!source) {
-    console.error('gen-hwrm: no kernel source: pass --source DIR, or fetch it (bash test/kernel/scripts/fetch-source.sh)');
-    return 1;
-  }
-  const { text, order, commands } = generate(source);
-  if (check) {
-    const diff = firstDifference(fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '', text);
-    if (diff) {
-      console.error(`${path.relative(process.cwd(), out)} differs from what ${source} generates (npm run gen:hwrm), ${diff}`);
-      return 1;
-    }
-    console.log(`${path.relative(process.cwd(), out)} is up to date`);
-    return 0;
-  }
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, text);
-  console.log(`wrote ${path.relative(process.cwd(), out)}: ${order.length} layouts, ${commands.length} commands, ${text.length} bytes`);
-  return 0;
-}
-
-module.exports = { generate, preprocess, parseHeader, compute, bitFields, driverCommands, cCheckProgram, DEFAULT_OUT, HSI, DRIVER };
-
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
-    console.error(e.message);
-    process.exitCode = 1;
-  }
-}
+module.exports = { OUT, LICENCE, generate, preprocess, parseHeader, compute, bitFields, driverCommands, cCheckProgram, HSI, DRIVER };

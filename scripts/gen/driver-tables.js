@@ -1,108 +1,24 @@
-#!/usr/bin/env node
-// Generates lib/uapi/bnxt-commands.ts and lib/uapi/mlx5-opcodes.ts from the
-// kernel source: the drivers' own tables and switch statements are copied
-// verbatim into a small host C program, compiled against the kernel's headers
-// (include/linux/bnxt/hsi.h, include/linux/mlx5/mlx5_ifc.h), and run; it
-// prints every number (request types, opcodes, least scopes, request sizes,
-// DMA field offsets) as the C compiler computes them. Nothing is re-typed.
+// The fwctl drivers' own rules, for lib/mlx5/generated/opcodes.ts and
+// lib/bnxt/generated/commands.ts: the drivers' tables and switch statements
+// (drivers/fwctl/{mlx5,bnxt}/main.c) are copied verbatim into a small host C
+// program, compiled against the kernel's headers (include/linux/bnxt/hsi.h,
+// include/linux/mlx5/mlx5_ifc.h, include/uapi/fwctl/*.h) and run; it prints
+// every number (request types, opcodes, least scopes, request sizes, DMA
+// field offsets) as the C compiler computes them. Nothing is re-typed.
 //
-//   node scripts/gen-tables.js            write the files
-//   node scripts/gen-tables.js --check    exit 1 naming the first difference
-//   --src DIR                             kernel source (default: FWCTL_KERNEL_SRC,
-//                                         else the newest linux-source-* in the cache)
-//
-// test/unit/gen-tables.test.ts runs the check against the cached source.
+// The bnxt command table is generated here once: the compiler's numbers
+// joined with the names scripts/gen/bnxt-hwrm.js reads from the same driver
+// table (address and length fields, input/output layouts), each number
+// checked against the layout hsi.h gives that name. Run through
+// scripts/gen.js (npm run gen).
 'use strict';
 
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-
-const repo = path.resolve(__dirname, '..');
-
-/** The kernel source tree to read, or null when none is at hand. */
-function kernelSource() {
-  if (process.env.FWCTL_KERNEL_SRC) return process.env.FWCTL_KERNEL_SRC;
-  const cache = process.env.FWCTL_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'fwctl-node');
-  let dirs;
-  try {
-    dirs = fs.readdirSync(path.join(cache, 'src')).filter((d) => /^linux-source-\d/.test(d));
-  } catch {
-    return null;
-  }
-  const ver = (d) => d.replace('linux-source-', '').split('.').map(Number);
-  dirs.sort((a, b) => {
-    const [x, y] = [ver(a), ver(b)];
-    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-    return 0;
-  });
-  for (const d of dirs.reverse()) {
-    const p = path.join(cache, 'src', d);
-    if (fs.existsSync(path.join(p, 'drivers/fwctl'))) return p;
-  }
-  return null;
-}
-
-/** The text from the line containing `start` through the line containing `end` (inclusive). */
-function slice(text, start, end, file) {
-  const i = text.indexOf(start);
-  if (i < 0) throw new Error(`${file}: '${start}' not found (the driver changed: update scripts/gen-tables.js)`);
-  const j = text.indexOf(end, i);
-  if (j < 0) throw new Error(`${file}: '${end}' not found after '${start}'`);
-  const from = text.lastIndexOf('\n', i) + 1;
-  const to = text.indexOf('\n', j);
-  return text.slice(from, to < 0 ? text.length : to + 1);
-}
-
-/** The balanced { ... } block that starts at the first '{' at or after `at`. */
-function block(text, at, file) {
-  const open = text.indexOf('{', at);
-  if (open < 0) throw new Error(`${file}: no block after offset ${at}`);
-  let depth = 0;
-  for (let k = open; k < text.length; k++) {
-    if (text[k] === '{') depth++;
-    else if (text[k] === '}' && --depth === 0) return text.slice(open, k + 1);
-  }
-  throw new Error(`${file}: unbalanced braces`);
-}
-
-function switchOf(text, fn, file) {
-  const f = text.indexOf(fn);
-  if (f < 0) throw new Error(`${file}: ${fn} not found`);
-  const s = text.indexOf('switch (', f);
-  if (s < 0) throw new Error(`${file}: no switch in ${fn}`);
-  const head = text.slice(s, text.indexOf('{', s));
-  return head + block(text, s, file);
-}
-
-function compileAndRun(name, csrc) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fwctl-gen-${name}-`));
-  try {
-    const c = path.join(dir, `${name}.c`);
-    const exe = path.join(dir, name);
-    fs.writeFileSync(c, csrc);
-    const cc = spawnSync(process.env.CC || 'cc', ['-std=gnu11', '-w', '-o', exe, c], { encoding: 'utf8' });
-    if (cc.error) throw new Error(`cc: ${cc.error.message}`);
-    if (cc.status !== 0) throw new Error(`compiling the ${name} table program failed:\n${cc.stderr}`);
-    const r = spawnSync(exe, [], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${name} table program failed (${r.status}): ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const PRELUDE = `#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdbool.h>
-#include <linux/types.h>
-typedef uint8_t u8; typedef uint16_t u16; typedef uint32_t u32; typedef uint64_t u64;
-typedef int8_t s8; typedef int16_t s16; typedef int32_t s32; typedef int64_t s64;
-#define __packed __attribute__((packed))
-#define __aligned(x) __attribute__((aligned(x)))
-`;
+const fs = require('node:fs');
+const path = require('node:path');
+const { PRELUDE, compileAndRun, slice, switchOf } = require('./c');
+const { header } = require('./emit');
+const { offerOf } = require('./licence');
+const { kernelVersion } = require('./kernel-source');
 
 const hex = (n) => `0x${n.toString(16)}`;
 
@@ -158,38 +74,92 @@ function bnxtData(src) {
   return compileAndRun('bnxt', csrc);
 }
 
-function bnxtTs(src) {
+/**
+ * lib/bnxt/generated/commands.ts from the compiler's numbers (bnxtData) and
+ * the names of bnxt-hwrm.js's generate() (its commands and layouts).
+ */
+function bnxtTs(src, hwrm) {
   const d = bnxtData(src);
-  const lines = [];
+  const problems = [];
+  const byName = new Map(hwrm.commands.map((c) => [c.name, c]));
+  const rows = [];
   const seen = new Set();
+  const q = (x) => (x === null || x === undefined ? 'null' : `'${x}'`);
+  const member = (layout, name) => hwrm.layouts.get(layout)?.members.find((m) => m.name === name);
   for (const e of d.dma) {
     seen.add(e.reqType);
-    const fields = e.fields.map((f) => {
-      if (f.dir !== d.toDevice && f.dir !== d.fromDevice) throw new Error(`bnxt ${e.name}: DMA direction ${f.dir}`);
-      const parts = [`addrOffset: ${f.offset}`];
-      if (f.lenOffset) parts.push(`lenOffset: ${f.lenOffset}`, `lenWidth: ${f.lenWidth}`, `unit: ${f.unit}`);
-      else parts.push('unit: 1', `fixedLength: ${f.bufLen}`);
-      parts.push(`direction: '${f.dir === d.toDevice ? 'in' : 'out'}'`);
-      return `{ ${parts.join(', ')} }`;
+    const c = byName.get(e.name);
+    if (!c || !c.dma) { problems.push(`HWRM_${e.name}: a DMA command the C table has and the parsed table has not`); continue; }
+    if (c.reqType !== e.reqType) problems.push(`HWRM_${e.name}: req_type ${hex(e.reqType)} (C) vs ${hex(c.reqType)} (hsi.h)`);
+    if (c.dma.length !== e.fields.length) problems.push(`HWRM_${e.name}: ${e.fields.length} DMA fields (C) vs ${c.dma.length} parsed`);
+    if (hwrm.layouts.get(c.input)?.size !== e.reqSize) problems.push(`HWRM_${e.name}: sizeof(${c.input}) ${e.reqSize} (C) vs ${hwrm.layouts.get(c.input)?.size} (parsed)`);
+    const fields = e.fields.map((f, i) => {
+      const n = c.dma[i] ?? {};
+      if (f.dir !== d.toDevice && f.dir !== d.fromDevice) problems.push(`HWRM_${e.name}: DMA direction ${f.dir}`);
+      const direction = f.dir === d.toDevice ? 'in' : 'out';
+      if (n.dir !== direction) problems.push(`HWRM_${e.name} ${n.addr}: direction ${direction} (C) vs ${n.dir} (parsed)`);
+      if (member(c.input, n.addr)?.offset !== f.offset) problems.push(`HWRM_${e.name}: ${n.addr} at ${f.offset} (C) vs ${member(c.input, n.addr)?.offset} (parsed)`);
+      const parts = [`addr: '${n.addr}'`, `addrOffset: ${f.offset}`];
+      if (f.lenOffset) {
+        const l = member(c.input, n.len);
+        if (!l || l.offset !== f.lenOffset || l.type.bytes !== f.lenWidth || n.unit !== f.unit) {
+          problems.push(`HWRM_${e.name}: length ${n.len} at ${f.lenOffset}, ${f.lenWidth} bytes, unit ${f.unit} (C) vs ${l?.offset}, ${l?.type.bytes}, ${n.unit} (parsed)`);
+        }
+        parts.push(`len: '${n.len}'`, `lenOffset: ${f.lenOffset}`, `lenWidth: ${f.lenWidth}`, `unit: ${f.unit}`);
+      } else {
+        if (n.fixed !== f.bufLen) problems.push(`HWRM_${e.name} ${n.addr}: fixed length ${f.bufLen} (C) vs ${n.fixed} (parsed)`);
+        parts.push('unit: 1', `fixedLength: ${f.bufLen}`);
+        if (n.holds) parts.push(`holds: '${n.holds}'`);
+      }
+      parts.push(`direction: '${direction}'`);
+      return `      { ${parts.join(', ')} },`;
     });
-    lines.push(`  { reqType: ${hex(e.reqType)}, name: '${e.name}', scope: ${e.scope}, dmaRequestSize: ${e.reqSize},\n    dma: [${fields.join(', ')}] },`);
+    rows.push(`  { reqType: ${hex(e.reqType)}, name: '${e.name}', scope: ${e.scope}, input: ${q(c.input)}, output: ${q(c.output)}, dmaRequestSize: ${e.reqSize},`,
+      '    dma: [', ...fields, '    ] },');
   }
   for (const e of d.inline) {
-    if (e.scope < 0) throw new Error(`bnxt ${e.name}: allowed in no scope`);
+    if (e.scope < 0) problems.push(`HWRM_${e.name}: allowed in no scope`);
     if (seen.has(e.reqType)) continue; // a DMA command: the table above answers first in the driver
     seen.add(e.reqType);
-    lines.push(`  { reqType: ${hex(e.reqType)}, name: '${e.name}', scope: ${e.scope} },`);
+    const c = byName.get(e.name);
+    if (!c) { problems.push(`HWRM_${e.name}: in the C switch, not in the parsed one`); continue; }
+    rows.push(`  { reqType: ${hex(e.reqType)}, name: '${e.name}', scope: ${e.scope}, input: ${q(c.input)}, output: ${q(c.output)} },`);
   }
-  return `// Generated by scripts/gen-tables.js from drivers/fwctl/bnxt/main.c (bnxtctl_dma_cmds,
-// bnxtctl_validate_rpc) and include/linux/bnxt/hsi.h (GPL-2.0) of the kernel source;
-// do not edit: run \`npm run gen:tables\`. The numbers were computed by a C compiler
-// against those files. In the driver's order: DMA commands first, then the switch.
+  const names = [...new Set([...d.dma, ...d.inline].map((e) => e.name))];
+  if (names.join() !== hwrm.commands.map((c) => c.name).join()) problems.push(`the C program's commands and the parsed ones differ in order or number`);
+  if (problems.length) throw new Error(`bnxt command table: the compiler and the parser disagree:\n  ${problems.join('\n  ')}`);
+  const files = ['drivers/fwctl/bnxt/main.c', 'include/linux/bnxt/hsi.h', 'include/linux/dma-direction.h', 'include/uapi/fwctl/bnxt.h', 'include/uapi/fwctl/fwctl.h'];
+  const o = Object.fromEntries(files.map((f) => [f, offerOf(src, f)]));
+  const lines = header({
+    licence: 'GPL-2.0-only',
+    version: kernelVersion(src),
+    sources: [
+      { offer: o[files[0]], what: 'bnxtctl_dma_cmds and bnxtctl_validate_rpc, verbatim' },
+      { offer: o[files[1]], what: 'request types, sizeof and offsetof of the inputs, field names' },
+      { offer: o[files[2]], what: 'DMA_TO_DEVICE, DMA_FROM_DEVICE' },
+    ],
+    interface: [
+      { offer: o[files[3]], what: 'FWCTL_BNXT_MAX_DMABUF' },
+      { offer: o[files[4]], what: 'enum fwctl_rpc_scope' },
+    ],
+    notice: o[files[1]],
+    about: [
+      'The numbers were computed by a C compiler against those files; the names (fields,',
+      'layouts of ./hwrm-data.ts) checked against them. In the driver\'s order: DMA',
+      'commands first, then the switch.',
+    ],
+  });
+  return `${lines.join('\n')}
 
 /** One DMA address field of a bnxt command (the driver's struct bnxtctl_dma_field). */
 export interface BnxtDmaField {
-  /** Offset in the request of the __le64 DMA address field. */
+  /** The __le64 address field of the input, by name (hsi.h). */
+  readonly addr: string;
+  /** Offset in the request of that field. */
   readonly addrOffset: number;
-  /** Offset of the length field the driver reads (absent: fixed length). */
+  /** The input field the driver reads the length from (absent: fixed length). */
+  readonly len?: string;
+  /** Offset of that length field. */
   readonly lenOffset?: number;
   /** Width in bytes of that length field (2 or 4). */
   readonly lenWidth?: 2 | 4;
@@ -197,6 +167,8 @@ export interface BnxtDmaField {
   readonly unit: number;
   /** CMD_DATA_FIXED: the bytes the driver always bounces. */
   readonly fixedLength?: number;
+  /** CMD_DATA_FIXED of sizeof(struct X): X, a layout of ./hwrm-data.ts. */
+  readonly holds?: string;
   /** DMA_TO_DEVICE: 'in' (the kernel reads user memory); DMA_FROM_DEVICE: 'out' (the kernel writes it). */
   readonly direction: 'in' | 'out';
 }
@@ -208,6 +180,9 @@ export interface BnxtCommandEntry {
   readonly name: string;
   /** The least scope (0..3) the driver allows it in; EPERM below. */
   readonly scope: number;
+  /** hsi.h's struct hwrm_<name>_input / _output (layouts of ./hwrm-data.ts); null where the kernel's hsi.h has none. */
+  readonly input: string | null;
+  readonly output: string | null;
   /**
    * For commands that carry DMA buffer addresses: sizeof(struct hwrm_<name>_input), the exact
    * request length the driver requires (EINVAL otherwise). Absent for inline commands.
@@ -220,9 +195,16 @@ export interface BnxtCommandEntry {
 /** FWCTL_BNXT_MAX_DMABUF: the largest buffer the driver bounces per field (EINVAL above, and for 0). */
 export const BNXT_MAX_DMABUF = ${d.maxDmaBuf};
 
-export const BNXT_COMMAND_TABLE: readonly BnxtCommandEntry[] = Object.freeze([
-${lines.join('\n')}
-].map((e) => Object.freeze({ ...e, ...(e.dma ? { dma: Object.freeze(e.dma.map((f) => Object.freeze(f as BnxtDmaField))) } : {}) } as BnxtCommandEntry)));
+const TABLE = [
+${rows.join('\n')}
+] as const satisfies readonly BnxtCommandEntry[];
+
+/** A command's name without HWRM_. */
+export type BnxtCommandName = (typeof TABLE)[number]['name'];
+
+export const BNXT_COMMAND_TABLE: readonly BnxtCommandEntry[] = Object.freeze(TABLE.map((e: BnxtCommandEntry) => Object.freeze({
+  ...e, ...(e.dma ? { dma: Object.freeze(e.dma.map((f) => Object.freeze({ ...f }))) } : {}),
+})));
 `;
 }
 
@@ -275,10 +257,20 @@ function mlx5Ts(src) {
     else if (e.scope === 0 && e.scopeOpMod1 === 1) lines.push(`  { opcode: ${hex(e.opcode)}, name: '${e.name}', scope: 0, byOpMod: true },`);
     else throw new Error(`mlx5 ${e.name}: op_mod rule ${e.scope}/${e.scopeOpMod1} has no representation in Mlx5OpcodeEntry`);
   }
-  return `// Generated by scripts/gen-tables.js from drivers/fwctl/mlx5/main.c (mlx5ctl_validate_rpc)
-// and include/linux/mlx5/mlx5_ifc.h (GPL-2.0 OR Linux-OpenIB) of the kernel source; do not
-// edit: run \`npm run gen:tables\`. The numbers were computed by a C compiler against those
-// files. In the driver's order.
+  const files = ['drivers/fwctl/mlx5/main.c', 'include/linux/mlx5/mlx5_ifc.h', 'include/uapi/fwctl/fwctl.h'];
+  const o = Object.fromEntries(files.map((f) => [f, offerOf(src, f)]));
+  const head = header({
+    licence: 'Linux-OpenIB AND BSD-3-Clause',
+    version: kernelVersion(src),
+    sources: [
+      { offer: o[files[0]], what: 'mlx5ctl_validate_rpc and its own opcode enum, verbatim' },
+      { offer: o[files[1]], what: 'the MLX5_CMD_OP_* values' },
+    ],
+    interface: [{ offer: o[files[2]], what: 'enum fwctl_rpc_scope' }],
+    notice: o[files[1]],
+    about: ['The numbers were computed by a C compiler against those files. In the driver\'s order.'],
+  });
+  return `${head.join('\n')}
 
 /** One opcode the mlx5 fwctl driver accepts: the least scope, and its name without MLX5_CMD_OP_. */
 export interface Mlx5OpcodeEntry {
@@ -296,49 +288,4 @@ ${lines.join('\n')}
 `;
 }
 
-const TABLES = [
-  { file: 'lib/uapi/bnxt-commands.ts', generate: bnxtTs },
-  { file: 'lib/uapi/mlx5-opcodes.ts', generate: mlx5Ts },
-];
-
-/** The first line where a and b differ, as a message; null when equal. */
-function firstDifference(file, want, have) {
-  if (want === have) return null;
-  const w = want.split('\n');
-  const h = have.split('\n');
-  for (let i = 0; i < Math.max(w.length, h.length); i++) {
-    if (w[i] !== h[i]) {
-      return `${file}:${i + 1} differs from the kernel source:\n  kernel:    ${w[i] === undefined ? '(end of file)' : w[i]}\n  committed: ${h[i] === undefined ? '(end of file)' : h[i]}`;
-    }
-  }
-  return `${file} differs`;
-}
-
-module.exports = { kernelSource, TABLES, firstDifference, bnxtData, mlx5Data };
-
-if (require.main === module) {
-  const args = process.argv.slice(2);
-  const check = args.includes('--check');
-  const si = args.indexOf('--src');
-  const src = si >= 0 ? args[si + 1] : kernelSource();
-  if (!src) {
-    process.stderr.write('gen-tables: no kernel source (set FWCTL_KERNEL_SRC or run test/kernel/scripts/fetch-source.sh)\n');
-    process.exit(2);
-  }
-  let bad = 0;
-  for (const t of TABLES) {
-    const want = t.generate(src);
-    const p = path.join(repo, t.file);
-    if (check) {
-      const diff = firstDifference(t.file, want, fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : '');
-      if (diff) {
-        process.stderr.write(`${diff}\n`);
-        bad++;
-      }
-    } else {
-      fs.writeFileSync(p, want);
-      process.stderr.write(`wrote ${t.file}\n`);
-    }
-  }
-  process.exit(bad ? 1 : 0);
-}
+module.exports = { bnxtData, bnxtTs, mlx5Data, mlx5Ts };
