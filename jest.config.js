@@ -17,6 +17,10 @@ const common = {
   moduleFileExtensions: ['js', 'json', 'node'],
   testMatch: ['**/*.test.js'],
   cacheDirectory: path.join(os.tmpdir(), 'jest-fwctl'),
+  // Tests import lib's modules directly, not only the package entry: register
+  // the built-in device types first, as requiring 'fwctl' does (before the
+  // addon loads and takes their pointer guards).
+  setupFiles: ['<rootDir>/dist/lib/types/builtin.js'],
 };
 
 module.exports = {

@@ -1,63 +1,54 @@
-// What answers this process's fwctl calls: the addon (default), the addon
-// observed by a recorder and/or an audit trail, or a transcript (replay, no
-// addon at all). lib/device.ts asks activeBinding() for the binding at each
-// open, lib/discovery.ts and device.ts route their sysfs reads and the
-// device-node stat through sysLayer() when one is installed. Nothing here
-// costs more than one variable read when neither FWCTL_RECORD, FWCTL_REPLAY
-// nor FWCTL_AUDIT is set.
+// The backend chain: what answers this process's fwctl calls. The addon by
+// default; plug-ins above it observe it (record, audit) or replace it
+// (replay). lib/device.ts asks activeBinding() for the binding at each open;
+// the chain's sysfs layers are installed in lib/ground.ts, through which
+// discovery, parent.ts and open() read. This module knows no plug-in: they
+// install themselves (installBackend), and the environment's (FWCTL_RECORD,
+// FWCTL_REPLAY, FWCTL_AUDIT: lib/environment.ts, reached from the entries)
+// arrive through setEnvironmentBackends(), asked once, at the first use.
+// Nothing here costs more than one variable read when no backend is set.
 
-import * as fs from 'node:fs';
 import type { NativeBinding } from './binding';
-import type { FwctlDeviceEntry } from './discovery';
-import { FwctlError } from './errors';
+import { setSysLayerSource, type SysLayer } from './ground';
 
-/** The sysfs reads discovery makes, plus the stat of a device node before open. */
-export type SysOp = 'readdir' | 'readlink' | 'readFile' | 'realpath' | 'stat';
-
-/** A stat result as a transcript holds it: mode and rdev, or the error code. */
-export type StatRecord = { mode: number; rdev: string } | { error: string };
-
-/** Answers (or observes) the filesystem reads of discovery and open. */
-export interface SysLayer {
-  /** `real` performs the read (never throws for reads; stat returns a StatRecord). */
-  sync(op: SysOp, path: string, real: () => unknown): unknown;
-  async(op: SysOp, path: string, real: () => Promise<unknown>): Promise<unknown>;
-  /** list()/listSync() returned these entries (for the transcript's device lines). */
-  listed?(entries: readonly FwctlDeviceEntry[]): void;
-}
+export type { SysOp, StatRecord, SysLayer } from './ground';
 
 /** Wraps a binding (record, audit) or replaces it (replay). */
 export interface Backend {
   /** The binding to use, given the real one's loader (replay never calls it). */
   binding(load: () => NativeBinding): NativeBinding;
   sys?: SysLayer;
+  /** True for a backend that answers instead of the addon (replay). */
+  readonly replay?: boolean;
 }
 
 let backends: Backend[] | undefined;
 let resolved: NativeBinding | undefined;
 let layer: SysLayer | undefined;
+let environment: (() => Backend[]) | undefined;
 
 /** The addon (lib/binding.ts is loaded only here: `fwctl list` never loads it). */
 function loadBinding(): NativeBinding {
   return (require('./binding') as typeof import('./binding')).binding();
 }
 
-function fromEnvironment(): Backend[] {
-  const out: Backend[] = [];
-  const env = process.env;
-  if (env.FWCTL_REPLAY) out.push((require('./replay') as typeof import('./replay')).replayBackend(env.FWCTL_REPLAY, {
-    mode: env.FWCTL_REPLAY_MODE === 'match' ? 'match' : 'strict',
-  }));
-  if (env.FWCTL_RECORD) out.push((require('./record') as typeof import('./record')).recordBackend(env.FWCTL_RECORD, {
-    redact: env.FWCTL_RECORD_REDACT === '1',
-  }));
-  if (env.FWCTL_AUDIT) out.push((require('./audit') as typeof import('./audit')).auditBackend(env.FWCTL_AUDIT));
-  return out;
+/**
+ * @internal The backends the environment asks for, innermost first (the
+ * entries call this once, through lib/environment.ts). Asked at the first
+ * use of the chain; when the chain is already in use, added now (innermost).
+ */
+export function setEnvironmentBackends(f: () => Backend[]): void {
+  if (environment !== undefined) return;
+  environment = f;
+  if (backends !== undefined) {
+    backends.unshift(...f());
+    rebuild();
+  }
 }
 
 function init(): Backend[] {
   if (backends === undefined) {
-    backends = fromEnvironment();
+    backends = environment ? environment() : [];
     rebuild();
   }
   return backends;
@@ -78,6 +69,11 @@ function chainSys(list: SysLayer[]): SysLayer {
   };
 }
 
+setSysLayerSource(() => {
+  if (backends === undefined) init();
+  return layer;
+});
+
 /** @internal The binding for the next open: the addon, observed or replaced by the installed backends. */
 export function activeBinding(): NativeBinding {
   const list = init();
@@ -92,12 +88,6 @@ export function activeBinding(): NativeBinding {
     resolved = get();
   }
   return resolved;
-}
-
-/** @internal The installed sysfs layer, or undefined (the common case). */
-export function sysLayer(): SysLayer | undefined {
-  if (backends === undefined) init();
-  return layer;
 }
 
 /** @internal Install a backend (fwctl.record(), fwctl.replay()); returns its removal. */
@@ -115,58 +105,5 @@ export function installBackend(b: Backend, innermost = false): () => void {
 
 /** @internal True when a replay backend answers (no addon). */
 export function replaying(): boolean {
-  return init().some((b) => (b as { replay?: boolean }).replay === true);
-}
-
-// ---- the device-node stat, through the layer ----
-
-const S_IFMT = fs.constants.S_IFMT;
-
-/** A real stat as a transcript holds it. */
-export function statRecordSync(p: string): StatRecord {
-  try {
-    const st = fs.statSync(p, { bigint: true });
-    return { mode: Number(st.mode), rdev: st.rdev.toString() };
-  } catch (e) {
-    return { error: String((e as NodeJS.ErrnoException).code ?? 'EIO') };
-  }
-}
-
-export async function statRecord(p: string): Promise<StatRecord> {
-  try {
-    const st = await fs.promises.stat(p, { bigint: true });
-    return { mode: Number(st.mode), rdev: st.rdev.toString() };
-  } catch (e) {
-    return { error: String((e as NodeJS.ErrnoException).code ?? 'EIO') };
-  }
-}
-
-/** The BigIntStats members open() uses, from a StatRecord; throws the recorded error. */
-function statsOf(r: StatRecord, p: string): fs.BigIntStats {
-  if ('error' in r) {
-    // The recorded errno of stat(); open() reports it as its own (statError).
-    throw new FwctlError({ code: r.error, path: p, detail: `stat '${p}'` });
-  }
-  const fmt = r.mode & S_IFMT;
-  const is = (t: number) => () => fmt === t;
-  const c = fs.constants;
-  return {
-    mode: BigInt(r.mode), rdev: BigInt(r.rdev),
-    isFile: is(c.S_IFREG), isDirectory: is(c.S_IFDIR), isCharacterDevice: is(c.S_IFCHR), isBlockDevice: is(c.S_IFBLK),
-    isFIFO: is(c.S_IFIFO), isSocket: is(c.S_IFSOCK), isSymbolicLink: () => false,
-  } as unknown as fs.BigIntStats;
-}
-
-/** @internal fs.statSync(p, { bigint: true }), or the transcript's answer. */
-export function statNodeSync(p: string): fs.BigIntStats {
-  const l = sysLayer();
-  if (l === undefined) return fs.statSync(p, { bigint: true });
-  return statsOf(l.sync('stat', p, () => statRecordSync(p)) as StatRecord, p);
-}
-
-/** @internal fs.promises.stat(p, { bigint: true }), or the transcript's answer. */
-export async function statNode(p: string): Promise<fs.BigIntStats> {
-  const l = sysLayer();
-  if (l === undefined) return fs.promises.stat(p, { bigint: true });
-  return statsOf(await l.async('stat', p, () => statRecord(p)) as StatRecord, p);
+  return init().some((b) => b.replay === true);
 }

@@ -6,8 +6,10 @@
 //   hwrm.ts      decode/encode of those layouts by field name
 //   exec.ts      exec(dev, 'NAME', fields): any allowed command by name, DMA buffers owned here
 //   dma.ts       the typed DMA commands (Linux 7.3): NVM, coredump, port statistics, ...
+//   type.ts      bnxt as a device type (lib/registry.ts): registered on import
 
-import type { Device } from './device';
+import './bnxt/type';
+import type { DeviceLike } from './device-like';
 import { exec as execRaw, execSync as execRawSync, type BnxtExecOptions, type BnxtResult } from './bnxt/core';
 import { execNamed, execNamedSync, type BnxtNamedOptions, type BnxtNamedResult } from './bnxt/exec';
 import type { HwrmInput } from './bnxt/hwrm';
@@ -29,14 +31,14 @@ type Fields = Readonly<Record<string, HwrmInput>>;
  * Or, with a number, the raw form: struct input + `options.body`.
  * A non-zero error_code throws BnxtFirmwareError unless allowError.
  */
-export function exec(dev: Device, name: HwrmCommandName | (string & {}), fields?: Fields, options?: BnxtNamedOptions): Promise<BnxtNamedResult>;
-export function exec(dev: Device, reqType: number, options?: BnxtExecOptions): Promise<BnxtResult>;
-export function exec(dev: Device, what: string | number, a?: unknown, b?: unknown): Promise<BnxtResult | BnxtNamedResult> {
+export function exec(dev: DeviceLike, name: HwrmCommandName | (string & {}), fields?: Fields, options?: BnxtNamedOptions): Promise<BnxtNamedResult>;
+export function exec(dev: DeviceLike, reqType: number, options?: BnxtExecOptions): Promise<BnxtResult>;
+export function exec(dev: DeviceLike, what: string | number, a?: unknown, b?: unknown): Promise<BnxtResult | BnxtNamedResult> {
   return typeof what === 'string' ? execNamed(dev, what, a as Fields, b as BnxtNamedOptions) : execRaw(dev, what, a as BnxtExecOptions);
 }
 
-export function execSync(dev: Device, name: HwrmCommandName | (string & {}), fields?: Fields, options?: Omit<BnxtNamedOptions, 'signal'>): BnxtNamedResult;
-export function execSync(dev: Device, reqType: number, options?: BnxtExecOptions): BnxtResult;
-export function execSync(dev: Device, what: string | number, a?: unknown, b?: unknown): BnxtResult | BnxtNamedResult {
+export function execSync(dev: DeviceLike, name: HwrmCommandName | (string & {}), fields?: Fields, options?: Omit<BnxtNamedOptions, 'signal'>): BnxtNamedResult;
+export function execSync(dev: DeviceLike, reqType: number, options?: BnxtExecOptions): BnxtResult;
+export function execSync(dev: DeviceLike, what: string | number, a?: unknown, b?: unknown): BnxtResult | BnxtNamedResult {
   return typeof what === 'string' ? execNamedSync(dev, what, a as Fields, b as BnxtNamedOptions) : execRawSync(dev, what, a as BnxtExecOptions);
 }

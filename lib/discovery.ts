@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sysLayer } from './backend';
+import { sysLayer } from './ground';
 import { FwctlError, FwctlTypeError } from './errors';
 
 /** Where to look: injectable so tests can use a fake tree. */
@@ -103,7 +103,7 @@ function* linkName(p: string): Reads<string | null> {
 }
 
 function answerSync(req: Req): unknown {
-  const layer = sysLayer(); // a recording or a replay (lib/backend.ts), else undefined
+  const layer = sysLayer(); // a recording or a replay (lib/ground.ts), else undefined
   return layer ? layer.sync(req.op, req.path, () => readSync(req)) : readSync(req);
 }
 

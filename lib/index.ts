@@ -1,10 +1,20 @@
 // The public surface of the fwctl package. Everything else is internal.
+// Importing it registers the built-in device types (lib/types/builtin.ts)
+// and plugs the environment's backends (FWCTL_RECORD, FWCTL_REPLAY,
+// FWCTL_AUDIT: lib/environment.ts) into the backend chain.
+
+import './types/builtin';
+import './environment';
 
 export { list, listSync, find, findSync } from './discovery';
 export type { FwctlDeviceEntry, FwctlParent, FindCriteria, Roots } from './discovery';
 export { open, openSync, allocBuffer, Device } from './device';
 export type { Bytes, OpenOptions, RpcOptions, RpcResult, RpcAttachment } from './device';
-export type { DeviceInfo, Mlx5DeviceData, PdsDeviceData, BnxtDeviceData } from './decode';
+export type { DeviceInfo } from './decode';
+export type { Mlx5DeviceData } from './mlx5/type';
+export type { PdsDeviceData } from './pds/type';
+export type { BnxtDeviceData } from './bnxt/type';
+export type { DeviceLike } from './device-like';
 /** The one error model (docs/api.md, Errors): every error thrown has a `code` listed in `codes`. */
 export { FwctlError, FwctlTypeError, FwctlRangeError, FwctlAbortError, codes } from './errors';
 export type { FwctlSyscall, FwctlErrorOptions, CodeEntry, CodeKind, ArgumentCode } from './errors';

@@ -6,7 +6,9 @@
 //   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
 //   generated/   the layout table and enums, the driver's opcode table (npm run gen)
+//   type.ts      mlx5 as a device type (lib/registry.ts): registered on import
 
+import './mlx5/type';
 export {
   HEADER_LENGTH, MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry, FwctlDecodeError, Mlx5Opcode, opcodeName, minScope, validate,
   Mlx5Status, statusText, encodeIn, decodeOutHeader, type Mlx5OutHeader, type Mlx5Result, Mlx5FirmwareError,

@@ -1,10 +1,10 @@
 // The PCI function a fwctl device node belongs to, from sysfs (through the
-// backend's sysfs layer, so a replay answers it from its transcript), cached
-// per node: the tracing events and the audit trail name it.
+// sysfs layer of lib/ground.ts, so a replay answers it from its transcript),
+// cached per node: the tracing events and the audit trail name it.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sysLayer } from './backend';
+import { sysLayer } from './ground';
 import { sysfsRootOf } from './discovery';
 
 const cache = new Map<string, string | null>();

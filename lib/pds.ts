@@ -13,7 +13,9 @@
 // bytes and no `decoded` (a kernel bug; the driver always grants
 // PDS_FWCTL_QUERY_CAP | PDS_FWCTL_SEND_CAP, i.e. the value 1).
 
-import type { CallOptions, Device, RpcOptions, RpcResult } from './device';
+import './pds/type';
+import type { CallOptions, RpcOptions, RpcResult } from './device';
+import type { DeviceLike } from './device-like';
 import { Scope } from './uapi/constants';
 import { pack, type Bytes } from './uapi/layout';
 import { fwctlRpcPds } from './uapi/structs';
@@ -168,12 +170,12 @@ function finish(r: RpcResult, out: Buffer): PdsCallResult {
 }
 
 /** One pds RPC: kernel refusals are FwctlError (EINVAL, EPERM, EFAULT); the operation's own result is `retval`. */
-export async function call(dev: Device, options: PdsCallOptions): Promise<PdsCallResult> {
+export async function call(dev: DeviceLike, options: PdsCallOptions): Promise<PdsCallResult> {
   const p = prepare(options);
   return finish(await dev.rpc(p.request, p.options), p.out);
 }
 
-export function callSync(dev: Device, options: PdsCallOptions): PdsCallResult {
+export function callSync(dev: DeviceLike, options: PdsCallOptions): PdsCallResult {
   const p = prepare(options);
   return finish(dev.rpcSync(p.request, p.options), p.out);
 }
@@ -225,18 +227,18 @@ function checked(r: PdsCallResult, what: string): Buffer {
   return r.payload;
 }
 
-export async function endpoints(dev: Device, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsEndpoint>> {
+export async function endpoints(dev: DeviceLike, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsEndpoint>> {
   return decodeEndpoints(checked(await call(dev, queryOptions(QueryEntity.Root, 0, route, options?.signal)), 'endpoint query'));
 }
 
-export function endpointsSync(dev: Device, route: QueryRoute): QueryData<PdsEndpoint> {
+export function endpointsSync(dev: DeviceLike, route: QueryRoute): QueryData<PdsEndpoint> {
   return decodeEndpoints(checked(callSync(dev, queryOptions(QueryEntity.Root, 0, route)), 'endpoint query'));
 }
 
-export async function operations(dev: Device, ep: number, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsOperation>> {
+export async function operations(dev: DeviceLike, ep: number, route: QueryRoute, options?: CallOptions): Promise<QueryData<PdsOperation>> {
   return decodeOperations(checked(await call(dev, queryOptions(QueryEntity.Endpoint, ep, route, options?.signal)), 'operation query'));
 }
 
-export function operationsSync(dev: Device, ep: number, route: QueryRoute): QueryData<PdsOperation> {
+export function operationsSync(dev: DeviceLike, ep: number, route: QueryRoute): QueryData<PdsOperation> {
   return decodeOperations(checked(callSync(dev, queryOptions(QueryEntity.Endpoint, ep, route)), 'operation query'));
 }

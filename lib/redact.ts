@@ -1,60 +1,19 @@
 // Redaction of a transcript: the values a user should not publish (serial
 // numbers, PSID, VSD, MAC addresses) are found where each device type puts
-// them, then every occurrence of each value, in requests, responses,
-// attachments, device_data and sysfs text, is replaced by a stand-in of the
-// same length, the same stand-in for the same value everywhere (so a
-// replayed program still sees consistent answers).
+// them (its module says where: lib/registry.ts, secretsOf), then every
+// occurrence of each value, in requests, responses, attachments,
+// device_data and sysfs text, is replaced by a stand-in of the same length,
+// the same stand-in for the same value everywhere (so a replayed program
+// still sees consistent answers).
 
-import { commandOf, hex, unhex, type TranscriptLine } from './transcript';
-import { DeviceTypeId } from './uapi/constants';
+import { deviceTypeModule, type Secret } from './registry';
+import { hex, unhex, type TranscriptLine } from './transcript';
 
-/** A value to hide and what kind it is (for the stand-in and the header's counts). */
-export interface Secret {
-  kind: 'psid' | 'vsd' | 'serial' | 'mac' | 'value';
-  bytes: Buffer;
-}
+export type { Secret } from './registry';
 
-const MLX5_OUT_HEADER = 16;
-// query_adapter_param_block (mlx5_ifc.h), after the 16-byte out header: vsd @0x100 bits (208 bytes), psid @0x780 bits (16).
-const MLX5_VSD = { at: MLX5_OUT_HEADER + 0x100 / 8, len: 208 };
-const MLX5_PSID = { at: MLX5_OUT_HEADER + 0x780 / 8, len: 16 };
-// hwrm_func_qcaps_output / hwrm_func_qcfg_output (include/linux/bnxt/hsi.h): u8 mac_address[6] @16.
-const BNXT_MAC_AT = 16;
-const BNXT_FUNC_QCAPS = 0x15;
-
-/** A NUL-terminated string field's bytes (without the NULs), or undefined when empty. */
-function cstr(b: Buffer, at: number, len: number): Buffer | undefined {
-  if (b.length < at + 1) return undefined;
-  const f = b.subarray(at, Math.min(at + len, b.length));
-  const end = f.indexOf(0);
-  const v = end < 0 ? f : f.subarray(0, end);
-  return v.length >= 4 ? Buffer.from(v) : undefined;
-}
-
-/** The secrets one call's answer carries, by device type. */
+/** The secrets one call's answer carries: where its device type's module says they are. */
 export function secretsOfCall(typeId: number | undefined, request: Buffer, response: Buffer): Secret[] {
-  const out: Secret[] = [];
-  if (typeId === DeviceTypeId.Mlx5 && request.length >= 2) {
-    const op = request.readUInt16BE(0);
-    if (op === 0x101 /* QUERY_ADAPTER */) {
-      const psid = cstr(response, MLX5_PSID.at, MLX5_PSID.len);
-      if (psid) out.push({ kind: 'psid', bytes: psid });
-      const vsd = cstr(response, MLX5_VSD.at, MLX5_VSD.len);
-      if (vsd) out.push({ kind: 'vsd', bytes: vsd });
-    }
-    const { name } = commandOf(typeId, request);
-    // MSGI (0x9021): serial_number[0x18] @0, part_number[0x14] @0x20 of the register data, after the
-    // 16-byte out header and the 16-byte access_register header.
-    if (/register 0x9021$/.test(name)) {
-      const serial = cstr(response, 32, 0x18);
-      if (serial) out.push({ kind: 'serial', bytes: serial });
-    }
-  }
-  if (typeId === DeviceTypeId.Bnxt && request.length >= 2 && request.readUInt16LE(0) === BNXT_FUNC_QCAPS && response.length >= BNXT_MAC_AT + 6) {
-    const mac = response.subarray(BNXT_MAC_AT, BNXT_MAC_AT + 6);
-    if (mac.some((x) => x !== 0)) out.push({ kind: 'mac', bytes: Buffer.from(mac) });
-  }
-  return out;
+  return deviceTypeModule(typeId)?.secretsOf?.(request, response) ?? [];
 }
 
 /** A stand-in of the same length: printable text for text, a locally administered MAC for MACs. */

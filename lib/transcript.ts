@@ -6,8 +6,8 @@
 // kernel answered. Bytes are lowercase hex. Errors are errno names.
 
 import * as fs from 'node:fs';
-import { DeviceTypeId, deviceTypeOf } from './uapi/constants';
 import { FwctlError } from './errors';
+import { typeDisplayName } from './registry';
 
 export const TRANSCRIPT_FORMAT = 'fwctl-transcript';
 export const TRANSCRIPT_VERSION = 1;
@@ -165,58 +165,9 @@ export function readTranscript(file: string): Transcript {
   return parseTranscript(fs.readFileSync(file, 'utf8'), file);
 }
 
-// ---- naming a call, per device type ----
+// ---- naming a call, per device type: the type's module names it (lib/registry.ts) ----
 
-export function typeName(typeId: number | undefined): string {
-  if (typeId === undefined) return 'unknown';
-  const n = deviceTypeOf(typeId);
-  return n === 'unknown' ? `type ${typeId}` : n;
-}
+export { commandOf, type CommandName } from './registry';
 
-export interface CommandName {
-  /** 'QUERY_ADAPTER', 'HWRM_VER_GET', 'CXL Get Feature', 'pds op 0x1 ep 0'. */
-  name: string;
-  /** A write whatever its scope: Set Feature, ACCESS_REG write, SET_HCA_CAP, NVM writes. */
-  write: boolean;
-}
-
-const CXL_NAMES: Record<number, string> = { 0x500: 'Get Supported Features', 0x501: 'Get Feature', 0x502: 'Set Feature' };
-const MLX5_ACCESS_REG = new Set([0x805, 0xb0c]);
-const MLX5_SET_HCA_CAP = 0x109;
-const BNXT_WRITES = /^NVM_(WRITE|MODIFY|RAW_WRITE_BLK|SET_VARIABLE|ERASE_DIR_ENTRY|INSTALL_UPDATE|FLUSH)|^FW_SET|SET_STRUCTURED/;
-
-/** The command a request carries, by device type (the package's generated tables). */
-export function commandOf(typeId: number | undefined, request: Uint8Array): CommandName {
-  const v = new DataView(request.buffer, request.byteOffset, request.byteLength);
-  const u16be = (o: number) => (request.byteLength >= o + 2 ? v.getUint16(o, false) : -1);
-  const u16le = (o: number) => (request.byteLength >= o + 2 ? v.getUint16(o, true) : -1);
-  const u32le = (o: number) => (request.byteLength >= o + 4 ? v.getUint32(o, true) : -1);
-  const h = (n: number) => `0x${n.toString(16)}`;
-  switch (typeId) {
-    case DeviceTypeId.Mlx5: {
-      const op = u16be(0), opMod = u16be(6);
-      const core = require('./mlx5/core') as typeof import('./mlx5/core');
-      const name = core.opcodeName(op) ?? `opcode ${h(op)}`;
-      if (MLX5_ACCESS_REG.has(op)) {
-        const reg = u16be(10);
-        return { name: `${name} ${opMod === 0 ? 'write' : 'read'} register ${h(reg)}`, write: opMod === 0 };
-      }
-      return { name, write: op === MLX5_SET_HCA_CAP };
-    }
-    case DeviceTypeId.Bnxt: {
-      const rt = u16le(0);
-      const bnxt = require('./bnxt') as typeof import('./bnxt');
-      const n = bnxt.reqTypeName(rt);
-      return { name: n ? `HWRM_${n}` : `req_type ${h(rt)}`, write: n !== undefined && BNXT_WRITES.test(n) };
-    }
-    case DeviceTypeId.Cxl: {
-      const op = u32le(0);
-      return { name: `CXL ${CXL_NAMES[op] ?? `opcode ${h(op)}`}`, write: op === 0x502 };
-    }
-    case DeviceTypeId.Pds: {
-      return { name: `pds op ${h(u32le(0))} ep ${u32le(4)}`, write: false };
-    }
-    default:
-      return { name: request.byteLength >= 4 ? `request ${h(u32le(0))}` : 'request', write: false };
-  }
-}
+/** A type id as a transcript listing shows it: 'mlx5', ..., 'unknown(N)' (lib/registry.ts). */
+export const typeName = typeDisplayName;

@@ -10,7 +10,8 @@
 // Design: exec()/execSync() throw BnxtFirmwareError for a non-zero
 // error_code (allowError: true returns it instead).
 
-import type { CallOptions, Device, RpcOptions, RpcResult } from '../device';
+import type { CallOptions, RpcOptions, RpcResult } from '../device';
+import type { DeviceLike } from '../device-like';
 import { errnoName, FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
@@ -181,12 +182,12 @@ function finish(reqType: number, r: RpcResult, allowError: boolean | undefined):
   return result;
 }
 
-export async function exec(dev: Device, reqType: number, options: BnxtExecOptions = {}): Promise<BnxtResult> {
+export async function exec(dev: DeviceLike, reqType: number, options: BnxtExecOptions = {}): Promise<BnxtResult> {
   const p = prepare(reqType, options);
   return finish(reqType, await dev.rpc(p.request, p.options), options.allowError);
 }
 
-export function execSync(dev: Device, reqType: number, options: BnxtExecOptions = {}): BnxtResult {
+export function execSync(dev: DeviceLike, reqType: number, options: BnxtExecOptions = {}): BnxtResult {
   const p = prepare(reqType, options);
   return finish(reqType, dev.rpcSync(p.request, p.options), options.allowError);
 }
@@ -260,11 +261,11 @@ function verGetOptions(seqId?: number): BnxtExecOptions {
   return { body: Uint8Array.from(INTF), length: VER_GET_REQUEST_LENGTH, responseLength: VER_GET_RESPONSE_LENGTH, seqId };
 }
 
-export async function verGet(dev: Device, options: { seqId?: number } & CallOptions = {}): Promise<VerGet> {
+export async function verGet(dev: DeviceLike, options: { seqId?: number } & CallOptions = {}): Promise<VerGet> {
   return decodeVerGet(await exec(dev, HwrmReqType.VER_GET, { ...verGetOptions(options.seqId), signal: options.signal }));
 }
 
-export function verGetSync(dev: Device, options: { seqId?: number } = {}): VerGet {
+export function verGetSync(dev: DeviceLike, options: { seqId?: number } = {}): VerGet {
   return decodeVerGet(execSync(dev, HwrmReqType.VER_GET, verGetOptions(options.seqId)));
 }
 

@@ -8,7 +8,8 @@
 
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { CallOptions, Device } from '../device';
+import type { CallOptions } from '../device';
+import type { DeviceLike } from '../device-like';
 import { DeviceTypeId } from '../uapi/constants';
 import { BNXT_MAX_DMABUF } from './generated/commands';
 import { FwctlDecodeError } from '../wire';
@@ -32,10 +33,10 @@ export class BnxtDmaUnsupportedError extends FwctlError {
   }
 }
 
-const dmaChecked = new WeakMap<Device, true>();
+const dmaChecked = new WeakMap<DeviceLike, true>();
 
 /** Throws BnxtDmaUnsupportedError unless the device's driver reports FWCTL_BNXT_DMA_COMMANDS (asked once per handle). */
-export async function requireDma(dev: Device, options: CallOptions = {}): Promise<void> {
+export async function requireDma(dev: DeviceLike, options: CallOptions = {}): Promise<void> {
   if (dmaChecked.has(dev)) return;
   if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
   const info = await dev.info({ signal: options.signal });
@@ -44,7 +45,7 @@ export async function requireDma(dev: Device, options: CallOptions = {}): Promis
   dmaChecked.set(dev, true);
 }
 
-export function requireDmaSync(dev: Device): void {
+export function requireDmaSync(dev: DeviceLike): void {
   if (dmaChecked.has(dev)) return;
   if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
   const caps = (dev.infoSync().decoded as { uctxCaps?: number } | undefined)?.uctxCaps;
@@ -61,7 +62,7 @@ type Steps<T> = Generator<Step, T, BnxtNamedResult>;
 const needDma = (): Step => ({ kind: 'dma' });
 const cmd = (name: string, fields: Record<string, unknown> = {}, options: BnxtNamedOptions = {}): Step => ({ kind: 'exec', name, fields, options });
 
-async function runAsync<T>(dev: Device, g: Steps<T>, signal?: AbortSignal): Promise<T> {
+async function runAsync<T>(dev: DeviceLike, g: Steps<T>, signal?: AbortSignal): Promise<T> {
   let r = g.next(undefined as never);
   while (!r.done) {
     const s = r.value;
@@ -75,7 +76,7 @@ async function runAsync<T>(dev: Device, g: Steps<T>, signal?: AbortSignal): Prom
   return r.value;
 }
 
-function runSync<T>(dev: Device, g: Steps<T>): T {
+function runSync<T>(dev: DeviceLike, g: Steps<T>): T {
   let r = g.next(undefined as never);
   while (!r.done) {
     const s = r.value;
@@ -89,7 +90,7 @@ function runSync<T>(dev: Device, g: Steps<T>): T {
   return r.value;
 }
 
-async function run(dev: Device, name: string, fields: Record<string, unknown>, o: BnxtNamedOptions): Promise<BnxtNamedResult> {
+async function run(dev: DeviceLike, name: string, fields: Record<string, unknown>, o: BnxtNamedOptions): Promise<BnxtNamedResult> {
   await requireDma(dev, o);
   return execNamed(dev, name, fields as never, o);
 }
@@ -183,11 +184,11 @@ function* nvmDirectorySteps(): Steps<NvmDirectory> {
 }
 
 /** NVM_GET_DIR_INFO, then NVM_GET_DIR_ENTRIES into the driver's fixed 64 KiB buffer, decoded. */
-export function nvmDirectory(dev: Device, options: CallOptions = {}): Promise<NvmDirectory> {
+export function nvmDirectory(dev: DeviceLike, options: CallOptions = {}): Promise<NvmDirectory> {
   return runAsync(dev, nvmDirectorySteps(), options.signal);
 }
 
-export function nvmDirectorySync(dev: Device): NvmDirectory {
+export function nvmDirectorySync(dev: DeviceLike): NvmDirectory {
   return runSync(dev, nvmDirectorySteps());
 }
 
@@ -213,7 +214,7 @@ function readPlan(item: NvmDirEntry | number, options: NvmReadOptions): { index:
 }
 
 /** NVM_READ of an item (its directory entry or index), streamed in pieces of at most 64 KiB. */
-export async function* nvmReadStream(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): AsyncGenerator<Buffer> {
+export async function* nvmReadStream(dev: DeviceLike, item: NvmDirEntry | number, options: NvmReadOptions = {}): AsyncGenerator<Buffer> {
   const { index, offset, length, chunk } = readPlan(item, options);
   await requireDma(dev, options);
   let done = 0;
@@ -241,11 +242,11 @@ function* nvmReadSteps(item: NvmDirEntry | number, options: NvmReadOptions): Ste
 }
 
 /** The same, collected. */
-export function nvmRead(dev: Device, item: NvmDirEntry | number, options: NvmReadOptions = {}): Promise<Buffer> {
+export function nvmRead(dev: DeviceLike, item: NvmDirEntry | number, options: NvmReadOptions = {}): Promise<Buffer> {
   return runAsync(dev, nvmReadSteps(item, options), options.signal);
 }
 
-export function nvmReadSync(dev: Device, item: NvmDirEntry | number, options: Omit<NvmReadOptions, 'signal'> = {}): Buffer {
+export function nvmReadSync(dev: DeviceLike, item: NvmDirEntry | number, options: Omit<NvmReadOptions, 'signal'> = {}): Buffer {
   return runSync(dev, nvmReadSteps(item, options));
 }
 
@@ -254,11 +255,11 @@ export function nvmReadSync(dev: Device, item: NvmDirEntry | number, options: Om
  * item's last line, tab-separated field 2. undefined when there is no
  * PKG_LOG or it holds no version.
  */
-export function packageVersion(dev: Device, options: CallOptions & { directory?: NvmDirectory } = {}): Promise<string | undefined> {
+export function packageVersion(dev: DeviceLike, options: CallOptions & { directory?: NvmDirectory } = {}): Promise<string | undefined> {
   return runAsync(dev, packageVersionSteps(options.directory), options.signal);
 }
 
-export function packageVersionSync(dev: Device, options: { directory?: NvmDirectory } = {}): string | undefined {
+export function packageVersionSync(dev: DeviceLike, options: { directory?: NvmDirectory } = {}): string | undefined {
   return runSync(dev, packageVersionSteps(options.directory));
 }
 
@@ -295,11 +296,11 @@ export interface NvmVariable {
  */
 export interface NvmVariableOptions { bits?: number; index?: readonly number[]; dimensions?: number }
 
-export function nvmGetVariable(dev: Device, optionNum: number, options: CallOptions & NvmVariableOptions = {}): Promise<NvmVariable> {
+export function nvmGetVariable(dev: DeviceLike, optionNum: number, options: CallOptions & NvmVariableOptions = {}): Promise<NvmVariable> {
   return runAsync(dev, nvmGetVariableSteps(optionNum, options), options.signal);
 }
 
-export function nvmGetVariableSync(dev: Device, optionNum: number, options: NvmVariableOptions = {}): NvmVariable {
+export function nvmGetVariableSync(dev: DeviceLike, optionNum: number, options: NvmVariableOptions = {}): NvmVariable {
   return runSync(dev, nvmGetVariableSteps(optionNum, options));
 }
 
@@ -342,11 +343,11 @@ const SFLAG_CRASHED_DATA = 0x2;
 const FLAGS_MORE = 0x1;
 
 /** DBG_COREDUMP_LIST: the segments (coredump_segment_record), paged by seq_no while the firmware says MORE. */
-export function coredumpList(dev: Device, options: CoredumpOptions = {}): Promise<CoredumpSegment[]> {
+export function coredumpList(dev: DeviceLike, options: CoredumpOptions = {}): Promise<CoredumpSegment[]> {
   return runAsync(dev, coredumpListSteps(options.crashed), options.signal);
 }
 
-export function coredumpListSync(dev: Device, options: { crashed?: boolean } = {}): CoredumpSegment[] {
+export function coredumpListSync(dev: DeviceLike, options: { crashed?: boolean } = {}): CoredumpSegment[] {
   return runSync(dev, coredumpListSteps(options.crashed));
 }
 
@@ -390,7 +391,7 @@ export interface CoredumpRetrieveOptions extends CoredumpOptions {
 }
 
 /** DBG_COREDUMP_RETRIEVE of every segment in order, as pieces of at most chunkSize bytes (seq_no pages), while the firmware says MORE. */
-export async function* coredumpStream(dev: Device, options: CoredumpRetrieveOptions = {}): AsyncGenerator<{ segment: CoredumpSegment; data: Buffer }> {
+export async function* coredumpStream(dev: DeviceLike, options: CoredumpRetrieveOptions = {}): AsyncGenerator<{ segment: CoredumpSegment; data: Buffer }> {
   const chunk = chunkSize(options.chunkSize, COREDUMP_MAX_CHUNK, COREDUMP_DEFAULT_CHUNK);
   const segs = options.segments ?? await coredumpList(dev, options);
   await requireDma(dev, options);
@@ -424,7 +425,7 @@ export interface CoredumpResult {
  * The whole coredump, each segment's bytes in DBG_COREDUMP_LIST order, written
  * to a file (created or truncated) or a Node Writable as it arrives, 64 KiB at a time.
  */
-export async function coredump(dev: Device, out: string | Writable, options: CoredumpRetrieveOptions = {}): Promise<CoredumpResult> {
+export async function coredump(dev: DeviceLike, out: string | Writable, options: CoredumpRetrieveOptions = {}): Promise<CoredumpResult> {
   const t0 = Date.now();
   chunkSize(options.chunkSize, COREDUMP_MAX_CHUNK, COREDUMP_DEFAULT_CHUNK); // refused before any command
   const segments = options.segments ? [...options.segments] : await coredumpList(dev, options);
@@ -458,11 +459,11 @@ export interface PortStats {
 }
 
 /** PORT_QSTATS: struct tx_port_stats and rx_port_stats (the driver's fixed sizes), decoded by name. */
-export function portStats(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStats> {
+export function portStats(dev: DeviceLike, options: CallOptions & { port?: number } = {}): Promise<PortStats> {
   return runAsync(dev, portStatsSteps(options.port), options.signal);
 }
 
-export function portStatsSync(dev: Device, options: { port?: number } = {}): PortStats {
+export function portStatsSync(dev: DeviceLike, options: { port?: number } = {}): PortStats {
   return runSync(dev, portStatsSteps(options.port));
 }
 
@@ -479,11 +480,11 @@ export interface PortStatsExt extends PortStats {
 }
 
 /** PORT_QSTATS_EXT: struct tx_port_stats_ext / rx_port_stats_ext, decoded by name. */
-export function portStatsExt(dev: Device, options: CallOptions & { port?: number } = {}): Promise<PortStatsExt> {
+export function portStatsExt(dev: DeviceLike, options: CallOptions & { port?: number } = {}): Promise<PortStatsExt> {
   return runAsync(dev, portStatsExtSteps(options.port), options.signal);
 }
 
-export function portStatsExtSync(dev: Device, options: { port?: number } = {}): PortStatsExt {
+export function portStatsExtSync(dev: DeviceLike, options: { port?: number } = {}): PortStatsExt {
   return runSync(dev, portStatsExtSteps(options.port));
 }
 
@@ -512,11 +513,11 @@ export interface StructuredDataOptions { length?: number; subtype?: number; coun
 export interface StructuredData { data: Buffer; output: HwrmObject; result: BnxtNamedResult }
 
 /** FW_GET_STRUCTURED_DATA: `length` bytes (default 4096) of structure `structureId` (subtype, count as hsi.h). */
-export function fwStructuredData(dev: Device, structureId: number, options: CallOptions & StructuredDataOptions = {}): Promise<StructuredData> {
+export function fwStructuredData(dev: DeviceLike, structureId: number, options: CallOptions & StructuredDataOptions = {}): Promise<StructuredData> {
   return runAsync(dev, fwStructuredDataSteps(structureId, options), options.signal);
 }
 
-export function fwStructuredDataSync(dev: Device, structureId: number, options: StructuredDataOptions = {}): StructuredData {
+export function fwStructuredDataSync(dev: DeviceLike, structureId: number, options: StructuredDataOptions = {}): StructuredData {
   return runSync(dev, fwStructuredDataSteps(structureId, options));
 }
 
@@ -532,11 +533,11 @@ export interface Dscp2PriEntry { dscp: number; mask: number; pri: number }
 export interface Dscp2Pri { entries: Dscp2PriEntry[]; defaultPri: number; result: BnxtNamedResult }
 
 /** QUEUE_DSCP2PRI_QCFG: the port's DSCP-to-priority map (entry_cnt entries of 3 bytes) and default priority. */
-export function dscp2pri(dev: Device, options: CallOptions & { port?: number } = {}): Promise<Dscp2Pri> {
+export function dscp2pri(dev: DeviceLike, options: CallOptions & { port?: number } = {}): Promise<Dscp2Pri> {
   return runAsync(dev, dscp2priSteps(options.port), options.signal);
 }
 
-export function dscp2priSync(dev: Device, options: { port?: number } = {}): Dscp2Pri {
+export function dscp2priSync(dev: DeviceLike, options: { port?: number } = {}): Dscp2Pri {
   return runSync(dev, dscp2priSteps(options.port));
 }
 
@@ -556,11 +557,11 @@ export interface DirectRead { words: number[]; crc32: number; result: BnxtNamedR
  * DBG_READ_DIRECT: `words` 32-bit words from `address` (read_len32 counts
  * words: the driver bounces words x 4 bytes, at most 16384 words).
  */
-export function dbgReadDirect(dev: Device, address: number, words: number, options: CallOptions = {}): Promise<DirectRead> {
+export function dbgReadDirect(dev: DeviceLike, address: number, words: number, options: CallOptions = {}): Promise<DirectRead> {
   return runAsync(dev, dbgReadDirectSteps(address, words), options.signal);
 }
 
-export function dbgReadDirectSync(dev: Device, address: number, words: number): DirectRead {
+export function dbgReadDirectSync(dev: DeviceLike, address: number, words: number): DirectRead {
   return runSync(dev, dbgReadDirectSteps(address, words));
 }
 
@@ -586,26 +587,26 @@ function mustTaint(name: string, o: Partial<WriteOptions> | undefined): void {
 }
 
 /** NVM_MODIFY: write `data` (at most 64 KiB) into item dir_idx at `offset` (DebugWrite). */
-export async function nvmModify(dev: Device, dirIdx: number, offset: number, data: Uint8Array, options: WriteOptions): Promise<BnxtNamedResult> {
+export async function nvmModify(dev: DeviceLike, dirIdx: number, offset: number, data: Uint8Array, options: WriteOptions): Promise<BnxtNamedResult> {
   mustTaint('NVM_MODIFY', options);
   return run(dev, 'NVM_MODIFY', { dir_idx: dirIdx, offset }, { signal: options.signal, allowKernelTaint: true, dma: { host_src_addr: data } });
 }
 
 /** NVM_WRITE: a whole directory item (type, ordinal, ext, attr as hsi.h's hwrm_nvm_write_input) from `data` (DebugWrite). */
-export async function nvmWrite(dev: Device, fields: { dir_type: number; dir_ordinal?: number; dir_ext?: number; dir_attr?: number; option?: number; flags?: number; dir_item_length?: number },
+export async function nvmWrite(dev: DeviceLike, fields: { dir_type: number; dir_ordinal?: number; dir_ext?: number; dir_attr?: number; option?: number; flags?: number; dir_item_length?: number },
   data: Uint8Array, options: WriteOptions): Promise<BnxtNamedResult> {
   mustTaint('NVM_WRITE', options);
   return run(dev, 'NVM_WRITE', fields, { signal: options.signal, allowKernelTaint: true, dma: { host_src_addr: data } });
 }
 
 /** FW_LIVEPATCH with a patch image (DebugWriteFull: also needs CAP_SYS_RAWIO). */
-export async function fwLivepatch(dev: Device, fields: { opcode: number; fw_target: number; loadtype?: number; flags?: number }, patch: Uint8Array, options: WriteOptions): Promise<BnxtNamedResult> {
+export async function fwLivepatch(dev: DeviceLike, fields: { opcode: number; fw_target: number; loadtype?: number; flags?: number }, patch: Uint8Array, options: WriteOptions): Promise<BnxtNamedResult> {
   mustTaint('FW_LIVEPATCH', options);
   return run(dev, 'FW_LIVEPATCH', fields, { signal: options.signal, allowKernelTaint: true, dma: { host_addr: patch } });
 }
 
 /** DBG_TOKEN_CFG with a debug token (DebugWriteFull: also needs CAP_SYS_RAWIO). */
-export async function dbgTokenCfg(dev: Device, token: Uint8Array, options: WriteOptions & { flags?: number }): Promise<BnxtNamedResult> {
+export async function dbgTokenCfg(dev: DeviceLike, token: Uint8Array, options: WriteOptions & { flags?: number }): Promise<BnxtNamedResult> {
   mustTaint('DBG_TOKEN_CFG', options);
   return run(dev, 'DBG_TOKEN_CFG', { flags: options.flags ?? 0 }, { signal: options.signal, allowKernelTaint: true, dma: { host_src_addr: token } });
 }

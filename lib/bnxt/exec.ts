@@ -7,7 +7,8 @@
 // Lengths the driver would refuse (0, over 64 KiB, not a whole number of
 // units) are a RangeError before the syscall.
 
-import type { CallOptions, Device, RpcAttachment, RpcOptions, RpcResult } from '../device';
+import type { CallOptions, RpcAttachment, RpcOptions, RpcResult } from '../device';
+import type { DeviceLike } from '../device-like';
 import { DeviceTypeId, Scope } from '../uapi/constants';
 import { BNXT_COMMAND_TABLE, BNXT_MAX_DMABUF } from './generated/commands';
 import { BnxtFirmwareError, MAX_REQUEST_LENGTH, MIN_REQUEST_LENGTH, MIN_RESPONSE_LENGTH, decodeOutput, encodeRequest, minScope, type BnxtResult } from './core';
@@ -166,19 +167,19 @@ function finish(p: Prepared, r: RpcResult, allowError: boolean | undefined): Bnx
   return result;
 }
 
-function checkType(dev: Device): void {
+function checkType(dev: DeviceLike): void {
   if (dev.typeId !== DeviceTypeId.Bnxt) throw new FwctlError({ code: 'ERR_FWCTL_WRONG_TYPE', path: dev.path, detail: `${dev.path} is not a bnxt device (type ${dev.typeId})` });
 }
 
 /** Any command the driver allows, by name; see BnxtNamedOptions. */
-export async function execNamed(dev: Device, name: HwrmCommandName | (string & {}), fields: Readonly<Record<string, HwrmInput>> = {},
+export async function execNamed(dev: DeviceLike, name: HwrmCommandName | (string & {}), fields: Readonly<Record<string, HwrmInput>> = {},
   options: BnxtNamedOptions = {}): Promise<BnxtNamedResult> {
   checkType(dev);
   const p = prepare(name, fields, options);
   return finish(p, await dev.rpc(p.request, p.options), options.allowError);
 }
 
-export function execNamedSync(dev: Device, name: HwrmCommandName | (string & {}), fields: Readonly<Record<string, HwrmInput>> = {},
+export function execNamedSync(dev: DeviceLike, name: HwrmCommandName | (string & {}), fields: Readonly<Record<string, HwrmInput>> = {},
   options: Omit<BnxtNamedOptions, 'signal'> = {}): BnxtNamedResult {
   checkType(dev);
   const p = prepare(name, fields, options);

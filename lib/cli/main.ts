@@ -3,26 +3,15 @@
 // loaded, and `list` never loads the native addon.
 
 import { parseArgs } from 'node:util';
-import { Exit, UsageError, type Command, type Io } from './command';
+// The entry: the built-in device types and the environment's backends.
+import '../types/builtin';
+import '../environment';
+import { Exit, UsageError, type Io } from './command';
+import { COMMANDS } from './command-list';
 import { FwctlAbortError } from '../errors';
 import { codeText } from './format';
 
-/**
- * The commands, loaded on demand. Per-device-type commands (cxl, mlx5, ...)
- * are added here the same way.
- */
-export const COMMANDS: Readonly<Record<string, () => Command>> = {
-  list: () => (require('./commands/list') as typeof import('./commands/list')).command,
-  info: () => (require('./commands/info') as typeof import('./commands/info')).command,
-  inventory: () => (require('./commands/inventory') as typeof import('./commands/inventory')).command,
-  rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,
-  cxl: () => (require('./commands/cxl') as typeof import('./commands/cxl')).command,
-  mlx5: () => (require('./commands/mlx5') as typeof import('./commands/mlx5')).command,
-  pds: () => (require('./commands/pds') as typeof import('./commands/pds')).command,
-  bnxt: () => (require('./commands/bnxt') as typeof import('./commands/bnxt')).command,
-  completion: () => (require('./commands/completion') as typeof import('./commands/completion')).command,
-  transcript: () => (require('./commands/transcript') as typeof import('./commands/transcript')).command,
-};
+export { COMMANDS };
 
 /**
  * `fwctl --help`: each command's line is its own `summary` (lib/cli/commands/*),

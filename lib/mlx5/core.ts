@@ -12,7 +12,8 @@
 // or runPlanSync: one mechanism for both twins. Layouts come from the
 // generated mlx5_ifc.h table (./ifc).
 
-import type { CallOptions, Device, RpcOptions, RpcResult } from '../device';
+import type { CallOptions, RpcOptions, RpcResult } from '../device';
+import type { DeviceLike } from '../device-like';
 import { MAX_RPC_LEN, Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { MLX5_OPCODE_TABLE, type Mlx5OpcodeEntry } from './generated/opcodes';
@@ -168,11 +169,11 @@ export interface Plan<T> {
 }
 
 /** Run a plan on the addon's pool; `signal` (if any) overrides the plan's. */
-export async function runPlan<T>(dev: Device, plan: Plan<T>, signal?: AbortSignal): Promise<T> {
+export async function runPlan<T>(dev: DeviceLike, plan: Plan<T>, signal?: AbortSignal): Promise<T> {
   return plan.finish(await dev.rpc(plan.request, signal ? { ...plan.options, signal } : plan.options));
 }
 
-export function runPlanSync<T>(dev: Device, plan: Plan<T>): T {
+export function runPlanSync<T>(dev: DeviceLike, plan: Plan<T>): T {
   return plan.finish(dev.rpcSync(plan.request, plan.options));
 }
 
@@ -201,11 +202,11 @@ export function requestPlan(opcode: number, request: Buffer, o: Mlx5ExecOptions 
 }
 
 /** Run one PRM command by opcode. Kernel refusals are FwctlError (EBADMSG, EMSGSIZE, ...); firmware failures Mlx5FirmwareError. */
-export async function execOpcode(dev: Device, opcode: number, options: Mlx5ExecOptions = {}): Promise<Mlx5Result> {
+export async function execOpcode(dev: DeviceLike, opcode: number, options: Mlx5ExecOptions = {}): Promise<Mlx5Result> {
   return runPlan(dev, opcodePlan(opcode, options));
 }
 
-export function execOpcodeSync(dev: Device, opcode: number, options: Mlx5ExecOptions = {}): Mlx5Result {
+export function execOpcodeSync(dev: DeviceLike, opcode: number, options: Mlx5ExecOptions = {}): Mlx5Result {
   return runPlanSync(dev, opcodePlan(opcode, options));
 }
 
@@ -247,11 +248,11 @@ export function decodeHcaCap(result: Mlx5Result): HcaCap {
   return { ...result, capability: result.response.subarray(HEADER_LENGTH, HEADER_LENGTH + CAP_LENGTH) };
 }
 
-export async function queryHcaCap(dev: Device, options: QueryHcaCapOptions = {}): Promise<HcaCap> {
+export async function queryHcaCap(dev: DeviceLike, options: QueryHcaCapOptions = {}): Promise<HcaCap> {
   return decodeHcaCap(await execOpcode(dev, Mlx5Opcode.QUERY_HCA_CAP, hcaCapOptions(options)));
 }
 
-export function queryHcaCapSync(dev: Device, options: QueryHcaCapOptions = {}): HcaCap {
+export function queryHcaCapSync(dev: DeviceLike, options: QueryHcaCapOptions = {}): HcaCap {
   return decodeHcaCap(execOpcodeSync(dev, Mlx5Opcode.QUERY_HCA_CAP, hcaCapOptions(options)));
 }
 
@@ -283,10 +284,10 @@ export function decodeAdapter(result: Mlx5Result): Adapter {
   };
 }
 
-export async function queryAdapter(dev: Device, options?: CallOptions): Promise<Adapter> {
+export async function queryAdapter(dev: DeviceLike, options?: CallOptions): Promise<Adapter> {
   return decodeAdapter(await execOpcode(dev, Mlx5Opcode.QUERY_ADAPTER, { responseLength: HEADER_LENGTH + ADAPTER_LENGTH, signal: options?.signal }));
 }
 
-export function queryAdapterSync(dev: Device): Adapter {
+export function queryAdapterSync(dev: DeviceLike): Adapter {
   return decodeAdapter(execOpcodeSync(dev, Mlx5Opcode.QUERY_ADAPTER, { responseLength: HEADER_LENGTH + ADAPTER_LENGTH }));
 }

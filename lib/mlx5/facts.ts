@@ -12,7 +12,7 @@
 // Each step is a Plan yielded by one generator; steps() runs it async,
 // stepsSync() sync: one body for both twins.
 
-import type { Device } from '../device';
+import type { DeviceLike } from '../device-like';
 import { type Adapter, decodeAdapter, Mlx5Opcode, opcodePlan, type Plan, runPlan, runPlanSync, HEADER_LENGTH } from './core';
 import { decode, sizeOf } from './ifc';
 import { capPlan, regPlan } from './typed';
@@ -21,7 +21,7 @@ import { FwctlError } from '../errors';
 /** A generator of plans: each yielded plan's result (or error) is sent back in. */
 export type Steps<T> = Generator<Plan<unknown>, T, unknown>;
 
-export async function steps<T>(dev: Device, gen: Steps<T>, signal?: AbortSignal): Promise<T> {
+export async function steps<T>(dev: DeviceLike, gen: Steps<T>, signal?: AbortSignal): Promise<T> {
   let next = gen.next();
   while (!next.done) {
     let value: unknown;
@@ -36,7 +36,7 @@ export async function steps<T>(dev: Device, gen: Steps<T>, signal?: AbortSignal)
   return next.value;
 }
 
-export function stepsSync<T>(dev: Device, gen: Steps<T>): T {
+export function stepsSync<T>(dev: DeviceLike, gen: Steps<T>): T {
   let next = gen.next();
   while (!next.done) {
     let value: unknown;
@@ -232,10 +232,10 @@ export function* factSteps(): Steps<Mlx5Facts> {
 }
 
 /** Identity, firmware versions, temperatures and transceiver modules of an mlx5 function. */
-export function facts(dev: Device, options?: { signal?: AbortSignal }): Promise<Mlx5Facts> {
+export function facts(dev: DeviceLike, options?: { signal?: AbortSignal }): Promise<Mlx5Facts> {
   return steps(dev, factSteps(), options?.signal);
 }
 
-export function factsSync(dev: Device): Mlx5Facts {
+export function factsSync(dev: DeviceLike): Mlx5Facts {
   return stepsSync(dev, factSteps());
 }

@@ -5,7 +5,8 @@
 // max) and registers by name (ACCESS_REG reads; writes only through
 // writeRegister) are built on the same plans.
 
-import type { CallOptions, Device, RpcResult } from '../device';
+import type { CallOptions, RpcResult } from '../device';
+import type { DeviceLike } from '../device-like';
 import { Scope } from '../uapi/constants';
 import type { Bytes } from '../uapi/layout';
 import { command, type Mlx5Command } from './commands';
@@ -114,16 +115,16 @@ export function commandPlan(name: Mlx5CommandName, fields: Mlx5Fields = {}, o: M
  * driver allows. Kernel refusals are FwctlError (EBADMSG, EMSGSIZE, ...);
  * firmware failures Mlx5FirmwareError unless allowStatus.
  */
-export function exec(dev: Device, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Promise<Mlx5TypedResult>;
-export function exec(dev: Device, opcode: number, options?: Mlx5ExecOptions): Promise<Mlx5Result>;
-export function exec(dev: Device, what: string | number, a?: object, b?: Mlx5TypedOptions): Promise<Mlx5Result | Mlx5TypedResult> {
+export function exec(dev: DeviceLike, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Promise<Mlx5TypedResult>;
+export function exec(dev: DeviceLike, opcode: number, options?: Mlx5ExecOptions): Promise<Mlx5Result>;
+export function exec(dev: DeviceLike, what: string | number, a?: object, b?: Mlx5TypedOptions): Promise<Mlx5Result | Mlx5TypedResult> {
   if (typeof what === 'number') return execOpcode(dev, what, a as Mlx5ExecOptions);
   return runPlan(dev, commandPlan(what, a as Mlx5Fields, b), b?.signal);
 }
 
-export function execSync(dev: Device, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Mlx5TypedResult;
-export function execSync(dev: Device, opcode: number, options?: Mlx5ExecOptions): Mlx5Result;
-export function execSync(dev: Device, what: string | number, a?: object, b?: Mlx5TypedOptions): Mlx5Result | Mlx5TypedResult {
+export function execSync(dev: DeviceLike, name: Mlx5CommandName, fields?: Mlx5Fields, options?: Mlx5TypedOptions): Mlx5TypedResult;
+export function execSync(dev: DeviceLike, opcode: number, options?: Mlx5ExecOptions): Mlx5Result;
+export function execSync(dev: DeviceLike, what: string | number, a?: object, b?: Mlx5TypedOptions): Mlx5Result | Mlx5TypedResult {
   if (typeof what === 'number') return execOpcodeSync(dev, what, a as Mlx5ExecOptions);
   return runPlanSync(dev, commandPlan(what, a as Mlx5Fields, b));
 }
@@ -188,11 +189,11 @@ export function capPlan(type: Mlx5CapType, o: CapabilityOptions): Plan<Mlx5Capab
 }
 
 /** QUERY_HCA_CAP for one capability type, decoded by mlx5_ifc.h's layout for it. */
-export function capabilities(dev: Device, type: Mlx5CapType, options: CapabilityOptions = {}): Promise<Mlx5Capabilities> {
+export function capabilities(dev: DeviceLike, type: Mlx5CapType, options: CapabilityOptions = {}): Promise<Mlx5Capabilities> {
   return runPlan(dev, capPlan(type, options), options.signal);
 }
 
-export function capabilitiesSync(dev: Device, type: Mlx5CapType, options: CapabilityOptions = {}): Mlx5Capabilities {
+export function capabilitiesSync(dev: DeviceLike, type: Mlx5CapType, options: CapabilityOptions = {}): Mlx5Capabilities {
   return runPlanSync(dev, capPlan(type, options));
 }
 
@@ -322,19 +323,19 @@ export function regPlan(reg: Mlx5RegId, fields: Mlx5Fields, o: RegisterOptions, 
  * fields (e.g. MTMP { sensor_index }, MCIA { module, page_number, ... },
  * PPCNT { local_port, grp: 'PHYSICAL_LAYER' }) given as fields of its layout.
  */
-export function readRegister(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
+export function readRegister(dev: DeviceLike, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
   return runPlan(dev, regPlan(reg, fields, options, false), options.signal);
 }
 
-export function readRegisterSync(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Mlx5RegisterResult {
+export function readRegisterSync(dev: DeviceLike, reg: Mlx5RegId, fields: Mlx5Fields = {}, options: RegisterOptions = {}): Mlx5RegisterResult {
   return runPlanSync(dev, regPlan(reg, fields, options, false));
 }
 
 /** Write a register (ACCESS_REG op_mod 0): the driver requires Scope.Configuration. Changes device state. */
-export function writeRegister(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
+export function writeRegister(dev: DeviceLike, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Promise<Mlx5RegisterResult> {
   return runPlan(dev, regPlan(reg, fields, options, true), options.signal);
 }
 
-export function writeRegisterSync(dev: Device, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Mlx5RegisterResult {
+export function writeRegisterSync(dev: DeviceLike, reg: Mlx5RegId, fields: Mlx5Fields, options: RegisterOptions = {}): Mlx5RegisterResult {
   return runPlanSync(dev, regPlan(reg, fields, options, true));
 }

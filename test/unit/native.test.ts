@@ -17,6 +17,10 @@ import * as path from 'node:path';
 import { binding } from '../../lib/binding';
 
 const BINDING = path.resolve(__dirname, '../../lib/binding');
+// The package entries register the device types before the addon loads and
+// takes their pointer guards (lib/registry.ts); a child that loads the
+// binding directly does the same first.
+const BUILTIN = path.resolve(__dirname, '../../lib/types/builtin');
 const ERRORS = path.resolve(__dirname, '../../lib/errors');
 /** The addon itself (node-gyp-build's pick), required without lib/binding.ts. */
 const ADDON = path.resolve(__dirname, '../../../build/Release/fwctl.node');
@@ -37,7 +41,7 @@ function errName(fn: () => unknown): string {
 
 /** Runs a script in a child node that has `b` (the binding) and helpers in scope. */
 function runNode(script: string, opts: { env?: NodeJS.ProcessEnv; args?: string[]; timeout?: number } = {}) {
-  const prelude = `const b = require(${JSON.stringify(BINDING)}).binding();
+  const prelude = `require(${JSON.stringify(BUILTIN)}); const b = require(${JSON.stringify(BINDING)}).binding();
     const open = () => { const r = b.open('/dev/null'); if (typeof r === 'number') throw new Error('open ' + r); return r[0]; };
     const err = (f) => { try { f(); return 'no error'; } catch (e) { return e.name + ': ' + e.message; } };
     const out = (...a) => console.log(JSON.stringify(a));
@@ -557,7 +561,7 @@ describe('async lifetimes (shim)', () => {
 
   test('worker.terminate() with calls in the "kernel" does not wait for them', () => {
     const r = runNode(`const { Worker } = require('worker_threads');
-      const code = 'const { parentPort } = require("worker_threads"); const b = require(${JSON.stringify(BINDING)}).binding();' +
+      const code = 'const { parentPort } = require("worker_threads"); require(${JSON.stringify(BUILTIN)}); const b = require(${JSON.stringify(BINDING)}).binding();' +
         'const h = b.open("/dev/null")[0]; for (let i = 0; i < 4; i++) h.rpc(0, 0, new Uint8Array(16).fill(i), 16); parentPort.postMessage("submitted");';
       (async () => {
         const w = new Worker(code, { eval: true });
@@ -579,7 +583,7 @@ describe('async lifetimes (shim)', () => {
   test.each([1, 2, 3])('process.exit() with a worker\'s call in the "kernel" exits at once (run %i; only the worker loads the addon)', () => {
     const t0 = Date.now();
     const code = `const { Worker } = require('worker_threads');
-      const w = new Worker('const { parentPort } = require("worker_threads"); const b = require(${JSON.stringify(BINDING)}).binding();' +
+      const w = new Worker('const { parentPort } = require("worker_threads"); require(${JSON.stringify(BUILTIN)}); const b = require(${JSON.stringify(BINDING)}).binding();' +
         'const h = b.open("/dev/null")[0]; h.rpc(0, 0, new Uint8Array(4), 4); setTimeout(() => parentPort.postMessage("in"), 100);', { eval: true });
       w.once('message', () => process.exit(3));`;
     const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, ...withShim(5000) }, encoding: 'utf8', timeout: 20000 });

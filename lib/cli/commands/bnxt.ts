@@ -6,7 +6,7 @@
 // naming it (ERR_FWCTL_BNXT_NO_DMA).
 
 import * as fs from 'node:fs';
-import type { Device } from '../../device';
+import type { DeviceLike } from '../../device-like';
 import * as bnxt from '../../bnxt';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
 import { fields, hexdump, table } from '../format';
@@ -27,7 +27,7 @@ interface Sub {
   /** Positionals after <device>: [min, max]. */
   readonly args: readonly [number, number];
   readonly list?: () => Output;
-  run(dev: Device, args: string[], values: Values, io: Io): Promise<Output>;
+  run(dev: DeviceLike, args: string[], values: Values, io: Io): Promise<Output>;
 }
 
 function num(v: unknown, what: string): number | undefined {
@@ -39,7 +39,7 @@ function num(v: unknown, what: string): number | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-async function verGet(dev: Device, signal?: AbortSignal): Promise<Output> {
+async function verGet(dev: DeviceLike, signal?: AbortSignal): Promise<Output> {
   const v = await bnxt.verGet(dev, { signal });
   const { response: _r, ...rest } = v;
   void _r;
@@ -64,7 +64,7 @@ async function verGet(dev: Device, signal?: AbortSignal): Promise<Output> {
 
 const entryJson = (e: bnxt.NvmDirEntry) => ({ ...e, raw: e.raw.toString('hex') });
 
-async function nvm(dev: Device, args: string[], values: Values, io: Io): Promise<Output> {
+async function nvm(dev: DeviceLike, args: string[], values: Values, io: Io): Promise<Output> {
   const [what, item] = args;
   const signal = io.signal;
   const dir = await bnxt.nvmDirectory(dev, { signal });
@@ -117,7 +117,7 @@ function progressBar(io: Io, enabled: boolean): ((p: bnxt.CoredumpProgress) => v
   };
 }
 
-async function coredump(dev: Device, _args: string[], values: Values, io: Io): Promise<Output> {
+async function coredump(dev: DeviceLike, _args: string[], values: Values, io: Io): Promise<Output> {
   const crashed = values.crashed === true;
   const segs = await bnxt.coredumpList(dev, { crashed, signal: io.signal });
   const segJson = segs.map((s) => ({ ...s }));
@@ -137,7 +137,7 @@ async function coredump(dev: Device, _args: string[], values: Values, io: Io): P
   };
 }
 
-async function stats(dev: Device, _args: string[], values: Values, io: Io): Promise<Output> {
+async function stats(dev: DeviceLike, _args: string[], values: Values, io: Io): Promise<Output> {
   const port = num(values.port, '--port') ?? 0;
   const s = values.ext === true ? await bnxt.portStatsExt(dev, { port, signal: io.signal }) : await bnxt.portStats(dev, { port, signal: io.signal });
   const body = { tx: s.tx, rx: s.rx, ...(values.ext === true ? { txSize: (s as bnxt.PortStatsExt).txSize, rxSize: (s as bnxt.PortStatsExt).rxSize } : {}) };
@@ -148,7 +148,7 @@ async function stats(dev: Device, _args: string[], values: Values, io: Io): Prom
   };
 }
 
-async function execOut(dev: Device, args: string[], values: Values, io: Io): Promise<Output> {
+async function execOut(dev: DeviceLike, args: string[], values: Values, io: Io): Promise<Output> {
   const cmd = bnxt.command(args[0]);
   const f = parseFields(values.field);
   const r = await bnxt.exec(dev, cmd.name, f as never, {

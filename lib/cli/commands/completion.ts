@@ -58,14 +58,23 @@ complete -c fwctl -f -a '(__fwctl_complete)'
 
 const SCRIPTS: Readonly<Record<(typeof SHELLS)[number], string>> = { bash: BASH, zsh: ZSH, fish: FISH };
 
+let COMMANDS: Readonly<Record<string, () => Command>> = {};
+
+/**
+ * @internal The command list completion offers (lib/cli/command-list.ts
+ * hands it over: this module does not import the list that loads it).
+ */
+export function useCommandList(commands: Readonly<Record<string, () => Command>>): void {
+  COMMANDS = commands;
+}
+
 /** The `fwctl <command>` names, without loading any command. */
 function commandNames(): string[] {
-  return Object.keys((require('../main') as typeof import('../main')).COMMANDS);
+  return Object.keys(COMMANDS);
 }
 
 function loadCommand(name: string): Command | undefined {
-  const commands = (require('../main') as typeof import('../main')).COMMANDS;
-  return Object.hasOwn(commands, name) ? commands[name]() : undefined;
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]() : undefined;
 }
 
 /** A command's subcommands, from its usage lines (`fwctl mlx5 cap <device> ...`). */

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as cxl from '../../cxl';
-import type { Device } from '../../device';
+import type { DeviceLike } from '../../device-like';
 import { list, sysfsRootOf } from '../../discovery';
 import { SCOPE_NAMES, type Scope } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
@@ -80,7 +80,7 @@ function edacView(uuid: string, memdev: string | null): EdacView | undefined {
 }
 
 /** The fwctl device's CXL memdev (mem0), from sysfs; null when it cannot be told. */
-async function memdevOf(dev: Device): Promise<string | null> {
+async function memdevOf(dev: DeviceLike): Promise<string | null> {
   try {
     const all = await list();
     const e = all.find((x) => x.path === dev.path) ?? all.find((x) => x.name === path.basename(dev.path));
@@ -97,7 +97,7 @@ interface KnownValue {
   readError?: { code: string; message: string };
 }
 
-async function knownValue(dev: Device, f: cxl.CxlFeature, signal: AbortSignal | undefined): Promise<KnownValue> {
+async function knownValue(dev: DeviceLike, f: cxl.CxlFeature, signal: AbortSignal | undefined): Promise<KnownValue> {
   try {
     const d = await cxl.getFeature(dev, f.uuid, { feature: f, signal });
     return { data: toHex(d), decoded: d.decoded };

@@ -1,8 +1,9 @@
-// fwctl info <device>: FWCTL_INFO, decoded where the type is known.
+// fwctl info <device>: FWCTL_INFO, described by the device type's module
+// where the type is known (lib/registry.ts, describeInfo).
 
 import type { DeviceInfo } from '../../decode';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
-import { BnxtCap, MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../../uapi/constants';
+import { deviceTypeModule } from '../../registry';
 import { fields, hexdump, toHex } from '../format';
 import { openDeviceAsync } from './open';
 
@@ -16,19 +17,7 @@ export function infoText(path: string, info: DeviceInfo): string {
     ['type', `${info.type} (${info.typeId})`],
     ['data', `${info.data.length} bytes`],
   ];
-  if (info.type === 'mlx5' && info.decoded) {
-    const c = info.decoded.uctxCaps;
-    pairs.push(['uid', String(info.decoded.uid)]);
-    pairs.push(['uctxCaps', `0x${c.toString(16)}${c & MLX5_UCTX_CAP_TOOLS_RESOURCES ? ' (TOOLS_RESOURCES)' : ''}`]);
-  } else if (info.type === 'bnxt' && info.decoded) {
-    const c = info.decoded.uctxCaps;
-    const names = Object.entries(BnxtCap).filter(([, bit]) => c & (1 << bit)).map(([n]) => n.toUpperCase());
-    pairs.push(['uctxCaps', `0x${c.toString(16)}${names.length ? ` (${names.join(', ')})` : ''}`]);
-  } else if (info.type === 'pds' && info.decoded) {
-    pairs.push(['uctxCaps', `0x${info.decoded.uctxCaps.toString(16)}`]);
-  } else if (info.type === 'pds') {
-    pairs.push(['uctxCaps', 'not reported (the pds driver returns no device_data)']);
-  }
+  pairs.push(...(deviceTypeModule(info.typeId)?.describeInfo?.(info.decoded, info.data) ?? []));
   return fields(pairs) + (info.data.length > 0 ? hexdump(info.data) : '');
 }
 

@@ -1,21 +1,16 @@
 // fwctl inventory [--json | --prometheus]: every device with its firmware facts.
 
 import { inventory, toPrometheus, type InventoryRecord } from '../../inventory';
+import { deviceTypeModules } from '../../registry';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
 import { codeText, table } from '../format';
 
 /** The one-line firmware summary of a record for the table. */
 export function factsText(r: InventoryRecord): string {
   if (r.error) return `error ${codeText(r.error.code, r.error.message.split('\n')[0])}`;
-  if (r.bnxt) return `fw ${r.bnxt.firmwareVersion} (${r.bnxt.firmwareName}), hwrm ${r.bnxt.interfaceVersion}, pkg ${r.bnxt.activePackage || '-'}`;
-  if (r.mlx5) return `psid ${r.mlx5.psid}, vsd ${r.mlx5.vsd || '-'}, vendor 0x${r.mlx5.ieeeVendorId.toString(16).padStart(6, '0')}`;
-  if (r.cxl) {
-    const names = r.cxl.features.map((f) => f.name ?? f.uuid);
-    const ps = r.cxl.patrolScrub;
-    const modes = [...new Set(r.cxl.ecs?.frus.map((f) => f.modeName) ?? [])];
-    return `${r.cxl.featureCount} feature${r.cxl.featureCount === 1 ? '' : 's'}${names.length ? `: ${names.join(', ')}` : ''}` +
-      (ps ? `; patrol scrub ${ps.cycleHours} h (${ps.enabled ? 'enabled' : 'disabled'})` : '') +
-      (modes.length ? `; ecs counts ${modes.join('/')}` : '');
+  for (const m of deviceTypeModules()) {
+    const summary = m.inventory?.summary?.(r);
+    if (summary !== undefined) return summary;
   }
   return r.note ?? '-';
 }

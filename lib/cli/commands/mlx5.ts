@@ -4,7 +4,7 @@
 // path into nested layouts, VALUE decimal, 0x-hex, true/false, or a PPCNT
 // group name), read from mlx5_ifc.h's field names.
 
-import type { Device } from '../../device';
+import type { DeviceLike } from '../../device-like';
 import * as mlx5 from '../../mlx5';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Values } from '../command';
 import { codeText, fields, hexdump, parseHex, table } from '../format';
@@ -137,7 +137,7 @@ interface Output {
   text: string;
 }
 
-function capOut(dev: Device, type: string | undefined, values: Values): Output {
+function capOut(dev: DeviceLike, type: string | undefined, values: Values): Output {
   const c = mlx5.capabilitiesSync(dev, nameOrNumber(type ?? 'GENERAL'), { max: values.max === true });
   const head = fields([['type', `${c.name} (${u(c.type)})`], ['values', c.max ? 'maximum' : 'current'], ['layout', c.layout ?? '(none in mlx5_ifc.h)']]);
   return {
@@ -146,7 +146,7 @@ function capOut(dev: Device, type: string | undefined, values: Values): Output {
   };
 }
 
-function regOut(dev: Device, name: string, values: Values): Output {
+function regOut(dev: DeviceLike, name: string, values: Values): Output {
   const f = parseFields(values.field);
   const r = mlx5.readRegisterSync(dev, nameOrNumber(name), f as mlx5.Mlx5Fields, { argument: numberArg(values.argument, '--argument') });
   const head = fields([['register', `${r.name} (${u(r.id, 4)})`], ['layout', r.layout ?? '(none in mlx5_ifc.h)']]);
@@ -156,7 +156,7 @@ function regOut(dev: Device, name: string, values: Values): Output {
   };
 }
 
-function execOut(dev: Device, arg: string, values: Values): Output {
+function execOut(dev: DeviceLike, arg: string, values: Values): Output {
   const n = nameOrNumber(arg);
   const name = typeof n === 'number' ? mlx5.opcodeName(n) : n;
   if (name === undefined) throw new UsageError(`opcode ${arg} is not one the driver allows (see fwctl mlx5 exec --list); fwctl rpc sends any`);
@@ -172,7 +172,7 @@ function execOut(dev: Device, arg: string, values: Values): Output {
   };
 }
 
-function fwOut(dev: Device): Output {
+function fwOut(dev: DeviceLike): Output {
   const f = mlx5.factsSync(dev);
   const rows: [string, string][] = [['psid', f.psid], ['vsd', f.vsd], ['ieee vendor id', u(f.ieeeVendorId, 6)]];
   const err = (x: unknown) => `error: ${codeText((x as mlx5.FactError).error.code, (x as mlx5.FactError).error.message)}`;
@@ -193,7 +193,7 @@ function fwOut(dev: Device): Output {
   return { json: toJson(f), text: fields(rows) };
 }
 
-function diagOut(dev: Device, values: Values): Output {
+function diagOut(dev: DeviceLike, values: Values): Output {
   // mlx5_ifc.h has no layouts for the diagnostic commands: their output is shown raw.
   const r = mlx5.execSync(dev, 'QUERY_DIAGNOSTIC_PARAMS', {}, { allowStatus: true });
   return {
@@ -231,7 +231,7 @@ interface Sub {
   /** Positionals after <device>: [min, max]. */
   readonly args: readonly [number, number];
   readonly list?: () => Output;
-  run(dev: Device, args: string[], values: Values): Output;
+  run(dev: DeviceLike, args: string[], values: Values): Output;
 }
 
 const SUBS: Readonly<Record<string, Sub>> = {
@@ -287,8 +287,8 @@ const SUBS: Readonly<Record<string, Sub>> = {
   },
 };
 
-/** One subcommand on an open device (for tests: any Device). */
-export function runSub(name: string, dev: Device, args: string[], values: Values): Output {
+/** One subcommand on an open device (for tests: any DeviceLike, a fake too). */
+export function runSub(name: string, dev: DeviceLike, args: string[], values: Values): Output {
   return SUBS[name].run(dev, args, values);
 }
 

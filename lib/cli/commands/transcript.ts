@@ -5,7 +5,8 @@
 
 import { redactFile } from '../../record';
 import { commandOf, readTranscript, typeName, unhex, type CallLine, type Transcript } from '../../transcript';
-import { SCOPE_NAMES, DeviceTypeId } from '../../uapi/constants';
+import { deviceTypeModule } from '../../registry';
+import { SCOPE_NAMES } from '../../uapi/constants';
 import { COMMON_OPTIONS, Exit, UsageError, type Command } from '../command';
 import { table } from '../format';
 
@@ -18,25 +19,13 @@ function handleTypes(t: Transcript): Map<number, number> {
 
 const name = (p: string) => p.replace(/^.*\//, '');
 
-/** The firmware's own status in a response, where the type has one. */
+/** The firmware's own status in a response, where the type has one (its module decodes it). */
 function firmwareStatus(typeId: number | undefined, response: Buffer): string {
   try {
-    if (typeId === DeviceTypeId.Mlx5 && response.length >= 8) {
-      const status = response[0];
-      return status === 0 ? 'status OK' : `status 0x${status.toString(16)} syndrome 0x${response.readUInt32BE(4).toString(16)}`;
-    }
-    if (typeId === DeviceTypeId.Bnxt && response.length >= 2) {
-      const ec = response.readUInt16LE(0);
-      return ec === 0 ? 'error_code 0' : `error_code ${ec}`;
-    }
-    if (typeId === DeviceTypeId.Cxl && response.length >= 8) {
-      const rv = response.readUInt32LE(4);
-      return rv === 0 ? 'retval SUCCESS' : `retval ${rv}`;
-    }
+    return deviceTypeModule(typeId)?.firmwareStatus?.(response) ?? '';
   } catch {
-    /* not decodable: no status */
+    return ''; // not decodable: no status
   }
-  return '';
 }
 
 /** One call as a line of text. */

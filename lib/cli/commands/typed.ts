@@ -1,6 +1,6 @@
 // Shared plumbing for the per-type commands (fwctl mlx5|pds|bnxt <sub> <device>).
 
-import type { Device } from '../../device';
+import type { DeviceLike } from '../../device-like';
 import { FwctlError } from '../../errors';
 import { COMMON_OPTIONS, Exit, UsageError, type Command, type Io, type Options, type Values } from '../command';
 import { openDeviceAsync } from './open';
@@ -17,7 +17,7 @@ export interface Sub {
   /** Extra positionals after <device>. */
   readonly extra?: number;
   /** May be async; `signal` comes from --timeout. */
-  run(dev: Device, extra: string[], values: Values, signal?: AbortSignal): Output | Promise<Output>;
+  run(dev: DeviceLike, extra: string[], values: Values, signal?: AbortSignal): Output | Promise<Output>;
 }
 
 /** One `fwctl <type>` command with subcommands; the device's type is checked first. */
