@@ -216,7 +216,10 @@ describe('pds (pds_fwctl over fwctl_emu_pds)', () => {
     await rejectsCode(pds.call(d, { ep: 7, op: 1, scope: Scope.Configuration }), 'EINVAL');
     await rejectsCode(pds.call(d, { ep: 1, op: 9, scope: Scope.Configuration }), 'EINVAL');
     await rejectsCode(pds.call(d, { ep: 1, op: 0x10001, responseLength: 4097, scope: Scope.Configuration }), 'EINVAL');
-    await rejectsCode(d.rpc(Buffer.alloc(47), { scope: Scope.Configuration }), 'EINVAL');
+    // A struct that ends before in.payload reaches the driver (EINVAL); one
+    // that ends inside out.payload (bytes 40..47) is refused by the addon first.
+    await rejectsCode(d.rpc(Buffer.alloc(16), { scope: Scope.Configuration }), 'EINVAL');
+    await rejectsCode(d.rpc(Buffer.alloc(47), { scope: Scope.Configuration }), 'ERR_FWCTL_OUT_OF_RANGE');
     const bad = fwctl.uapi.pack(fwctl.uapi.fwctlRpcPds, { 'in.op': 0x10001, 'in.ep': 1, 'in.len': 4 });
     await rejectsCode(d.rpc(bad, { scope: Scope.Configuration, responseLength: 48 }), 'EFAULT');
   });
