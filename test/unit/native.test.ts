@@ -571,9 +571,17 @@ describe('async lifetimes (shim)', () => {
   });
 
   test('the addon is never unmapped (a worker that loaded it dlclose()s it at exit, pool threads run its code)', () => {
-    const so = path.resolve(__dirname, '../../build/Release/fwctl.node');
-    if (!fs.existsSync(so)) return; // loaded from prebuilds/: pack-test checks that build
-    expect(execFileSync('readelf', ['-d', so], { encoding: 'utf8' })).toMatch(/FLAGS_1.*NODELETE/);
+    if (!fs.existsSync(ADDON)) return; // loaded from prebuilds/: pack-test checks that build
+    expect(execFileSync('readelf', ['-d', ADDON], { encoding: 'utf8' })).toMatch(/FLAGS_1.*NODELETE/);
+  });
+
+  test('the benchmark floor is not in the shipped addon: no rpcNoop/bindNoop on a handle, none in the .node file', () => {
+    const r = runNode(`const h = open(); out('rpcNoop' in h, 'bindNoop' in h, Object.getOwnPropertyNames(h).sort());`, { env: withShim() });
+    expect(r.stderr).toBe('');
+    expect(lastJson(r.stdout)).toEqual([false, false, ['info', 'infoSync', 'rpc', 'rpcSync']]);
+    if (!fs.existsSync(ADDON)) return; // loaded from prebuilds/: pack-test scans those
+    const { benchStrings } = require(path.resolve(__dirname, '../../../scripts/check-addon.js'));
+    expect(benchStrings(ADDON)).toEqual([]);
   });
 
   test.each([1, 2, 3])('process.exit() with a worker\'s call in the "kernel" exits at once (run %i; only the worker loads the addon)', () => {
