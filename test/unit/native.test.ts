@@ -1,4 +1,4 @@
-// Host tests of the native addon (native/fwctl.cc). There is no fwctl device
+// Host tests of the native addon (native/). There is no fwctl device
 // here. The addon asks the kernel for the device type at open (FWCTL_INFO),
 // so a plain /dev/null is refused; the tests that need an open handle run a
 // child node with an LD_PRELOAD shim (compiled here with cc) that plays a
