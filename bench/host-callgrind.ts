@@ -76,7 +76,9 @@ function clients(shim: string): Client[] {
   const bound64 = d.prepareRpc(pinned(64), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR) });
   const bound64k = d.prepareRpc(pinned(64 * 1024), { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR) });
   const boundInfo = d.prepareInfo(fwctl.allocBuffer(256));
-  const floor0 = h.bindNoop!();
+  const { openBenchHandle } = require('./addon') as typeof import('./addon');
+  const hb = openBenchHandle('/dev/null');  // the bench addon: the floor is not shipped
+  const floor0 = hb.bindNoop();
   const pOut64 = fwctl.allocBuffer(64 - MOCK_HDR), pData256 = fwctl.allocBuffer(256);
   // Read once (fwctl.Scope was a getter on the CommonJS exports before lib/index.ts defined it as data).
   const CFG = fwctl.Scope.Configuration;
@@ -89,7 +91,7 @@ function clients(shim: string): Client[] {
   const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
   kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
-    { name: 'N-API floor (rpcNoop)', sync: true, fn: () => h.rpcNoop!(0, r64, out48) },
+    { name: 'N-API floor (rpcNoop)', sync: true, fn: () => hb.rpcNoop(0, r64, out48) },
     { name: 'N-API floor, bound (bindNoop)', sync: true, fn: floor0 },
     { name: 'prepareRpc 64 B callSync (allocBuffer)', sync: true, fn: bound64.callSync },
     { name: 'prepareRpc 64 KiB callSync (allocBuffer)', sync: true, fn: bound64k.callSync },

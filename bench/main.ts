@@ -12,9 +12,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { binding, type NativeHandle } from '../lib/binding';
 import * as fwctl from '../lib/index';
 import * as mock from '../test/kernel/mock/protocol';
+import { openBenchHandle } from './addon';
 import { evaluate, renderTable, type BenchResults, type Row } from './report';
 import {
   callsFor, cBench, KoffiClient, MOCK_HDR, nowNs, percentile, probePath, SIZES, stat, timeAsync,
@@ -192,7 +192,7 @@ async function perCall(): Promise<void> {
   const kRpc = k.preparedRpc(req, kOut);
   const kInfo = k.preparedInfo();
   // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
-  const raw = (binding().open(DEV) as [NativeHandle, unknown])[0];
+  const raw = openBenchHandle(DEV);  // the bench addon (bench/addon.ts): the floor is not shipped
   // allocBuffer() memory: prepared calls bound once in the addon (no lookup
   // per call); rpcSync()/infoSync() with such buffers reuse the binding.
   const pReq = fwctl.allocBuffer(64);
@@ -206,7 +206,7 @@ async function perCall(): Promise<void> {
   const pPreparedInfo = d.prepareInfo(fwctl.allocBuffer(256));
   const pOut2 = fwctl.allocBuffer(outLen), pData = fwctl.allocBuffer(256), out2 = new Uint8Array(outLen);
   // Its floor: a bound function taking what a bound call takes (nothing), doing nothing.
-  const floor0 = raw.bindNoop!();
+  const floor0 = raw.bindNoop();
   await runInterleaved([
     { group: g, name: 'FWCTL_INFO', impl: 'c', rep: (n) => cBench(DEV, ['bench-info', String(n)]) },
     { group: g, name: 'FWCTL_INFO', impl: 'package infoSync()', rep: (n) => timeSync(n, () => d.infoSync()) },
@@ -225,7 +225,7 @@ async function perCall(): Promise<void> {
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prepared.callSync) },
-    { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop!(SCOPE, req, out)) },
+    { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop(SCOPE, req, out)) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync(allocBuffer buffers, result)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrepared.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSyncInto(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(pReq, pOut2, SCOPE)) },

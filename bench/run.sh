@@ -44,11 +44,14 @@ if [ "$build" = 1 ]; then
     say "building the native addon (node-gyp rebuild)"
     npx --no-install node-gyp rebuild >&2
   fi
+  say "building the bench addon (bench/build-addon.sh: the shipped sources + the N-API floor)"
+  bash bench/build-addon.sh >&2
   say "compiling TypeScript (tsc -p tsconfig.json)"
   npx --no-install tsc -p tsconfig.json >&2
   node scripts/write-esm-wrapper.js >&2
 fi
 [ -f dist/bench/main.js ] || die "dist/bench/main.js missing (build first)"
+[ -f build-bench/build/Release/fwctl_bench.node ] || die "the bench addon is missing (bash bench/build-addon.sh)"
 [ -d node_modules/koffi ] || die "koffi missing: npm install (it is a devDependency)"
 
 bash "$scripts/provision.sh" >&2 || die "bench: prerequisites missing (provision.sh)"

@@ -1,4 +1,4 @@
-// Loading and typing the native addon (native/fwctl.cc).
+// Loading and typing the native addon (native/, entry points in native/module.cc).
 //
 // The addon owns memory safety: it knows struct fwctl_info and struct
 // fwctl_rpc and builds them itself, takes every length the kernel uses from
@@ -50,8 +50,6 @@ export interface NativeHandle {
    */
   rpc(id: number, scope: number, request: Uint8Array, response: number | Uint8Array, spec?: AttachSpec,
     ...buffers: Uint8Array[]): Promise<[number, Buffer, number] | number>;
-  /** For benchmarks: a bound function taking rpcSync's arguments and doing nothing (the N-API floor). */
-  rpcNoop?(scope: number, request: Uint8Array, response: Uint8Array): number;
   /**
    * A function issuing this RPC on the calling thread, bound once to
    * `request` and `response`, or null unless both lie inside allocBuffer()
@@ -65,8 +63,6 @@ export interface NativeHandle {
   bindRpc?(scope: number, request: Uint8Array, response: Uint8Array): (() => number) | null;
   /** The same for FWCTL_INFO into `data`. */
   bindInfo?(data: Uint8Array): (() => number) | null;
-  /** For benchmarks: a bound function taking nothing and doing nothing (the floor for bound calls). */
-  bindNoop?(): () => undefined;
   /** FWCTL_INFO on the calling thread into `data` (its native length). The driver's length or -errno. */
   infoSync(data: Uint8Array): number;
   /** FWCTL_INFO on the pool: [driver's length, Buffer of min(length, it)] or -errno. */

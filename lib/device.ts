@@ -2,7 +2,7 @@
 // Arguments are checked here for the API's sake (types, scope, taint
 // opt-in); the addon checks every length and pointer the kernel will use
 // against the real buffers and builds the ioctl structs itself (see
-// native/fwctl.cc), so nothing here stands alone between the kernel and
+// native/), so nothing here stands alone between the kernel and
 // the heap.
 
 import { asyncDisposeSymbol, disposeSymbol } from './dispose';

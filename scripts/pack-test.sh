@@ -72,6 +72,10 @@ if [ "$cross" = 1 ]; then
 else
   echo "[pack-test] SKIP linux-arm64 prebuild: no aarch64-linux-gnu-g++ here (test/kernel/scripts/provision.sh installs it)"
 fi
+check "the prebuilds carry no benchmark code (scripts/check-addon.js: no rpcNoop/bindNoop)" bash -c "
+  mkdir -p '$work/pb' && tar -xzf '$work/$tgz' -C '$work/pb' --wildcards 'package/prebuilds/*'
+  ls '$work'/pb/package/prebuilds/*/*.node >/dev/null
+  node '$clone/scripts/check-addon.js' '$work'/pb/package/prebuilds/*/*.node"
 check "licences: every SPDX id the tarball ships (dist/, prebuilds/, native/...) is in package.json's license, every generated file has one, LICENSE and LICENSES/ ship, no test sources" bash -c "
   grep -qx 'package/LICENSE' '$work/contents'
   ! grep -q '^package/test/' '$work/contents'

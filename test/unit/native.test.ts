@@ -1,4 +1,4 @@
-// Host tests of the native addon (native/fwctl.cc). There is no fwctl device
+// Host tests of the native addon (native/). There is no fwctl device
 // here. The addon asks the kernel for the device type at open (FWCTL_INFO),
 // so a plain /dev/null is refused; the tests that need an open handle run a
 // child node with an LD_PRELOAD shim (compiled here with cc) that plays a
@@ -576,9 +576,17 @@ describe('async lifetimes (shim)', () => {
   });
 
   test('the addon is never unmapped (a worker that loaded it dlclose()s it at exit, pool threads run its code)', () => {
-    const so = path.resolve(__dirname, '../../build/Release/fwctl.node');
-    if (!fs.existsSync(so)) return; // loaded from prebuilds/: pack-test checks that build
-    expect(execFileSync('readelf', ['-d', so], { encoding: 'utf8' })).toMatch(/FLAGS_1.*NODELETE/);
+    if (!fs.existsSync(ADDON)) return; // loaded from prebuilds/: pack-test checks that build
+    expect(execFileSync('readelf', ['-d', ADDON], { encoding: 'utf8' })).toMatch(/FLAGS_1.*NODELETE/);
+  });
+
+  test('the benchmark floor is not in the shipped addon: no rpcNoop/bindNoop on a handle, none in the .node file', () => {
+    const r = runNode(`const h = open(); out('rpcNoop' in h, 'bindNoop' in h, Object.getOwnPropertyNames(h).sort());`, { env: withShim() });
+    expect(r.stderr).toBe('');
+    expect(lastJson(r.stdout)).toEqual([false, false, ['info', 'infoSync', 'rpc', 'rpcSync']]);
+    if (!fs.existsSync(ADDON)) return; // loaded from prebuilds/: pack-test scans those
+    const { benchStrings } = require(path.resolve(__dirname, '../../../scripts/check-addon.js'));
+    expect(benchStrings(ADDON)).toEqual([]);
   });
 
   test.each([1, 2, 3])('process.exit() with a worker\'s call in the "kernel" exits at once (run %i; only the worker loads the addon)', () => {

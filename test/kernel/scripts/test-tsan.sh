@@ -30,7 +30,7 @@ for f in "$logs"/tsan.*; do
   while IFS= read -r verdict; do
     if [ "$verdict" = ours ]; then ours=$((ours + 1)); else theirs=$((theirs + 1)); fi
   done < <(awk '/^WARNING: ThreadSanitizer/ { if (n) print (hit ? "ours" : "theirs"); n = 1; hit = 0 }
-                /fwctl\.node|native\/fwctl\.cc/ { hit = 1 }
+                /fwctl\.node|native\/[a-z]+\.(cc|h)/ { hit = 1 }
                 END { if (n) print (hit ? "ours" : "theirs") }' "$f")
 done
 echo "test-tsan: $((`date +%s` - t0)) s; reports in the addon: $ours; in node/V8 (not instrumented, not ours): $theirs; logs: $logs"
