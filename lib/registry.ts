@@ -54,12 +54,6 @@ export interface HostFacts {
   readonly kconfig?: readonly string[];
 }
 
-/** A named non-volatile configuration item (the NV-config feature; declared, filled by later work). */
-export interface NvConfigItem {
-  readonly name: string;
-  readonly description?: string;
-}
-
 /** Firmware update (declared for the feature that follows; no built-in type fills it yet). */
 export interface FirmwareUpdateHooks {
   /** How the type updates its firmware: over fwctl RPCs, or outside fwctl (CXL: fw_upload in sysfs). */
@@ -92,8 +86,7 @@ export interface DeviceTypeModule<D = unknown> {
   readonly errorCodes?: readonly string[];
   /** What a host diagnosis looks for. */
   readonly host?: HostFacts;
-  /** Named NV-configuration items (later work). */
-  readonly nvConfig?: readonly NvConfigItem[];
+  // nvConfig?: NV configuration items (lib/nvconfig.ts adds it, NvConfigHooks).
   /** Firmware update (later work). */
   readonly firmwareUpdate?: FirmwareUpdateHooks;
 }
