@@ -50,12 +50,11 @@ function clients(shim: string): Client[] {
   const kInfo = Buffer.alloc(24);
   const kInfoData = Buffer.alloc(256);
   kInfo.writeBigUInt64LE(koffi.address(kInfoData) as bigint, 16);
-  // Caller buffers: the response lands in the caller's buffer, the result is reused.
-  const out48 = new Uint8Array(64 - MOCK_HDR);
-  const into64 = { scope: fwctl.Scope.Configuration, responseBuffer: out48, result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
-  into64.result = d.rpcSync(r64, into64);
-  const into64k = { scope: fwctl.Scope.Configuration, responseBuffer: new Uint8Array(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
-  const info256 = new Uint8Array(256);
+  // Caller buffers: reused ordinary Buffers, the response lands in them.
+  const out48 = Buffer.alloc(64 - MOCK_HDR);
+  const into64 = { scope: fwctl.Scope.Configuration, responseBuffer: out48 };
+  const into64k = { scope: fwctl.Scope.Configuration, responseBuffer: Buffer.alloc(64 * 1024 - MOCK_HDR) };
+  const info256 = { data: Buffer.alloc(256) };
   const kOut64k = Buffer.alloc(64 * 1024 - MOCK_HDR);
   const kReq64kAddr = koffi.address(r64k) as bigint;
   const kOut64kAddr = koffi.address(kOut64k) as bigint;
@@ -79,15 +78,6 @@ function clients(shim: string): Client[] {
   const { openBenchHandle } = require('./addon') as typeof import('./addon');
   const hb = openBenchHandle('/dev/null');  // the bench addon: the floor is not shipped
   const floor0 = hb.bindNoop();
-  const pOut64 = fwctl.allocBuffer(64 - MOCK_HDR), pData256 = fwctl.allocBuffer(256);
-  // Read once (fwctl.Scope was a getter on the CommonJS exports before lib/index.ts defined it as data).
-  const CFG = fwctl.Scope.Configuration;
-  const pReq64 = pinned(64), pInto64 = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
-  pInto64.result = d.rpcSync(pReq64, pInto64);
-  const pReq64k = pinned(64 * 1024), pInto64k = { scope: fwctl.Scope.Configuration, responseBuffer: fwctl.allocBuffer(64 * 1024 - MOCK_HDR), result: undefined as import("../lib/index").RpcResult<Uint8Array> | undefined };
-  pInto64k.result = d.rpcSync(pReq64k, pInto64k);
-  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as import("../lib/index").DeviceInfo | undefined };
-  pInfo.result = d.infoSync(pInfo);
   const kInfoCareful = () => { kInfo.writeUInt32LE(256, 12); if (ioctl(fd, 0x9a00, kInfo) < 0) throw new Error('koffi info'); return kInfo.readUInt32LE(12); };
   kInfo.writeUInt32LE(24, 0); kInfo.writeUInt32LE(0, 4);
   return [
@@ -96,12 +86,6 @@ function clients(shim: string): Client[] {
     { name: 'prepareRpc 64 B callSync (allocBuffer)', sync: true, fn: bound64.callSync },
     { name: 'prepareRpc 64 KiB callSync (allocBuffer)', sync: true, fn: bound64k.callSync },
     { name: 'prepareInfo callSync (allocBuffer)', sync: true, fn: boundInfo.callSync },
-    { name: 'rpcSync 64 B (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64, pInto64) },
-    { name: 'rpcSync 64 KiB (allocBuffer buffers)', sync: true, fn: () => d.rpcSync(pReq64k, pInto64k) },
-    { name: 'infoSync (allocBuffer, no decode)', sync: true, fn: () => d.infoSync(pInfo) },
-    { name: 'rpcSyncInto 64 B (allocBuffer)', sync: true, fn: () => d.rpcSyncInto(pReq64, pOut64, CFG) },
-    { name: 'rpcSyncInto 64 B (ordinary buffers)', sync: true, fn: () => d.rpcSyncInto(r64, out48, CFG) },
-    { name: 'infoSyncInto (allocBuffer)', sync: true, fn: () => d.infoSyncInto(pData256) },
     { name: 'koffi careful rpc 64 B', sync: true, fn: kCareful64 },
     { name: 'prepareRpc 64 B callSync', sync: true, fn: prep64.callSync },
     { name: 'prepareRpc 64 KiB callSync', sync: true, fn: prep64k.callSync },
@@ -109,7 +93,7 @@ function clients(shim: string): Client[] {
     { name: 'koffi careful rpc 64 KiB', sync: true, fn: kCareful64k },
     { name: 'koffi careful info', sync: true, fn: kInfoCareful },
     { name: 'rpcSync 64 B (caller buffers)', sync: true, fn: () => d.rpcSync(r64, into64) },
-    { name: 'infoSync (caller buffer, no decode)', sync: true, fn: () => d.infoSync({ data: info256, decode: false }) },
+    { name: 'infoSync (caller buffer)', sync: true, fn: () => d.infoSync(info256) },
     { name: 'rpcSync 64 KiB (caller buffers)', sync: true, fn: () => d.rpcSync(r64k, into64k) },
     { name: 'koffi rpc 64 KiB', sync: true, fn: () => {
       ka.writeUInt32LE(32, 0); ka.writeUInt32LE(0, 4); ka.writeUInt32LE(r64k.length, 8); ka.writeUInt32LE(kOut64k.length, 12);

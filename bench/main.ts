@@ -182,29 +182,21 @@ async function perCall(): Promise<void> {
   const kReqAddr = k.address(req);
   const kOutAddr = k.address(kOut);
   const g = 'per call';
-  // Caller buffers: the response lands in `out`, the result object is reused.
-  const out = new Uint8Array(outLen);
-  const into = { scope: SCOPE, responseBuffer: out, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
-  into.result = d.rpcSync(req, into);
-  const infoData = new Uint8Array(256);
-  const prepared = d.prepareRpc(req, { scope: SCOPE, responseBuffer: new Uint8Array(outLen) });
-  const preparedInfo = d.prepareInfo(new Uint8Array(256));
+  // Caller buffers: reused ordinary Buffers (and options objects); the response lands in `out`.
+  const out = Buffer.alloc(outLen);
+  const into = { scope: SCOPE, responseBuffer: out };
+  const infoOpts = { data: Buffer.alloc(256) };
+  const prepared = d.prepareRpc(req, { scope: SCOPE, responseBuffer: Buffer.alloc(outLen) });
+  const preparedInfo = d.prepareInfo(Buffer.alloc(256));
   const kRpc = k.preparedRpc(req, kOut);
   const kInfo = k.preparedInfo();
   // The N-API floor: a bound addon function with rpcSync's arguments that does nothing.
   const raw = openBenchHandle(DEV);  // the bench addon (bench/addon.ts): the floor is not shipped
-  // allocBuffer() memory: prepared calls bound once in the addon (no lookup
-  // per call); rpcSync()/infoSync() with such buffers reuse the binding.
+  // allocBuffer() memory: prepared calls bound once in the addon (no lookup per call).
   const pReq = fwctl.allocBuffer(64);
   pReq.set(req);
-  const pOut = fwctl.allocBuffer(outLen);
-  const pInto = { scope: SCOPE, responseBuffer: pOut, result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
-  pInto.result = d.rpcSync(pReq, pInto);
   const pPrepared = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen) });
-  const pInfo = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as fwctl.DeviceInfo | undefined };
-  pInfo.result = d.infoSync(pInfo);
   const pPreparedInfo = d.prepareInfo(fwctl.allocBuffer(256));
-  const pOut2 = fwctl.allocBuffer(outLen), pData = fwctl.allocBuffer(256), out2 = new Uint8Array(outLen);
   // Its floor: a bound function taking what a bound call takes (nothing), doing nothing.
   const floor0 = raw.bindNoop();
   await runInterleaved([
@@ -213,23 +205,15 @@ async function perCall(): Promise<void> {
     { group: g, name: 'FWCTL_INFO', impl: 'package await info()', rep: (n) => timeAsync(n, () => d.info()) },
     { group: g, name: 'FWCTL_INFO', impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.infoSync()) },
     { group: g, name: 'FWCTL_INFO', impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kInfo) },
-    {
-      group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data, decode: false })',
-      rep: (n) => timeSync(n, () => d.infoSync({ data: infoData, decode: false })),
-    },
+    { group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data })', rep: (n) => timeSync(n, () => d.infoSync(infoOpts)) },
     { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo().callSync()', rep: (n) => timeSync(n, preparedInfo.callSync) },
-    { group: g, name: 'FWCTL_INFO', impl: 'package infoSync({ data: allocBuffer, decode: false })', rep: (n) => timeSync(n, () => d.infoSync(pInfo)) },
     { group: g, name: 'FWCTL_INFO', impl: 'package prepareInfo(allocBuffer).callSync()', rep: (n) => timeSync(n, pPreparedInfo.callSync) },
-    { group: g, name: 'FWCTL_INFO', impl: 'package infoSyncInto(allocBuffer)', rep: (n) => timeSync(n, () => d.infoSyncInto(pData)) },
     { group: g, name: 'RPC 64 B', impl: 'c', rep: (n) => cBench(DEV, ['bench-rpc', String(n), String(64 - MOCK_HDR)]) },
     { group: g, name: 'RPC 64 B', impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
-    { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer, result)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
+    { group: g, name: 'RPC 64 B', impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prepared.callSync) },
     { group: g, name: 'RPC 64 B', impl: 'N-API floor (no-op, same arguments)', rep: (n) => timeSync(n, () => raw.rpcNoop(SCOPE, req, out)) },
-    { group: g, name: 'RPC 64 B', impl: 'package rpcSync(allocBuffer buffers, result)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
     { group: g, name: 'RPC 64 B', impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrepared.callSync) },
-    { group: g, name: 'RPC 64 B', impl: 'package rpcSyncInto(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(pReq, pOut2, SCOPE)) },
-    { group: g, name: 'RPC 64 B', impl: 'package rpcSyncInto(ordinary buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(req, out2, SCOPE)) },
     { group: g, name: 'RPC 64 B', impl: 'N-API floor, bound (no-op, no arguments)', rep: (n) => timeSync(n, floor0) },
     { group: g, name: 'RPC 64 B', impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
     {
@@ -254,18 +238,15 @@ async function sizes(): Promise<void> {
     const req = echoReq(size);
     const outLen = size - MOCK_HDR;
     const opts = { scope: SCOPE, responseLength: outLen };
-    const into = { scope: SCOPE, responseBuffer: new Uint8Array(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
-    const prep = d.prepareRpc(req, { scope: SCOPE, responseBuffer: new Uint8Array(outLen) });
+    const into = { scope: SCOPE, responseBuffer: Buffer.alloc(outLen) };
+    const prep = d.prepareRpc(req, { scope: SCOPE, responseBuffer: Buffer.alloc(outLen) });
     const kOut = Buffer.alloc(outLen);
     const kReqAddr = k.address(req);
     const kOutAddr = k.address(kOut);
     const kPrepared = k.preparedRpc(req, kOut);
     const pReq = fwctl.allocBuffer(size);
     pReq.set(req);
-    const pInto = { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
-    pInto.result = d.rpcSync(pReq, pInto);
     const pPrep = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(outLen) });
-    const pInto2 = fwctl.allocBuffer(outLen);
     const label = size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
     const common = { group: 'throughput', name: `RPC ${label}`, size, bytes: size + outLen };
     variants.push(
@@ -273,9 +254,7 @@ async function sizes(): Promise<void> {
       { ...common, impl: 'package rpcSync()', rep: (n) => timeSync(n, () => d.rpcSync(req, opts)) },
       { ...common, impl: 'package rpcSync(responseBuffer)', rep: (n) => timeSync(n, () => d.rpcSync(req, into)) },
       { ...common, impl: 'package prepareRpc().callSync()', rep: (n) => timeSync(n, prep.callSync) },
-      { ...common, impl: 'package rpcSync(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSync(pReq, pInto)) },
       { ...common, impl: 'package prepareRpc(allocBuffer).callSync()', rep: (n) => timeSync(n, pPrep.callSync) },
-      { ...common, impl: 'package rpcSyncInto(allocBuffer buffers)', rep: (n) => timeSync(n, () => d.rpcSyncInto(pReq, pInto2, SCOPE)) },
       { ...common, impl: 'package await rpc()', rep: (n) => timeAsync(n, () => d.rpc(req, opts)) },
       { ...common, impl: 'koffi ioctl', rep: (n) => timeSync(n, () => k.rpcSync(req, kReqAddr, kOut, kOutAddr)) },
       { ...common, impl: 'koffi ioctl (careful: struct filled once)', rep: (n) => timeSync(n, kPrepared) },
@@ -433,25 +412,21 @@ async function memory(): Promise<void> {
   const afterSync = snap();
   await timeInFlight(MEM_CALLS, IN_FLIGHT, () => d.rpc(req, opts));
   const end = snap();
-  // Caller buffers (allocBuffer memory, a reused result): 100,000 rpcSync()
-  // and 100,000 infoSync(), then 100,000 rounds of rpcSyncInto(),
-  // infoSyncInto() and rpcSync() on alternating buffers, after a warm-up. Any per-call allocation would
-  // show as young-generation collections (PerformanceObserver 'gc' entries)
-  // and heap growth; the ioctls themselves run in the guest's real kernel.
+  // The prepared path, the one that promises no allocation: 100,000 rounds
+  // of a prepared RPC and INFO over allocBuffer() memory, alternating with a
+  // second pair over ordinary Buffers, after a warm-up. Any per-call
+  // allocation would show as young-generation collections (PerformanceObserver
+  // 'gc' entries) and heap growth; the ioctls run in the guest's real kernel.
   const pReq = fwctl.allocBuffer(64);
   pReq.set(req);
-  const o = { scope: SCOPE, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR), result: undefined as fwctl.RpcResult<Uint8Array> | undefined };
-  o.result = d.rpcSync(pReq, o);
-  const io = { data: fwctl.allocBuffer(256), decode: false as const, result: undefined as fwctl.DeviceInfo | undefined };
-  io.result = d.infoSync(io);
+  const pRpc = d.prepareRpc(pReq, { scope: SCOPE, responseBuffer: fwctl.allocBuffer(64 - MOCK_HDR) });
+  const pInfo = d.prepareInfo(fwctl.allocBuffer(256));
+  const oRpc = d.prepareRpc(Buffer.from(req), { scope: SCOPE, responseBuffer: Buffer.alloc(64 - MOCK_HDR) });
+  const oInfo = d.prepareInfo(Buffer.alloc(256));
   // One function for the warm-up and the measured run: the same loops, so
   // the measured ones are already optimised (an OSR compile allocates).
-  // The Into forms on other buffers: the device alternates between bindings.
-  const out2 = fwctl.allocBuffer(64 - MOCK_HDR), data2 = fwctl.allocBuffer(256);
   const run = (n: number) => {
-    for (let i = 0; i < n; i++) d.rpcSync(pReq, o);
-    for (let i = 0; i < n; i++) d.infoSync(io);
-    for (let i = 0; i < n; i++) { d.rpcSyncInto(pReq, out2, SCOPE); d.infoSyncInto(data2); d.rpcSync(pReq, o); }
+    for (let i = 0; i < n; i++) { pRpc.callSync(); pInfo.callSync(); oRpc.callSync(); oInfo.callSync(); }
   };
   run(20000);
   run(20000);

@@ -1,7 +1,7 @@
 // What the typed layers (lib/mlx5, lib/bnxt, lib/pds.ts, lib/cxl.ts) and the
 // inventory hooks need of a device: its path and type, and one call each of
 // info and rpc, sync and async. A Device is one; so is a test's fake, with no
-// cast. The forms of Device beyond these (prepared calls, the Into forms)
+// cast. The forms of Device beyond these (prepared calls)
 // are the caller's business, not the layers'.
 
 import type { DeviceInfo } from './decode';

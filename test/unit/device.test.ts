@@ -418,7 +418,7 @@ describe('AbortSignal', () => {
   });
 });
 
-describe('caller-provided buffers (responseBuffer, result, info data)', () => {
+describe('caller-provided buffers (responseBuffer, info data)', () => {
   const echo: Responder = (c) => {
     const [req, out] = c.buffers;
     if (c.request === 0x9a00) {
@@ -432,7 +432,7 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     return 0;
   };
 
-  test('the same arguments again skip the checks only while they stay valid: any changed option, or a detached buffer, is checked again', () => {
+  test('every call checks its arguments: a changed option or a detached buffer on the same options object is refused', () => {
     responder = echo;
     const d = openFake();
     const req = new Uint8Array([0x61, 0x62, 0x63, 0x64]), buf = new Uint8Array(8);
@@ -457,31 +457,28 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     expect(calls().filter((c) => c.request === 0x9a01).length).toBe(6); // only the accepted calls reached the "kernel"
   });
 
-  test('rpcSyncInto / infoSyncInto: positional buffers, the length returned, the same checks as rpcSync/infoSync', () => {
+  test('caller buffers through rpcSync / infoSync: the kernel writes them directly, the same checks, typed errors once closed', () => {
     responder = echo;
     const d = openFake();
-    const req = new Uint8Array([1, 2, 3, 4, 5]), out = new Uint8Array(8).fill(0xee);
-    expect(d.rpcSyncInto(req, out, Scope.Configuration)).toBe(5);
+    const req = new Uint8Array([1, 2, 3, 4, 5]), out = Buffer.alloc(8, 0xee);
+    const o = { scope: Scope.Configuration, responseBuffer: out };
+    expect(d.rpcSync(req, o).length).toBe(5);
     expect(calls().at(-1)!.buffers[1]).toBe(out); // the kernel writes the caller's buffer directly
     expect([...out]).toEqual([1, 2, 3, 4, 5, 0xee, 0xee, 0xee]);
-    expect(d.rpcSyncInto(req, out, Scope.Configuration)).toBe(5); // again: the remembered check
-    expect(() => d.rpcSyncInto(req, out, 9 as Scope)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE' }));
-    expect(() => d.rpcSyncInto(req, out, Scope.DebugWrite)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' }));
-    expect(d.rpcSyncInto(req, out, Scope.DebugWrite, true)).toBe(5);
-    expect(() => d.rpcSyncInto(req, 'x' as unknown as Uint8Array, Scope.Configuration)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
-    structuredClone(out.buffer, { transfer: [out.buffer] });
-    expect(() => d.rpcSyncInto(req, out, Scope.Configuration)).toThrow(/responseBuffer is detached/);
-    const data = new Uint8Array(4);
-    expect(d.infoSyncInto(data)).toBe(4);
+    expect(() => d.rpcSync(req, { scope: Scope.DebugWrite, responseBuffer: out })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_TAINT_REFUSED' }));
+    expect(d.rpcSync(req, { scope: Scope.DebugWrite, responseBuffer: out, allowKernelTaint: true }).length).toBe(5);
+    expect(() => d.rpcSync(req, { scope: Scope.Configuration, responseBuffer: 'x' as unknown as Uint8Array })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
+    const data = Buffer.alloc(4);
+    expect(d.infoSync({ data }).data.byteLength).toBe(4);
     expect([...data]).toEqual([1, 2, 3, 4]);
-    expect(() => d.infoSyncInto(new Uint8Array(2))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
-    expect(() => d.infoSyncInto(undefined as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
+    expect(() => d.infoSync({ data: new Uint8Array(2) })).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => d.infoSync({ data: 'x' as unknown as Uint8Array })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_TYPE' }));
     d.closeSync();
-    expect(() => d.rpcSyncInto(req, new Uint8Array(8), Scope.Configuration)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
-    expect(() => d.infoSyncInto(data)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    expect(() => d.rpcSync(req, o)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
+    expect(() => d.infoSync({ data })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_CLOSED' }));
   });
 
-  test('rpcSync writes into the caller\'s buffer; response is a view of it, reused with the result object', () => {
+  test('rpcSync writes into the caller\'s buffer; response is a view of what the kernel wrote, or the buffer itself', () => {
     responder = echo;
     const d = openFake();
     const buf = new Uint8Array(8).fill(0xee);
@@ -490,10 +487,10 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     expect(r1.response.buffer).toBe(buf.buffer);
     expect([...r1.response]).toEqual([0x61, 0x62, 0x63]);
     expect([r1.length, r1.truncated]).toEqual([3, false]);
-    const r2 = d.rpcSync(Buffer.from('xyz'), { scope: 0, responseBuffer: buf, result: r1 });
-    expect(r2).toBe(r1); // the same object, refilled
-    expect(r2.response).toBe(r1.response); // the same view (same buffer, same length)
+    const r2 = d.rpcSync(Buffer.from('xyz'), { scope: 0, responseBuffer: buf });
+    expect(r2.response.buffer).toBe(buf.buffer);
     expect(Buffer.from(r2.response).toString()).toBe('xyz');
+    expect(Buffer.from(r1.response).toString()).toBe('xyz'); // a view of the caller's buffer: the next call overwrote it
     const full = d.rpcSync(Buffer.from('0123456789'), { scope: 0, responseBuffer: buf });
     expect(full.response).toBe(buf); // the whole buffer: no view needed
     expect([full.length, full.truncated]).toEqual([10, true]);
@@ -514,17 +511,16 @@ describe('caller-provided buffers (responseBuffer, result, info data)', () => {
     await expect(p).rejects.toThrow(/responseBuffer was detached or shrunk while the call was in flight/);
   });
 
-  test('info into the caller\'s buffer, with and without decoding; too small is EMSGSIZE', async () => {
+  test('info into the caller\'s buffer, decoded where the type can; too small is EMSGSIZE', async () => {
     responder = echo;
     const d = openFake();
     const data = new Uint8Array(8);
-    const a = d.infoSync({ data, decode: false });
-    expect(a).toEqual({ type: 'mlx5', typeId: 1, data: Buffer.from([1, 2, 3, 4]) });
+    const a = d.infoSync({ data });
+    expect(a).toMatchObject({ type: 'mlx5', typeId: 1 });
+    expect([...a.data]).toEqual([1, 2, 3, 4]);
     expect(a.data.buffer).toBe(data.buffer);
-    expect('decoded' in a).toBe(false);
-    const b = d.infoSync({ data: new Uint8Array(8) });
-    expect(b.decoded).toBeUndefined(); // 4 bytes: shorter than fwctl_info_mlx5
-    const c = await d.info({ data, decode: false });
+    expect(a.decoded).toBeUndefined(); // 4 bytes: shorter than fwctl_info_mlx5
+    const c = await d.info({ data });
     expect([...c.data]).toEqual([1, 2, 3, 4]);
     expect(() => d.infoSync({ data: new Uint8Array(2) })).toThrow(/has 4 bytes of device_data, options.data holds 2/);
   });

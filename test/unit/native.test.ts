@@ -333,14 +333,14 @@ describe('attachments (shim nested op)', () => {
 });
 
 describe('caller buffers (shim)', () => {
-  test('rpcSync with responseBuffer and a reused result allocates nothing: no collection and a flat heap over 100,000 calls (an allocating loop, measured alike, collects)', () => {
+  test('a prepared RPC over ordinary Buffers allocates nothing: no collection and a flat heap over 100,000 calls (an allocating loop, measured alike, collects)', () => {
     const r = runNode(`
       const { Device } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/device'))});
       const d = new Device(open(), '/dev/null');
-      const req = Buffer.alloc(64, 7), resp = new Uint8Array(48);
-      const o = { scope: 0, responseBuffer: resp, result: undefined };
-      o.result = d.rpcSync(req, o);
-      const loop = (n) => { for (let i = 0; i < n; i++) d.rpcSync(req, o); };
+      const req = Buffer.alloc(64, 7), resp = Buffer.alloc(48);
+      const p = d.prepareRpc(req, { scope: 0, responseBuffer: resp });
+      let length = 0;
+      const loop = (n) => { for (let i = 0; i < n; i++) length = p.callSync(); };
       // Warm-up: the same loop, so the measured one is already optimised (an
       // OSR compile installs ~0.9 MB of code and may collect).
       loop(20000); loop(100000);
@@ -354,7 +354,7 @@ describe('caller buffers (shim)', () => {
       const t2 = performance.now();
       for (let i = 0; i < 100000; i++) d.rpcSync(req, opts);
       const t3 = performance.now();
-      Promise.all([w.count(t0, t1), w.count(t2, t3)]).then(([gcs, allocating]) => { w.stop(); out(gcs, allocating, grew, o.result.length, resp[0]); });
+      Promise.all([w.count(t0, t1), w.count(t2, t3)]).then(([gcs, allocating]) => { w.stop(); out(gcs, allocating, grew, length, resp[0]); });
     `, { env: withShim(), args: ['--expose-gc'], timeout: 90000 });
     expect(r.stderr).toBe('');
     const [gcs, allocating, grew, length, first] = lastJson(r.stdout);
@@ -479,39 +479,62 @@ describe('allocBuffer memory and bound calls (shim)', () => {
     expect(whole).toBe(40);
   });
 
-  test('Device: prepared calls, rpcSync()/infoSync() and rpcSyncInto()/infoSyncInto() over allocBuffer memory bind once, allocate nothing, and refuse after close', () => {
+  test('Device: prepared calls over allocBuffer memory bind once, allocate nothing, and refuse after close; rpcSync()/infoSync() over it bind nothing', () => {
     const r = runNode(`
       const fwctl = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
-      const d = new fwctl.Device(open(), '/dev/null');
-      const req = fwctl.allocBuffer(64).fill(3), resp = fwctl.allocBuffer(48);
+      const h = open();
+      // Count the bindings the Device asks the addon for.
+      let binds = 0;
+      // (defineProperty: the prototype's methods are read-only, an assignment would be ignored)
+      for (const k of ['bindRpc', 'bindInfo']) { const f = h[k]; Object.defineProperty(h, k, { value: (...a) => { binds++; return f.apply(h, a); } }); }
+      const d = new fwctl.Device(h, '/dev/null');
+      const req = fwctl.allocBuffer(64).fill(3), resp = fwctl.allocBuffer(48), data2 = fwctl.allocBuffer(16);
       const p = d.prepareRpc(req, { scope: 0, responseBuffer: resp });
       const pi = d.prepareInfo(fwctl.allocBuffer(16));
-      const o = { scope: 0, responseBuffer: resp, result: undefined };
-      o.result = d.rpcSync(req, o);
-      const io = { data: fwctl.allocBuffer(16), decode: false, result: undefined };
-      io.result = d.infoSync(io);
-      const base = b.regionStats().regions;
-      const into = fwctl.allocBuffer(48), data = fwctl.allocBuffer(16);
-      const loop = (n) => { for (let i = 0; i < n; i++) { p.callSync(); d.rpcSync(req, o); pi.callSync(); d.infoSync(io); d.rpcSyncInto(req, into, 0); d.infoSyncInto(data); } };
+      // A second prepared pair: a caller alternating between two finds each bound.
+      const p2 = d.prepareRpc(req, { scope: 0, responseBuffer: fwctl.allocBuffer(48) }), pi2 = d.prepareInfo(fwctl.allocBuffer(16));
+      const after2 = b.regionStats().regions, binds2 = binds;
+      const loop = (n) => { for (let i = 0; i < n; i++) { p.callSync(); pi.callSync(); p2.callSync(); pi2.callSync(); } };
       loop(20000); // warm-up: the same function, so the measured call runs optimised code
       const w = gcWindow();
       gc(); gc();
       const t0 = performance.now();
       loop(60000);
       const t1 = performance.now();
-      const same = b.regionStats().regions === base + 2; // rpcSyncInto's and infoSyncInto's buffers, bound once
-      const vals = [p.callSync(), pi.callSync(), o.result.length, o.result.response === resp, resp[47], d.infoSync(io).data.byteLength, d.infoSync(io) === io.result,
-        d.rpcSyncInto(req, into, 0), into[47], d.infoSyncInto(data)];
+      const same = b.regionStats().regions === after2 && binds === binds2; // no buffer and no binding per call
+      // The plain forms over the same memory: no binding made, same answers.
+      const o = { scope: 0, responseBuffer: resp };
+      const vals = [p.callSync(), pi.callSync(), d.rpcSync(req, o).length, d.rpcSync(req, o).response === resp, resp[47], d.infoSync({ data: data2 }).data.byteLength];
+      const plainBound = binds - binds2;
       d.close();
       const e = (f) => { try { f(); return 'no error'; } catch (x) { return x.code; } };
-      w.count(t0, t1).then((gcs) => { w.stop(); out(gcs, same, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o)), e(() => d.rpcSyncInto(req, into, 0)), e(() => d.infoSyncInto(data))); });
+      w.count(t0, t1).then((gcs) => { w.stop(); out(gcs, same, binds2, plainBound, vals, e(() => p.callSync()), e(() => pi.callSync()), e(() => d.rpcSync(req, o)), e(() => d.infoSync())); });
     `, { env: withShim(), args: ['--expose-gc'], timeout: 90000 });
     expect(r.stderr).toBe('');
-    const [gcs, same, vals, ...closed] = lastJson(r.stdout);
-    expect(vals).toEqual([64, 8, 64, true, 3, 8, true, 64, 3, 8]);
-    expect(gcs).toBe(0); // 360,000 calls: not one collection
+    const [gcs, same, bound, plainBound, vals, ...closed] = lastJson(r.stdout);
+    expect(vals).toEqual([64, 8, 64, true, 3, 8]);
+    expect(gcs).toBe(0); // 240,000 calls: not one collection
     expect(same).toBe(true); // no region bound per call
-    expect(closed).toEqual(Array(5).fill('ERR_FWCTL_CLOSED'));
+    expect(bound).toBe(4); // each prepared call bound once, when prepared
+    expect(plainBound).toBe(0); // rpcSync()/infoSync() bind nothing
+    expect(closed).toEqual(Array(4).fill('ERR_FWCTL_CLOSED'));
+  });
+
+  test('the removed options are refused by name', () => {
+    const r = runNode(`
+      const fwctl = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index'))});
+      const d = new fwctl.Device(open(), '/dev/null');
+      const e = (f) => { try { f(); return 'no error'; } catch (x) { return x.code + ': ' + x.message; } };
+      const req = Buffer.alloc(64);
+      out(e(() => d.rpcSync(req, { scope: 0, responseLength: 48, result: {} })), e(() => d.infoSync({ data: Buffer.alloc(16), decode: false })),
+        e(() => d.infoSync({ result: {} })), typeof d.rpcSyncInto, typeof d.infoSyncInto);
+    `, { env: withShim() });
+    expect(r.stderr).toBe('');
+    const [rpcResult, infoDecode, infoResult, into, infoInto] = lastJson(r.stdout);
+    expect(rpcResult).toMatch(/^ERR_FWCTL_INVALID_ARG_VALUE: options\.result was removed in 0\.2: pass responseBuffer/);
+    expect(infoDecode).toMatch(/^ERR_FWCTL_INVALID_ARG_VALUE: options\.decode was removed in 0\.2/);
+    expect(infoResult).toMatch(/^ERR_FWCTL_INVALID_ARG_VALUE: options\.result was removed in 0\.2/);
+    expect([into, infoInto]).toEqual(['undefined', 'undefined']);
   });
 });
 

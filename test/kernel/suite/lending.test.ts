@@ -3,7 +3,7 @@
 // postMessage(..., [ab]) or ArrayBuffer.prototype.transfer(), it stays valid
 // for the receiver whatever happens to the sender (worker exit included),
 // and every call over the sender's detached views is refused, on every call
-// form (prepared, rpcSyncInto/infoSyncInto, rpcSync's remembered arguments),
+// form (prepared, rpcSync/infoSync with caller buffers, a new prepare),
 // from the addon's own state: no JavaScript property can fool it. Cases that
 // crashed (a read of freed or unmapped memory) run in a child process.
 import { spawnSync } from 'node:child_process';
@@ -69,7 +69,7 @@ const RECEIVE = `
     const v = new Uint8Array(ab);
     const intact = v.every((x, i) => x === expectByte(i));
     const dev = fwctl.openSync(process.env.DEV);
-    const n = dev.rpcSyncInto(mock.request(mock.Op.Fill, 64), v.subarray(0, 64), fwctl.Scope.Configuration);
+    const n = dev.rpcSync(mock.request(mock.Op.Fill, 64), { scope: fwctl.Scope.Configuration, responseBuffer: v.subarray(0, 64) }).length;
     const filled = Buffer.from(v.subarray(0, 64)).equals(mock.fillPattern(64));
     dev.closeSync();
     return { length: ab.byteLength, intact, n, filled };
@@ -147,24 +147,24 @@ describe('the sender\'s views after a move: every call form is refused, the rece
     const p = d.prepareRpc(req, { scope: fwctl.Scope.Configuration, responseBuffer: resp });
     const pi = d.prepareInfo(data);
     const o = { scope: fwctl.Scope.Configuration, responseBuffer: resp };
-    // Every fast path bound and remembered before the move.
-    expect([p.callSync(), pi.callSync(), d.rpcSyncInto(req, resp, fwctl.Scope.Configuration), d.infoSyncInto(data), d.rpcSync(req, o).length])
-      .toEqual([64, m.datalen, 64, m.datalen, 64]);
+    // Every form used before the move.
+    expect([p.callSync(), pi.callSync(), d.rpcSync(req, o).length, d.infoSync({ data }).data.byteLength])
+      .toEqual([64, m.datalen, 64, m.datalen]);
     const w = new Worker(HOLDER, { eval: true, workerData: { path: d.path } });
     try {
       const buffers = [move(resp.buffer as ArrayBuffer), move(data.buffer as ArrayBuffer)];
       w.postMessage({ buffers }, buffers);
       expect(await next(w)).toBe('filled');
       expect([resp.byteLength, data.byteLength]).toEqual([0, 0]);
-      // A lying own byteLength must not make rpcSync's remembered-arguments check pass.
+      // A lying own byteLength must fool no check.
       Object.defineProperty(resp, 'byteLength', { value: 64 });
       Object.defineProperty(data, 'byteLength', { value: m.datalen });
       const before = rpcCount(d);
       const tries: [string, () => unknown][] = [
         ['prepared rpc', () => p.callSync()],
         ['prepared info', () => pi.callSync()],
-        ['rpcSyncInto', () => d.rpcSyncInto(req, resp, fwctl.Scope.Configuration)],
-        ['infoSyncInto', () => d.infoSyncInto(data)],
+        ['a new prepareRpc', () => d.prepareRpc(req, { scope: fwctl.Scope.Configuration, responseBuffer: resp }).callSync()],
+        ['a new prepareInfo', () => d.prepareInfo(data).callSync()],
         ['rpcSync, same options', () => d.rpcSync(req, o)],
         ['rpcSync, new options', () => d.rpcSync(req, { scope: fwctl.Scope.Configuration, responseBuffer: resp })],
         ['infoSync({ data })', () => d.infoSync({ data })],
@@ -195,10 +195,12 @@ describe('odd views get typed errors, never a V8 error', () => {
     const fixed = new Uint8Array(ab, 0, 32);
     ab.resize(8); // `fixed` is out of bounds now
     expect(() => d.infoSync({ data: fixed })).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
-    expect(() => d.infoSyncInto(fixed)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
-    expect(() => d.rpcSyncInto(mock.request(mock.Op.Fill, 8), fixed, fwctl.Scope.Configuration)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
+    expect(() => d.prepareInfo(fixed)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
+    const cfg8 = (responseBuffer: Uint8Array) => ({ scope: fwctl.Scope.Configuration, responseBuffer });
+    expect(() => d.rpcSync(mock.request(mock.Op.Fill, 8), cfg8(fixed))).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
+    expect(() => d.prepareRpc(mock.request(mock.Op.Fill, 8), cfg8(fixed))).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' }));
     const tracking = new Uint8Array(ab); // length-tracking: 8 bytes now
-    expect(d.rpcSyncInto(mock.request(mock.Op.Fill, 64), tracking, fwctl.Scope.Configuration)).toBe(64);
+    expect(d.rpcSync(mock.request(mock.Op.Fill, 64), cfg8(tracking)).length).toBe(64);
     expect(Buffer.from(tracking).equals(mock.fillPattern(8))).toBe(true);
     const plain = new Uint8Array(m.datalen + 4);
     const info = d.infoSync({ data: plain });

@@ -206,24 +206,36 @@ describe('allocBuffer memory: prepared calls bound once in the addon', () => {
     expect(rpcCount(d)).toBe(before + 1); // rpcCount's own: the refused call reached no driver
   });
 
-  test('rpcSyncInto / infoSyncInto: FILL truncated to the response, ordinary and allocBuffer buffers alike; INFO into data', () => {
+  test('caller buffers, plain and prepared: FILL truncated to the response, ordinary and allocBuffer buffers alike; INFO into data', () => {
+    // The native paths the removed rpcSyncInto/infoSyncInto took: the plain
+    // sync call (rpcSync/infoSync with a caller buffer) and the bound call
+    // (prepared over allocBuffer memory); prepared over ordinary memory too.
     const fill = mock.request(mock.Op.Fill, 100);
     const pinnedReq = fwctl.allocBuffer(fill.length);
     pinnedReq.set(fill);
-    for (const [req, out] of [[fill, new Uint8Array(64).fill(0xa5)], [pinnedReq, fwctl.allocBuffer(64).fill(0xa5)]] as const) {
-      for (let i = 0; i < 3; i++) {
-        out.fill(0xa5);
-        expect(d.rpcSyncInto(req, out, fwctl.Scope.Configuration)).toBe(100);
-        expect(Buffer.from(out).equals(mock.fillPattern(100).subarray(0, 64))).toBe(true);
+    const S = fwctl.Scope.Configuration;
+    for (const [req, out] of [[fill, new Uint8Array(64)], [pinnedReq, fwctl.allocBuffer(64)]] as const) {
+      const o = { scope: S, responseBuffer: out };
+      const p = d.prepareRpc(req, { scope: S, responseBuffer: out });
+      for (const call of [() => d.rpcSync(req, o).length, () => p.callSync()]) {
+        for (let i = 0; i < 3; i++) {
+          out.fill(0xa5);
+          expect(call()).toBe(100);
+          expect(Buffer.from(out).equals(mock.fillPattern(100).subarray(0, 64))).toBe(true);
+        }
       }
     }
     for (const data of [new Uint8Array(m.datalen + 4), fwctl.allocBuffer(m.datalen + 4)]) {
-      data.fill(0xa5);
-      expect(d.infoSyncInto(data)).toBe(m.datalen);
-      expect(Buffer.from(data.subarray(0, m.datalen)).equals(mock.infoPattern(m.datalen))).toBe(true);
-      expect(data.subarray(m.datalen).every((x) => x === 0)).toBe(true);
+      const p = d.prepareInfo(data);
+      for (const call of [() => d.infoSync({ data }).data.byteLength, () => p.callSync()]) {
+        data.fill(0xa5);
+        expect(call()).toBe(m.datalen);
+        expect(Buffer.from(data.subarray(0, m.datalen)).equals(mock.infoPattern(m.datalen))).toBe(true);
+        expect(data.subarray(m.datalen).every((x) => x === 0)).toBe(true);
+      }
     }
-    expect(() => d.infoSyncInto(new Uint8Array(m.datalen - 1))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => d.infoSync({ data: new Uint8Array(m.datalen - 1) })).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
+    expect(() => d.prepareInfo(fwctl.allocBuffer(m.datalen - 1)).callSync()).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
   });
 
   test('a pds-typed device: a raw pointer written into a bound request after prepare is refused at the call', () => {
