@@ -486,19 +486,24 @@ export class Device {
 
   /**
    * FWCTL_INFO into the caller's buffer, checked once: `callSync()` returns
-   * the driver's device_data length (the type is `typeId`). No allocation.
+   * the driver's device_data length (the type is `typeId`), EMSGSIZE when
+   * the driver has more than `data` holds. No allocation.
    */
   prepareInfo(data: Uint8Array): { readonly data: Uint8Array; callSync(): number } {
     const into = checkInfoData(data) as Uint8Array;
     const h = this.#handle, path = this.path, self = this;
     const bound = h.bindInfo?.(into);
+    // A driver with more device_data than `data` holds is EMSGSIZE, as for
+    // infoSync({ data }) (the kernel copied only what fits).
     if (bound) {
+      const have = byteLengthOf(into); // bound: held and attached, its length cannot change
       return {
         data: into,
         callSync(): number {
           if (listening(channels.info)) return self.infoSync({ data: into }).data.byteLength;
           const n = bound();
           if (n < 0) throw self.#closed ? closedError(path) : FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', path);
+          if (n > have) throw self.#infoTooSmall(n, have);
           return n;
         },
       };
@@ -510,6 +515,7 @@ export class Device {
         if (self.#closed) throw closedError(path);
         const n = h.infoSync(into);
         if (n < 0) throw FwctlError.fromErrno(n, 'ioctl(FWCTL_INFO)', path);
+        if (n > byteLengthOf(into)) throw self.#infoTooSmall(n, byteLengthOf(into));
         return n;
       },
     };
