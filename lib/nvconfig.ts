@@ -183,6 +183,11 @@ export function checkNvValue(spec: NvItemSpec, value: NvValue, path?: string): N
 
 // ---- the API (fwctl.config) ----
 
+/** An item of the device's type by name, alias or raw form; ERR_FWCTL_NV_UNKNOWN_ITEM naming the known items otherwise. */
+export function resolve(dev: DeviceLike, name: string): NvItemSpec {
+  return resolveAll(dev, nvConfigOf(dev), [name])[0];
+}
+
 function resolveAll(dev: DeviceLike, hooks: NvConfigHooks, names: readonly string[]): NvItemSpec[] {
   return names.map((n) => {
     if (typeof n !== 'string') throw new FwctlTypeError(`an item name must be a string, got ${show(n)}`);
@@ -310,4 +315,4 @@ export function hasNvConfig(dev: Pick<DeviceLike, 'typeId'>): boolean {
 export const TAKES_EFFECT = 'takes effect at the next firmware reset or reboot (this package does not reset the device: use devlink dev reload action fw_activate, the vendor tool, or reboot)';
 
 /** fwctl.config: NV configuration over every type that registers it. */
-export const config = Object.freeze({ items, get, plan, set, reset, export: exportConfig, apply, parseValue: parseNvValue });
+export const config = Object.freeze({ items, resolve, get, plan, set, reset, export: exportConfig, apply, parseValue: parseNvValue });

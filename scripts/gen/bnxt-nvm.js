@@ -130,7 +130,7 @@ function generate(src) {
   const files = [C_FILE, H_FILE, BNXT_H, DEVLINK_H];
   const o = Object.fromEntries(files.map((f) => [f, offerOf(src, f)]));
   const lines = header({
-    licence: 'GPL-2.0-only AND GPL-2.0-or-later',
+    licence: 'GPL-2.0-only',
     version: kernelVersion(src),
     sources: [
       { offer: o[C_FILE], what: 'nvm_params[], bnxt_dl_params[] names, inversions, validate limits, index rule' },
