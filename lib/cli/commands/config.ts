@@ -22,12 +22,17 @@ const show = (v: NvValue | undefined): string => (v === undefined ? '-' : String
 
 /** The devices the command acts on: the one named, or with --all every device whose type has NV items. */
 async function devices(spec: string | undefined, all: boolean, signal?: AbortSignal): Promise<Device[]> {
-  if (!all) return [await openDeviceAsync(spec!, signal)];
+  if (!all) {
+    const d = await openDeviceAsync(spec!, signal);
+    await d.info({ signal }).catch(async (e: unknown) => { await d.close(); throw e; });
+    return [d];
+  }
   const out: Device[] = [];
   for (const e of await list()) {
     const d = await open(e.path, { signal }).catch(() => undefined);
     if (d === undefined) continue;
-    if (hasNvConfig(d)) out.push(d);
+    const ok = await d.info({ signal }).then(() => hasNvConfig(d), () => false);
+    if (ok) out.push(d);
     else await d.close();
   }
   return out;
