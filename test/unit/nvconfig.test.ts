@@ -15,6 +15,7 @@ import { main } from '../../lib/cli/main';
 import { config, NvConfigError, checkNvValue, parseNvValue, type NvConfigHooks, type NvItemSpec, type NvValue } from '../../lib/nvconfig';
 import { registerDeviceType, unregisterDeviceTypeForTesting } from '../../lib/registry';
 import { HOST_LE } from '../../lib/uapi/layout';
+import { inventory, toPrometheus } from '../../lib/inventory';
 import '../../lib/types/builtin';
 import { bnxtNvConfig } from '../../lib/bnxt/nvconfig';
 import { BNXT_NVM_PARAMS } from '../../lib/bnxt/generated/nvm-params';
@@ -292,6 +293,19 @@ describe('fwctl config', () => {
     expect(r.err).toMatch(/^x +42 +1$/m);
     expect(m.writes).toEqual(['x=42', 'x=1']);
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
+  test('inventory({ nvConfig: true }): the boolean and integer items, current and next, as fwctl_nv_config; a failure is recorded', async () => {
+    expect((await inventory())[0].nvConfig).toBeUndefined(); // opt-in
+    const [rec] = await inventory({ nvConfig: true });
+    expect(rec.nvConfig!.items.map((i) => i.name)).toEqual(['x', 'flag', 'caps']); // not the enum
+    const text = toPrometheus([rec]);
+    expect(text).toContain('# TYPE fwctl_nv_config gauge\n');
+    expect(text).toContain('fwctl_nv_config{device="fwctl5",name="x",when="current"} 5\n');
+    expect(text).toContain('fwctl_nv_config{device="fwctl5",name="flag",when="next"} 0\n');
+    m.hooks.get = async () => { throw new NvConfigError('ERR_FWCTL_NV_WRITE_FAILED', 'boom'); };
+    const [bad] = await inventory({ nvConfig: true });
+    expect(bad).toMatchObject({ error: null, nvConfig: { items: [], error: { code: 'ERR_FWCTL_NV_WRITE_FAILED', message: 'boom' } } });
   });
 
   test('usage errors: no device, an unknown subcommand', async () => {
