@@ -348,5 +348,10 @@ export const codes: Readonly<Record<string, Readonly<CodeEntry>>> = Object.freez
   ERR_FWCTL_CXL_MAILBOX: dev('the CXL mailbox answered a return code other than SUCCESS', 'CxlMailboxError', ['returnCode', 'returnCodeName', 'opcode', 'path']),
   ERR_FWCTL_BNXT_HWRM: dev('a bnxt HWRM response with a non-zero error_code (firmware, or a send the driver could not complete)', 'BnxtFirmwareError', ['reqType', 'errorCode', 'kind', 'errno', 'result']),
   ERR_FWCTL_PDS_RETVAL: dev('a pds query answered a non-zero firmware retval', 'PdsQueryError', ['retval']),
+  ERR_FWCTL_NV_UNKNOWN_ITEM: lib('an NV configuration item the device type does not know (raw items: fwctl config items)', 'NvConfigError', ['path', 'item', 'known']),
+  ERR_FWCTL_NV_REFUSED: lib('an NV configuration write refused before any write: a read-only item, a capability the device lacks, or the host may not write it', 'NvConfigError', ['path', 'item']),
+  ERR_FWCTL_NV_NO_RESET: lib('the device type offers no NV configuration reset at Configuration', 'NvConfigError', ['path']),
+  ERR_FWCTL_NV_WRITE_FAILED: dev('the firmware refused an NV configuration write (cause: its own error)', 'NvConfigError', ['path', 'item', 'cause']),
+  ERR_FWCTL_NV_READBACK: dev('an NV configuration item read back other than what was written', 'NvConfigError', ['path', 'item']),
   ABORT_ERR: Object.freeze({ kind: 'abort', class: 'FwctlAbortError', meaning: 'the call\'s AbortSignal fired (abort() or AbortSignal.timeout())', fields: Object.freeze(['cause', 'path']) } as CodeEntry),
 } satisfies Record<string, CodeEntry>);

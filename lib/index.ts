@@ -44,6 +44,9 @@ export * as bnxt from './bnxt';
 export { FwctlDecodeError } from './wire';
 export { inventory, toPrometheus } from './inventory';
 export type { InventoryRecord } from './inventory';
+/** NV configuration (docs/api/config.md): get, set, plan, reset, items, export, apply over every type that registers items. */
+export { config, NvConfigError } from './nvconfig';
+export type { NvValue, NvWhen, NvItemSpec, NvReading, NvChange, NvSetResult, NvCallOptions, NvConfigHooks, NvConfigDocument, NvApplyOptions, NvApplyResult, NvErrorCode } from './nvconfig';
 /** Record and replay (docs/transcripts.md), tracing channels (docs/api.md). */
 export { record } from './record';
 export type { Recording, RecordOptions } from './record';

@@ -11,6 +11,7 @@ import { list, type FwctlDeviceEntry, type Roots } from './discovery';
 import { internalError, throwIfAborted } from './errors';
 import type { DeviceLike } from './device-like';
 import { deviceTypeModule, deviceTypeModules, errorOf } from './registry';
+import type { NvReading } from './nvconfig';
 
 /** A device type's part of inventory() and of the Prometheus textfile (its module's `inventory`). */
 export interface InventoryHooks {
@@ -46,19 +47,37 @@ export interface InventoryRecord {
   /** Why there are no firmware facts for this type (pds, unknown types). */
   note?: string;
   error: { code: string; message: string } | null;
+  /**
+   * The type's named boolean and integer NV configuration items (lib/nvconfig.ts),
+   * current and next-boot values as the firmware gives them, read at the
+   * lowest scope; a failure is recorded in `error`. Absent for types without NV items.
+   */
+  nvConfig?: { items: NvReading[]; error?: { code: string; message: string } };
 }
 
 export interface InventoryOptions extends Roots {
   /** Give up: the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Also read each device's named boolean and integer NV configuration items (`nvConfig`; more firmware calls per device). */
+  nvConfig?: boolean;
 }
 
-async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | undefined): Promise<void> {
+async function facts(dev: Device, rec: InventoryRecord, signal: AbortSignal | undefined, withNv: boolean): Promise<void> {
   const info = await dev.info({ signal });
   rec.type = { name: info.type, id: info.typeId };
   const hooks = deviceTypeModule(info.typeId)?.inventory;
   if (hooks) await hooks.facts(dev, rec, signal);
   else rec.note = `type ${info.typeId} is not known to this package: FWCTL_INFO only`;
+  const nv = deviceTypeModule(info.typeId)?.nvConfig;
+  if (nv && withNv) {
+    // NV configuration through the type's hooks (reads only, lowest scope); a failure is recorded.
+    const names = nv.items().filter((i) => i.kind === 'boolean' || i.kind === 'integer').map((i) => i.name);
+    try {
+      rec.nvConfig = { items: await nv.get(dev, names, { signal }) };
+    } catch (e) {
+      rec.nvConfig = { items: [], error: errorOf(e) };
+    }
+  }
 }
 
 async function record(e: FwctlDeviceEntry, options: InventoryOptions): Promise<InventoryRecord> {
@@ -71,7 +90,7 @@ async function record(e: FwctlDeviceEntry, options: InventoryOptions): Promise<I
   let dev: Device | undefined;
   try {
     dev = await open(e.name, options);
-    await facts(dev, rec, options.signal);
+    await facts(dev, rec, options.signal, options.nvConfig === true);
   } catch (err) {
     rec.error = errorOf(err);
   } finally {
@@ -106,6 +125,7 @@ function families(): Readonly<Record<string, string>> {
     fwctl_device_info: 'A fwctl device: its type, parent and driver.',
     fwctl_firmware_version_info: 'A firmware version a fwctl device reported.',
     ...Object.assign({}, ...deviceTypeModules().map((m) => m.inventory?.families ?? {})),
+    fwctl_nv_config: 'A named NV configuration item of a fwctl device (booleans as 0/1): its current value and the one the next firmware reset loads.',
     fwctl_query_error: 'A fwctl device that refused a query (open, FWCTL_INFO or the firmware query).',
   };
 }
@@ -126,6 +146,12 @@ export function toPrometheus(records: readonly InventoryRecord[]): string {
       device, type: r.type?.name ?? 'unknown', parent: r.parent?.name ?? '', driver: r.driver ?? '',
     }, 1);
     for (const m of deviceTypeModules()) m.inventory?.samples?.(r, add);
+    for (const it of r.nvConfig?.items ?? []) {
+      for (const when of ['current', 'next'] as const) {
+        const v = it[when];
+        if (typeof v === 'boolean' || typeof v === 'number') add('fwctl_nv_config', { device, name: it.name, when }, Number(v));
+      }
+    }
     if (r.error) add('fwctl_query_error', { device, code: r.error.code }, 1);
   }
   let out = '';

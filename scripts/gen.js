@@ -26,6 +26,7 @@ const { firstDifference } = require('./gen/emit');
 const mlx5Ifc = require('./gen/mlx5-ifc');
 const bnxtHwrm = require('./gen/bnxt-hwrm');
 const tables = require('./gen/driver-tables');
+const bnxtNvm = require('./gen/bnxt-nvm');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -35,6 +36,7 @@ const OUTPUTS = [
   { file: 'lib/mlx5/generated/opcodes.ts', make: (ctx) => tables.mlx5Ts(ctx.src) },
   { file: bnxtHwrm.OUT, make: (ctx) => ctx.hwrm().text },
   { file: 'lib/bnxt/generated/commands.ts', make: (ctx) => tables.bnxtTs(ctx.src, ctx.hwrm()) },
+  { file: bnxtNvm.OUT, make: (ctx) => bnxtNvm.generate(ctx.src).text },
 ];
 
 /** The folders generated files live in: any other file there is stale. */

@@ -294,7 +294,11 @@ export interface NvmVariable {
  * driver (which bounces data_len bytes) in bytes, so the library attaches a
  * buffer of `bits` bytes, enough either way, and returns the first ceil(bits/8).
  */
-export interface NvmVariableOptions { bits?: number; index?: readonly number[]; dimensions?: number }
+export interface NvmVariableOptions {
+  bits?: number; index?: readonly number[]; dimensions?: number;
+  /** Read the factory default instead of the stored value (NVM_GET_VARIABLE_REQ_FLAGS_FACTORY_DFLT). */
+  factoryDefault?: boolean;
+}
 
 export function nvmGetVariable(dev: DeviceLike, optionNum: number, options: CallOptions & NvmVariableOptions = {}): Promise<NvmVariable> {
   return runAsync(dev, nvmGetVariableSteps(optionNum, options), options.signal);
@@ -312,12 +316,44 @@ function* nvmGetVariableSteps(optionNum: number, options: NvmVariableOptions): S
   const r = yield cmd('NVM_GET_VARIABLE', {
     option_num: optionNum, dimensions: options.dimensions ?? idx.length,
     index_0: idx[0] ?? 0, index_1: idx[1] ?? 0, index_2: idx[2] ?? 0, index_3: idx[3] ?? 0,
+    flags: options.factoryDefault ? NVM_GET_VARIABLE_FLAGS_FACTORY_DFLT : 0,
   }, { dma: { dest_data_addr: bits } });
   const data = Buffer.from(r.dma.dest_data_addr.subarray(0, Math.ceil(bits / 8)));
   let value: number | bigint | undefined;
   if (bits <= 48) value = data.readUIntLE(0, data.length);
   else if (bits <= 64) value = Buffer.concat([data, Buffer.alloc(8 - data.length)]).readBigUInt64LE(0);
   return { optionNum, data, ...(value !== undefined ? { value } : {}), result: r };
+}
+
+/** hsi.h NVM_GET_VARIABLE_REQ_FLAGS_FACTORY_DFLT. */
+const NVM_GET_VARIABLE_FLAGS_FACTORY_DFLT = 0x1;
+
+/**
+ * NVM_SET_VARIABLE of `optionNum` (Scope.Configuration, no taint): `value`
+ * in the option's `bits` (data_len counts bits, as for the get: the library
+ * attaches `bits` bytes, the value little-endian in the first ceil(bits/8),
+ * the rest zero). Refuses a value wider than `bits` before the syscall.
+ */
+export function nvmSetVariable(dev: DeviceLike, optionNum: number, value: number, options: CallOptions & Omit<NvmVariableOptions, 'factoryDefault'> = {}): Promise<BnxtNamedResult> {
+  return runAsync(dev, nvmSetVariableSteps(optionNum, value, options), options.signal);
+}
+
+export function nvmSetVariableSync(dev: DeviceLike, optionNum: number, value: number, options: Omit<NvmVariableOptions, 'factoryDefault'> = {}): BnxtNamedResult {
+  return runSync(dev, nvmSetVariableSteps(optionNum, value, options));
+}
+
+function* nvmSetVariableSteps(optionNum: number, value: number, options: NvmVariableOptions): Steps<BnxtNamedResult> {
+  const bits = options.bits ?? 32;
+  if (!Number.isSafeInteger(bits) || bits < 1 || bits > 48) throw new FwctlRangeError(`nvmSetVariable: bits must be 1..48, got ${show(bits)}`);
+  if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** bits) throw new FwctlRangeError(`nvmSetVariable: option ${optionNum} is ${bits} bits wide: ${show(value)} does not fit`);
+  const data = Buffer.alloc(bits);
+  data.writeUIntLE(value, 0, Math.ceil(bits / 8));
+  const idx = options.index ?? [];
+  yield needDma();
+  return yield cmd('NVM_SET_VARIABLE', {
+    option_num: optionNum, dimensions: options.dimensions ?? idx.length,
+    index_0: idx[0] ?? 0, index_1: idx[1] ?? 0, index_2: idx[2] ?? 0, index_3: idx[3] ?? 0,
+  }, { dma: { src_data_addr: data } });
 }
 
 // ---- coredump ----

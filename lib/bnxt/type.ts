@@ -4,6 +4,7 @@
 
 import type { DeviceLike } from '../device-like';
 import type { InventoryRecord } from '../inventory';
+import type { NvConfigHooks } from '../nvconfig';
 import { DIR_IN, DIR_OUT, PTR_LE } from '../binding-flags';
 import { errorOf, hostU32, registerDeviceType, type DeviceTypeModule, type Secret } from '../registry';
 import { BnxtCap, DeviceTypeId } from '../uapi/constants';
@@ -81,6 +82,8 @@ async function inventoryFacts(dev: DeviceLike, rec: InventoryRecord, signal: Abo
   if (errors.length) b.factErrors = errors;
 }
 
+const nv = (): NvConfigHooks => (require('./nvconfig') as typeof import('./nvconfig')).bnxtNvConfig;
+
 export const bnxtType: DeviceTypeModule<BnxtDeviceData> = {
   id: DeviceTypeId.Bnxt,
   name: 'bnxt',
@@ -147,6 +150,15 @@ export const bnxtType: DeviceTypeModule<BnxtDeviceData> = {
       const b = r.bnxt;
       return b && `fw ${b.firmwareVersion} (${b.firmwareName}), hwrm ${b.interfaceVersion}, pkg ${b.activePackage || '-'}`;
     },
+  },
+  // NV configuration (lib/bnxt/nvconfig.ts, loaded on first use).
+  nvConfig: {
+    items: () => nv().items(),
+    resolve: (name) => nv().resolve(name),
+    get: (dev, names, o) => nv().get(dev, names, o),
+    plan: (dev, values, o) => nv().plan(dev, values, o),
+    set: (dev, values, o) => nv().set(dev, values, o),
+    reset: (dev, names, o) => nv().reset!(dev, names, o),
   },
   errorCodes: ['ERR_FWCTL_BNXT_HWRM', 'ERR_FWCTL_BNXT_NO_DMA'],
   host: {

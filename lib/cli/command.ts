@@ -12,6 +12,8 @@ export interface Io {
   readStdin(): Promise<Buffer>;
   /** Set by main() from --timeout MS: commands pass it to every call that can wait. */
   signal?: AbortSignal;
+  /** Present when stdin is a terminal: asks a yes/no question there (commands that write ask first). */
+  confirm?(question: string): Promise<boolean>;
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

@@ -52,7 +52,19 @@ export const processIo: Io = {
     for await (const c of process.stdin) chunks.push(c as Uint8Array);
     return Buffer.concat(chunks);
   },
+  ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}),
 };
+
+/** A y/N question on the terminal (stderr), for commands that write. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const rl = (require('node:readline') as typeof import('node:readline')).createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -110,7 +122,7 @@ async function runCommand(argv: readonly string[], io: Io): Promise<number> {
     const signal = AbortSignal.timeout(ms);
     const cio: Io = {
       stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), stdoutBytes: (b) => io.stdoutBytes(b),
-      readStdin: () => io.readStdin(), signal,
+      readStdin: () => io.readStdin(), signal, ...(io.confirm ? { confirm: (q: string) => io.confirm!(q) } : {}),
     };
     const timedOut = () => new FwctlAbortError(signal.reason, undefined,
       `no answer within ${ms} ms (--timeout); a kernel call already made finishes in the background`);

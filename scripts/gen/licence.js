@@ -103,12 +103,16 @@ function alternatives(expr) {
 /**
  * The option taken of each source for an output licensed under `licence`
  * (an AND of ids): the first alternative the source offers whose ids are all
- * in `licence`. Throws when a source offers none of them.
+ * in `licence`, an "-or-later" id taken as its "-only" version when only that
+ * is in `licence` (GPL-2.0-or-later lets a work be GPL-2.0-only). Throws when
+ * a source offers none of them.
  */
 function choose(licence, offers) {
   const taken = new Set(ids(licence));
+  const as = (id) => (taken.has(id) ? id : /-or-later$/.test(id) && taken.has(id.replace(/-or-later$/, '-only')) ? id.replace(/-or-later$/, '-only') : null);
   return offers.map((o) => {
-    const option = alternatives(o.offer).find((a) => ids(a).every((id) => taken.has(id)));
+    const option = alternatives(o.offer).filter((a) => ids(a).every((id) => as(id) !== null))
+      .map((a) => a.replace(/[A-Za-z0-9.+-]+-or-later\b/g, (id) => as(id)))[0];
     if (!option) throw new Error(`${o.file} offers ${o.offer} (${o.how}); the generated file is ${licence}, which takes none of that`);
     return { ...o, option };
   });

@@ -31,7 +31,7 @@ export function inventoryRows(records: readonly InventoryRecord[]): string[][] {
 export const command: Command = {
   name: 'inventory',
   summary: 'every device with its firmware facts (versions, adapter identity, CXL features)',
-  help: `usage: fwctl inventory [--json | --prometheus]
+  help: `usage: fwctl inventory [--json | --prometheus] [--nv-config]
 
 One record per fwctl device (in 'fwctl list' order): parent, driver, type and
 what the firmware tells at the least-privileged scope: bnxt HWRM_VER_GET
@@ -52,12 +52,15 @@ command still prints every device and exits 0. Exit 1 only if listing fails.
                  fwctl_cxl_features, fwctl_cxl_patrol_scrub_cycle_seconds,
                  fwctl_cxl_patrol_scrub_min_cycle_seconds, fwctl_cxl_patrol_scrub_enabled,
                  fwctl_cxl_ecs_mode, fwctl_cxl_ecs_threshold, fwctl_query_error)
+  --nv-config    also each device's named boolean and integer NV configuration
+                 items (record.nvConfig; fwctl_nv_config{device,name,when}),
+                 read at the lowest scope; a failure is recorded in nvConfig.error
 `,
-  options: { ...COMMON_OPTIONS, prometheus: { type: 'boolean' } },
+  options: { ...COMMON_OPTIONS, prometheus: { type: 'boolean' }, 'nv-config': { type: 'boolean' } },
   async run(positionals, values, io) {
     if (positionals.length > 0) throw new UsageError(`inventory takes no arguments, got ${positionals.join(' ')}`);
     if (values.json && values.prometheus) throw new UsageError('give --json or --prometheus, not both');
-    const records = await inventory({ signal: io.signal });
+    const records = await inventory({ signal: io.signal, nvConfig: values['nv-config'] === true });
     if (values.json) io.stdout(JSON.stringify(records, null, 2) + '\n');
     else if (values.prometheus) io.stdout(toPrometheus(records));
     else if (records.length === 0) io.stderr('no fwctl devices (is a fwctl driver loaded? see /sys/class/fwctl)\n');

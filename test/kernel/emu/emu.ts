@@ -70,6 +70,25 @@ export async function withKnobs<T>(kind: EmuKind, knobs: { latency_ms?: number; 
   }
 }
 
+// NV configuration knobs (emu_common.h, EMU_NV): each emulator that keeps NV
+// configuration implements them the same way.
+export type NvEmuKind = 'bnxt' | 'mlx5';
+
+/** The emulator's NV configuration back to its fixture; nv_writes and nv_refuse to 0. */
+export function nvReset(kind: NvEmuKind): void {
+  fs.writeFileSync(paramPath(kind, 'nv_reset'), '1\n');
+}
+
+/** NV writes that reached the firmware since the last nvReset (refused ones included). */
+export function nvWrites(kind: NvEmuKind): number {
+  return Number(param(kind, 'nv_writes'));
+}
+
+/** The firmware refuses the next `n` NV writes. */
+export function nvRefuse(kind: NvEmuKind, n: number): void {
+  fs.writeFileSync(paramPath(kind, 'nv_refuse'), `${n}\n`);
+}
+
 // The emulated firmware's fixed content (fwctl_emu_*.c's header comments).
 export const MLX5 = Object.freeze({
   UCTX_CAP: 0x7,
@@ -87,5 +106,11 @@ export const BNXT = Object.freeze({
   SEGMENTS: 3,
   SEG_LEN: 10000,
   nvmByte: (item: number, i: number) => (item * 31 + i * 7) & 0xff,
+  /** FUNC_QCAPS fid (the second PF: per-function NVM options at index_0 1). */
+  FID: 2,
+  /** emu_nv_vars[] fixture values by option (option 300, 8 bits, is not named by the kernel). */
+  NV_FIXTURE: Object.freeze({ 401: 1, 164: 0, 108: 64, 114: 4, 161: 1, 171: 0, 506: 0, 300: 0x5a } as Record<number, number>),
+  /** Options from here on do not exist (cmd_err VAR_NOT_EXIST). */
+  NV_NO_OPTION: 1024,
   segByte: (seg: number, i: number) => ((seg - 1) * 17 + i) & 0xff,
 });

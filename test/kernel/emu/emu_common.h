@@ -26,6 +26,15 @@
  *                signature is the emulator's (pds: the first 8 bytes of an
  *                RPC's request payload, little-endian; bnxt: the req_type)
  *   watch_hits   commands that matched `watch` (write 0 to reset)
+ *
+ * NV configuration knobs, in an emulator that defines EMU_NV before including
+ * this file and implements emu_nv_reset() (its NV store back to the fixture):
+ *   nv_reset     write anything: emu_nv_reset(), nv_writes and nv_refuse to 0
+ *   nv_refuse    the next N NV writes that reach the firmware are refused
+ *                (the emulator's own firmware error; counts down)
+ *   nv_writes    read-only: NV writes that reached the firmware (refused ones included)
+ * The emulator calls emu_nv_write() for each NV write it receives: true when
+ * it must refuse it.
  */
 #ifndef FWCTL_EMU_COMMON_H
 #define FWCTL_EMU_COMMON_H
@@ -87,6 +96,49 @@ static inline void emu_watch(u64 signature)
 	watch_hits++;
 	spin_unlock(&emu_fault_lock);
 }
+
+#ifdef EMU_NV
+static void emu_nv_reset(void);
+
+static int nv_refuse;
+module_param(nv_refuse, int, 0644);
+MODULE_PARM_DESC(nv_refuse, "the next N NV configuration writes the firmware refuses");
+
+static atomic_t emu_nv_writes = ATOMIC_INIT(0);
+static int emu_get_nv_writes(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&emu_nv_writes));
+}
+static const struct kernel_param_ops emu_nv_writes_ops = { .get = emu_get_nv_writes };
+module_param_cb(nv_writes, &emu_nv_writes_ops, NULL, 0444);
+MODULE_PARM_DESC(nv_writes, "NV configuration writes that reached the firmware");
+
+static int emu_set_nv_reset(const char *val, const struct kernel_param *kp)
+{
+	emu_nv_reset();
+	atomic_set(&emu_nv_writes, 0);
+	WRITE_ONCE(nv_refuse, 0);
+	return 0;
+}
+static const struct kernel_param_ops emu_nv_reset_ops = { .set = emu_set_nv_reset };
+module_param_cb(nv_reset, &emu_nv_reset_ops, NULL, 0200);
+MODULE_PARM_DESC(nv_reset, "write: the NV configuration back to the fixture, counters to 0");
+
+/* An NV write reached the firmware: counted; true when the firmware refuses it (nv_refuse). */
+static bool emu_nv_write(void)
+{
+	bool refuse = false;
+
+	atomic_inc(&emu_nv_writes);
+	spin_lock(&emu_fault_lock);
+	if (nv_refuse > 0) {
+		nv_refuse--;
+		refuse = true;
+	}
+	spin_unlock(&emu_fault_lock);
+	return refuse;
+}
+#endif
 
 /* The injected channel failure for this call (0: none). */
 static int emu_channel_fault(void)

@@ -25,8 +25,22 @@
  *                           EMU_TX_STAT(k) / EMU_RX_STAT(k) (port 0)
  *   PORT_QSTATS_EXT         tx/rx_port_stats_ext: EMU_TXE_STAT(k) / EMU_RXE_STAT(k),
  *                           as many counters as tx/rx_stat_size hold
- *   NVM_GET_VARIABLE        option_num's value EMU_NVM_VAR(option) in
- *                           ceil(data_len / 8) bytes (data_len counts bits)
+ *   FUNC_QCAPS              fid EMU_FID (this function), port_id 0
+ *   NVM_GET_VARIABLE        the NVM variables of emu_nv_vars[] (option, width
+ *                           in bits, shared or per-function, fixture and factory
+ *                           default values): ceil(width / 8) bytes of the stored
+ *                           value (flags FACTORY_DFLT: the default); data_len
+ *                           counts bits (below the width: LEN_TOO_SHORT); a
+ *                           per-function variable is indexed by index_0 when
+ *                           dimensions is 1 (function 0 otherwise; EMU_NV_FUNCS
+ *                           functions). Other options below EMU_NV_NO_OPTION read
+ *                           EMU_NVM_VAR(option) in ceil(data_len / 8) bytes; from
+ *                           EMU_NV_NO_OPTION on: cmd_err VAR_NOT_EXIST
+ *   NVM_SET_VARIABLE        stores ceil(width / 8) bytes (DMA, to the device) of
+ *                           an emu_nv_vars[] variable (others: VAR_NOT_EXIST; a
+ *                           value wider than the variable: INVALID_DATA_LEN);
+ *                           counted in nv_writes; refused with
+ *                           RESOURCE_ACCESS_DENIED while nv_refuse > 0
  *   FW_GET_STRUCTURED_DATA  data_len bytes, byte i = (structure_id + 3 i) & 0xff
  *   QUEUE_DSCP2PRI_QCFG     entry k = { dscp k, mask 0x3f, pri k & 7 } (3 bytes),
  *                           as many of 64 as fit, default_pri 3
@@ -60,7 +74,7 @@
  * byte i = (s * 17 + i) & 0xff.
  *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
- * watch (signature: the req_type), watch_hits
+ * watch (signature: the req_type), watch_hits, nv_reset, nv_refuse, nv_writes
  * (emu_common.h); ulp_stopped (writable: BNXT_EN_FLAG_ULP_STOPPED in the
  * bnxt_en_dev the driver checks under en_dev_lock); dbg_token, livepatch1,
  * livepatch2 (read-only: what DBG_TOKEN_CFG / FW_LIVEPATCH kept, as
@@ -74,6 +88,7 @@
 #include <linux/bnxt/hsi.h>
 #include <linux/bnxt/ulp.h>
 
+#define EMU_NV
 #include "emu_common.h"
 
 #define EMU_NVM_ITEMS		4
@@ -92,6 +107,59 @@
 #define EMU_NVM_VAR(opt)	(0x12345678u + (opt) * 0x01010101u)
 #define EMU_PKG_LOG		"20261101\tboard package\t229.1.0.0\t20261101\t0\t0\n" \
 				"20261129\temulated package\t230.0.150.0\t20261129\t0\t0\n"
+
+#define EMU_FID			2	/* FUNC_QCAPS fid: the second PF (index_0 1) */
+#define EMU_NV_FUNCS		4
+#define EMU_NV_NO_OPTION	1024
+
+/* NVM variables (the options bnxt_devlink.c names, the RDMA capability, one it does not). */
+static const struct emu_nv_var {
+	u16 option, bits;
+	bool per_func;
+	u32 fixture, dflt;
+} emu_nv_vars[] = {
+	{ 401, 1, false, 1, 1 },	/* NVM_OFF_ENABLE_SRIOV */
+	{ 164, 1, false, 0, 0 },	/* NVM_OFF_IGNORE_ARI */
+	{ 108, 10, false, 64, 64 },	/* NVM_OFF_MSIX_VEC_PER_PF_MAX */
+	{ 114, 7, false, 4, 4 },	/* NVM_OFF_MSIX_VEC_PER_PF_MIN */
+	{ 161, 1, false, 1, 1 },	/* NVM_OFF_RDMA_CAPABLE */
+	{ 171, 1, false, 0, 0 },	/* NVM_OFF_DIS_GRE_VER_CHECK */
+	{ 506, 1, true, 0, 0 },		/* NVM_OFF_SUPPORT_RDMA, per function */
+	{ 300, 8, false, 0x5a, 0x5a },	/* not named by the kernel (raw:300:8) */
+};
+static u32 emu_nv_val[ARRAY_SIZE(emu_nv_vars)][EMU_NV_FUNCS];
+static DEFINE_MUTEX(emu_nv_lock);
+
+static void emu_nv_reset(void)
+{
+	u32 v, f;
+
+	mutex_lock(&emu_nv_lock);
+	for (v = 0; v < ARRAY_SIZE(emu_nv_vars); v++)
+		for (f = 0; f < EMU_NV_FUNCS; f++)
+			emu_nv_val[v][f] = emu_nv_vars[v].fixture;
+	mutex_unlock(&emu_nv_lock);
+}
+
+/* The variable and slot an NVM_GET/SET_VARIABLE addresses, or an HWRM error with cmd_err set. */
+static u16 emu_nv_find(u16 option, u16 dims, u16 index0, u8 *cmd_err, int *var, u32 *slot)
+{
+	u32 v;
+
+	for (v = 0; v < ARRAY_SIZE(emu_nv_vars); v++) {
+		if (emu_nv_vars[v].option != option)
+			continue;
+		*var = v;
+		*slot = emu_nv_vars[v].per_func && dims ? index0 : 0;
+		if (*slot >= EMU_NV_FUNCS) {
+			*cmd_err = NVM_GET_VARIABLE_CMD_ERR_CODE_INDEX_INVALID;
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		return 0;
+	}
+	*var = -1;
+	return 0;
+}
 
 struct emu_bnxt {
 	struct pci_dev *pdev;
@@ -400,19 +468,82 @@ static u16 emu_hwrm(const u8 *req, u32 req_len, u8 *resp, u16 *resp_len)
 		*resp_len = sizeof(*o);
 		return 0;
 	}
+	case HWRM_FUNC_QCAPS: {
+		struct hwrm_func_qcaps_output *o = (void *)resp;
+
+		o->fid = cpu_to_le16(EMU_FID);
+		o->port_id = 0;
+		o->valid = 1;
+		*resp_len = sizeof(*o);
+		return 0;
+	}
 	case HWRM_NVM_GET_VARIABLE: {
 		const struct hwrm_nvm_get_variable_input *in = (const void *)req;
 		struct hwrm_nvm_get_variable_output *o = (void *)resp;
-		u32 bits = le16_to_cpu(in->data_len), v = EMU_NVM_VAR(le16_to_cpu(in->option_num));
+		struct hwrm_err_output *eo = (void *)resp;
+		u32 bits = le16_to_cpu(in->data_len), opt = le16_to_cpu(in->option_num), v = EMU_NVM_VAR(opt), slot;
 		u8 *dst = emu_dma_ptr(emu->pdev, le64_to_cpu(in->dest_data_addr));
+		u16 err;
+		int var;
 
-		/* the driver bounced data_len bytes; the firmware writes data_len bits */
+		err = emu_nv_find(opt, le16_to_cpu(in->dimensions), le16_to_cpu(in->index_0), &eo->cmd_err, &var, &slot);
+		if (err)
+			return err;
+		if (var >= 0) {
+			if (bits < emu_nv_vars[var].bits) {
+				eo->cmd_err = NVM_GET_VARIABLE_CMD_ERR_CODE_LEN_TOO_SHORT;
+				return HWRM_ERR_CODE_INVALID_PARAMS;
+			}
+			bits = emu_nv_vars[var].bits;
+			mutex_lock(&emu_nv_lock);
+			v = in->flags & NVM_GET_VARIABLE_REQ_FLAGS_FACTORY_DFLT ? emu_nv_vars[var].dflt : emu_nv_val[var][slot];
+			mutex_unlock(&emu_nv_lock);
+		} else if (opt >= EMU_NV_NO_OPTION) {
+			eo->cmd_err = NVM_GET_VARIABLE_CMD_ERR_CODE_VAR_NOT_EXIST;
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		/* the driver bounced data_len bytes; the firmware writes the variable's bits */
 		for (i = 0; i < DIV_ROUND_UP(bits, 8); i++)
 			dst[i] = i < 4 ? (v >> (8 * i)) & 0xff : 0;
+		memset(o, 0, sizeof(*o));
 		o->data_len = cpu_to_le16(bits);
 		o->option_num = in->option_num;
 		o->valid = 1;
 		*resp_len = sizeof(*o);
+		return 0;
+	}
+	case HWRM_NVM_SET_VARIABLE: {
+		const struct hwrm_nvm_set_variable_input *in = (const void *)req;
+		struct hwrm_err_output *eo = (void *)resp;
+		u32 bits = le16_to_cpu(in->data_len), opt = le16_to_cpu(in->option_num), v = 0, slot;
+		const u8 *src = emu_dma_ptr(emu->pdev, le64_to_cpu(in->src_data_addr));
+		u16 err;
+		int var;
+
+		if (emu_nv_write())
+			return HWRM_ERR_CODE_RESOURCE_ACCESS_DENIED;
+		err = emu_nv_find(opt, le16_to_cpu(in->dimensions), le16_to_cpu(in->index_0), &eo->cmd_err, &var, &slot);
+		if (err)
+			return err;
+		if (var < 0) {
+			eo->cmd_err = NVM_SET_VARIABLE_CMD_ERR_CODE_VAR_NOT_EXIST;
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		if (bits < emu_nv_vars[var].bits) {
+			eo->cmd_err = NVM_SET_VARIABLE_CMD_ERR_CODE_LEN_TOO_SHORT;
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		for (i = 0; i < DIV_ROUND_UP(emu_nv_vars[var].bits, 8); i++)
+			v |= (u32)src[i] << (8 * i);
+		if (emu_nv_vars[var].bits < 32 && v >> emu_nv_vars[var].bits) {
+			eo->cmd_err = NVM_SET_VARIABLE_CMD_ERR_CODE_INVALID_DATA_LEN;
+			return HWRM_ERR_CODE_INVALID_PARAMS;
+		}
+		mutex_lock(&emu_nv_lock);
+		emu_nv_val[var][slot] = v;
+		mutex_unlock(&emu_nv_lock);
+		((struct hwrm_nvm_set_variable_output *)resp)->valid = 1;
+		*resp_len = sizeof(struct hwrm_nvm_set_variable_output);
 		return 0;
 	}
 	case HWRM_FW_GET_STRUCTURED_DATA: {
@@ -630,8 +761,10 @@ int bnxt_send_msg(struct bnxt_en_dev *edev, struct bnxt_fw_msg *fw_msg)
 	err = emu_hwrm(req, fw_msg->msg_len, resp, &resp_len);
 	if (err) {
 		struct hwrm_err_output *o = (void *)resp;
+		u8 cmd_err = o->cmd_err;	/* the command's own error code, where its handler set one */
 
 		memset(resp, 0, EMU_RESP_MAX);
+		o->cmd_err = cmd_err;
 		o->valid = 1;
 		resp_len = sizeof(*o);
 	}
@@ -666,6 +799,7 @@ static int emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!emu)
 		return -ENOMEM;
 	emu->pdev = pdev;
+	emu_nv_reset();
 	emu->edev = kzalloc(sizeof(*emu->edev), GFP_KERNEL);
 	aux = kzalloc(sizeof(*aux), GFP_KERNEL);
 	if (!emu->edev || !aux) {

@@ -71,7 +71,7 @@ describe('inventory() over the real drivers and a mock device', () => {
     const j = JSON.parse(JSON.stringify(records)) as Record<string, unknown>[];
     for (const r of j) {
       expect(Object.keys(r)).toEqual(expect.arrayContaining(['name', 'path', 'parent', 'driver', 'type', 'error']));
-      for (const k of Object.keys(r)) expect(['name', 'path', 'parent', 'driver', 'type', 'error', 'mlx5', 'bnxt', 'cxl', 'note']).toContain(k);
+      for (const k of Object.keys(r)) expect(['name', 'path', 'parent', 'driver', 'type', 'error', 'mlx5', 'bnxt', 'cxl', 'note', 'nvConfig']).toContain(k);
     }
     expect(Object.keys(j.find((r) => r.name === b.name)!.bnxt as object).sort()).toEqual([
       'activePackage', 'chipNum', 'chipRev', 'firmwareName', 'firmwareVersion', 'interfaceVersion',

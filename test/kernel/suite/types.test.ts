@@ -343,7 +343,7 @@ describe('bnxt (bnxt_fwctl over fwctl_emu_bnxt)', () => {
 
   test('HWRM errors and failed sends live in error_code, with ioctl success', async () => {
     await using d = await fwctl.open(name);
-    const err = await bnxt.exec(d, bnxt.HwrmReqType.FUNC_QCAPS).catch((e) => e);
+    const err = await bnxt.exec(d, bnxt.HwrmReqType.FUNC_QCFG).catch((e) => e); // not emulated
     expect(err).toBeInstanceOf(bnxt.BnxtFirmwareError);
     expect(err).toMatchObject({ kind: 'firmware', errorCode: 0xffff });
     await emu.withKnobs('bnxt', { fault_errno: 5, fault_count: 1 }, async () => {
