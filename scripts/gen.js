@@ -24,6 +24,7 @@ const path = require('node:path');
 const { kernelSource, checkSource, kernelVersion } = require('./gen/kernel-source');
 const { firstDifference } = require('./gen/emit');
 const mlx5Ifc = require('./gen/mlx5-ifc');
+const mlx5Nv = require('./gen/mlx5-nv');
 const bnxtHwrm = require('./gen/bnxt-hwrm');
 const tables = require('./gen/driver-tables');
 
@@ -33,6 +34,7 @@ const ROOT = path.resolve(__dirname, '..');
 const OUTPUTS = [
   { file: mlx5Ifc.OUT, make: (ctx) => ctx.mlx5().text },
   { file: 'lib/mlx5/generated/opcodes.ts', make: (ctx) => tables.mlx5Ts(ctx.src) },
+  { file: mlx5Nv.OUT, make: (ctx) => mlx5Nv.generate(ctx.src).text },
   { file: bnxtHwrm.OUT, make: (ctx) => ctx.hwrm().text },
   { file: 'lib/bnxt/generated/commands.ts', make: (ctx) => tables.bnxtTs(ctx.src, ctx.hwrm()) },
 ];
