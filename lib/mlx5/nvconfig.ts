@@ -30,7 +30,7 @@
 
 import type { DeviceLike } from '../device-like';
 import type { NvCallOptions, NvChange, NvConfigHooks, NvItemSpec, NvReading, NvSetResult, NvValue, NvWhen } from '../nvconfig';
-import { FwctlError, FwctlRangeError, FwctlTypeError, show } from '../errors';
+import { FwctlError, FwctlRangeError, FwctlTypeError, internalError, show } from '../errors';
 import { Scope } from '../uapi/constants';
 import { readRegister, writeRegister } from './typed';
 import { MLX5_REG_MNVDA, NV_ACCESS_MODE, NV_DEFAULT_LOG_SF_BAR_SIZE, NV_DEVLINK_PARAMS, NV_ITEMS, NV_LAYOUTS } from './generated/nv-param';
@@ -60,7 +60,7 @@ type LayoutName = keyof typeof NV_LAYOUTS;
 type Field = readonly [number, number] | readonly [number, number, number];
 const fieldOf = (layout: LayoutName, name: string): Field => {
   const f = (NV_LAYOUTS[layout].fields as Readonly<Record<string, Field>>)[name];
-  if (f === undefined) throw new Error(`nv-param: ${layout} has no field ${name}`);
+  if (f === undefined) throw internalError(`nv-param: ${layout} has no field ${name}`);
   return f;
 };
 const bytesOf = (layout: LayoutName) => NV_LAYOUTS[layout].bits / 8;

@@ -10,7 +10,8 @@ import {
 import { NV_DEVLINK_PARAMS, NV_ITEMS, NV_LAYOUTS } from '../../lib/mlx5/generated/nv-param';
 import { deviceTypeModule } from '../../lib/registry';
 import { DeviceTypeId } from '../../lib/uapi/constants';
-import { kernelSource } from '../../scripts/gen/kernel-source';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { kernelSource } = require(path.resolve(__dirname, '../../../scripts/gen/kernel-source')) as { kernelSource(): string | null };
 import '../../lib/types/builtin';
 
 const spec = (name: string) => mlx5NvConfig.resolve(name)!;
@@ -108,6 +109,18 @@ describe('the items', () => {
     const h = fs.readFileSync(path.join(src, 'include/net/devlink.h'), 'utf8');
     for (const n of ['enable_sriov', 'total_vfs', 'max_sfs']) {
       expect(h).toContain(`#define DEVLINK_PARAM_GENERIC_${n.toUpperCase()}_NAME "${n}"`);
+    }
+  });
+
+  test('docs/api/mlx5.md\'s item table is items(), in order', () => {
+    const md = fs.readFileSync(path.join(__dirname, '../../../docs/api/mlx5.md'), 'utf8');
+    const table = md.slice(md.indexOf('| name | aliases | kind |'));
+    const rows = table.split('\n').slice(2).filter((l) => l.startsWith('| `')).map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows.map((r) => r[1].replace(/`/g, ''))).toEqual(names);
+    for (const r of rows) {
+      const s = spec(r[1].replace(/`/g, ''));
+      expect(r[3]).toBe(`${s.kind}${s.readOnly ? ' (read-only)' : ''}`);
+      expect(r[5]).toBe(s.appliesTo);
     }
   });
 
