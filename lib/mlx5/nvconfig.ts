@@ -374,7 +374,7 @@ export function parseRaw(name: string): NvItemAddress | undefined {
 function rawItem(a: NvItemAddress): Internal {
   return {
     name: a.key, kind: 'integer', appliesTo: a.typeClass === PER_HOST_PF_CLASS ? 'function' : 'adapter',
-    description: `MNVDA item type class ${a.typeClass}, index 0x${a.parameterIndex.toString(16)}: its data as hex bytes`,
+    description: `MNVDA item type class ${a.typeClass}, index 0x${a.parameterIndex.toString(16)}: its data as hex bytes (set: hex bytes of its length, or an integer, big-endian)`,
     items: [], raw: a, ...(a.capability ? { readOnly: true } : {}),
     read: () => '',
   };
@@ -419,10 +419,16 @@ export function encodeValue(spec: NvItemSpec, v: NvValue): number {
 
 /** The raw item's data as hex ('0x' and two digits a byte). */
 const hexOf = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`;
-function rawBytes(name: string, v: NvValue, length: number): Buffer {
-  if (typeof v !== 'string' || !/^0x([0-9a-f]{2})+$/i.test(v)) throw new FwctlTypeError(`${name}: a raw item's value is its data as hex bytes (0x...), got ${show(v)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
-  const b = Buffer.from(v.slice(2), 'hex');
-  if (b.length !== length) throw new FwctlRangeError(`${name}: the firmware's item is ${length} bytes, the value ${b.length}; nothing was written`);
+/** A raw item's value: its data as hex bytes ('0x' and two digits a byte, exactly its length), or an integer written big-endian over its length. */
+export function rawBytes(name: string, v: NvValue, length: number): Buffer {
+  if (typeof v === 'string' && new RegExp(`^0x[0-9a-f]{${2 * length}}$`, 'i').test(v)) return Buffer.from(v.slice(2), 'hex');
+  let n: bigint;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) n = BigInt(v);
+  else if (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)) n = BigInt(v);
+  else throw new FwctlTypeError(`${name}: a raw item's value is its data as hex bytes (0x...) or a non-negative integer, got ${show(v)}`, 'ERR_FWCTL_INVALID_ARG_VALUE');
+  if (n >= 1n << BigInt(8 * length)) throw new FwctlRangeError(`${name}: ${show(v)} does not fit the firmware's item of ${length} bytes; nothing was written`);
+  const b = Buffer.alloc(length);
+  for (let i = length - 1; i >= 0; i--, n >>= 8n) b[i] = Number(n & 0xffn);
   return b;
 }
 

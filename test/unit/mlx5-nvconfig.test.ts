@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  NV_INTERNAL, decodeMnvda, encodeMnvda, encodeMnvia, encodeValue, getBits, mlx5NvConfig, parseRaw, setBits, MNVDA_LENGTH,
+  NV_INTERNAL, decodeMnvda, rawBytes, encodeMnvda, encodeMnvia, encodeValue, getBits, mlx5NvConfig, parseRaw, setBits, MNVDA_LENGTH,
 } from '../../lib/mlx5/nvconfig';
 import { NV_DEVLINK_PARAMS, NV_ITEMS, NV_LAYOUTS } from '../../lib/mlx5/generated/nv-param';
 import { deviceTypeModule } from '../../lib/registry';
@@ -155,5 +155,13 @@ describe('values', () => {
     expect(() => parseRaw('raw:256:1')).toThrow(RangeError);
     expect(parseRaw('raw:x')).toBeUndefined();
     expect(mlx5NvConfig.resolve('raw:0:1')).toMatchObject({ name: 'raw:0:1' });
+    // values: hex bytes of the item's length, or an integer big-endian over it
+    expect(rawBytes('r', '0x01020304', 4)).toEqual(Buffer.from([1, 2, 3, 4]));
+    expect(rawBytes('r', '0x0102', 4)).toEqual(Buffer.from([0, 0, 1, 2]));
+    expect(rawBytes('r', 258, 4)).toEqual(Buffer.from([0, 0, 1, 2]));
+    expect(() => rawBytes('r', '0x0102030405', 4)).toThrow(RangeError);
+    expect(() => rawBytes('r', 2 ** 32, 4)).toThrow(RangeError);
+    expect(() => rawBytes('r', -1, 4)).toThrow(TypeError);
+    expect(() => rawBytes('r', true, 4)).toThrow(TypeError);
   });
 });

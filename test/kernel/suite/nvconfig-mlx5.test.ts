@@ -118,7 +118,7 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
     await expect(nv.set(d, { cqe_compress_type: 'fast' }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' });
     await expect(nv.set(d, { enable_sriov: 1 }, {})).rejects.toBeInstanceOf(TypeError);
     await expect(nv.set(d, { no_such_item: 1 }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_INVALID_ARG_VALUE' });
-    await expect(nv.set(d, { 'raw:0:0x150': '0x0102' }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_OUT_OF_RANGE' });
+    await expect(nv.set(d, { 'raw:0:0x150': '0x0102030405' }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_OUT_OF_RANGE' });
     await expect(nv.set(d, { 'raw:0:0x999': '0x01020304' }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE' });
     // a valid change next to a bad one: nothing at all is written
     await expect(nv.set(d, { cqe_compress_type: 'balanced', total_vfs: 99 }, {})).rejects.toBeInstanceOf(RangeError);
