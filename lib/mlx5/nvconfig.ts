@@ -440,7 +440,7 @@ const WHEN: readonly NvWhen[] = ['next', 'current', 'default'];
 class Reader {
   private readonly data = new Map<string, Promise<Buffer>>();
   private readonly query = new Map<string, Promise<{ read: boolean; write: boolean; version: number }>>();
-  constructor(private readonly dev: DeviceLike, private readonly o: NvCallOptions) {}
+  constructor(private readonly dev: DeviceLike, private readonly o: NvCallOptions = {}) {}
   item(a: NvItemAddress, when: NvWhen): Promise<Buffer> {
     const w = a.capability ? 'next' : when;
     const k = `${a.key}/${w}`;
@@ -478,7 +478,8 @@ async function readOne(r: Reader, i: Internal): Promise<NvReading> {
   return { ...base, next: v.next, current: v.current, default: v.default };
 }
 
-async function get(dev: DeviceLike, names: readonly string[] | undefined, o: NvCallOptions): Promise<NvReading[]> {
+async function get(dev: DeviceLike, names: readonly string[] | undefined, o: NvCallOptions = {}): Promise<NvReading[]> {
+  if (names !== undefined && !Array.isArray(names)) throw new FwctlTypeError('names must be an array of item names');
   const list = names === undefined ? ITEMS : names.map(resolveOrThrow);
   const r = new Reader(dev, o);
   const out: NvReading[] = [];
@@ -531,7 +532,7 @@ async function planSteps(dev: DeviceLike, values: Readonly<Record<string, NvValu
   return steps;
 }
 
-async function plan(dev: DeviceLike, values: Readonly<Record<string, NvValue>>, o: NvCallOptions): Promise<NvChange[]> {
+async function plan(dev: DeviceLike, values: Readonly<Record<string, NvValue>>, o: NvCallOptions = {}): Promise<NvChange[]> {
   return (await planSteps(dev, values, o)).map((s) => ({ name: s.item.name, from: s.from, to: s.value }));
 }
 
@@ -564,7 +565,7 @@ async function apply(dev: DeviceLike, steps: readonly Step[], o: NvCallOptions):
   return out;
 }
 
-async function set(dev: DeviceLike, values: Readonly<Record<string, NvValue>>, o: NvCallOptions): Promise<NvSetResult[]> {
+async function set(dev: DeviceLike, values: Readonly<Record<string, NvValue>>, o: NvCallOptions = {}): Promise<NvSetResult[]> {
   return apply(dev, await planSteps(dev, values, o), o);
 }
 
@@ -574,8 +575,9 @@ async function set(dev: DeviceLike, values: Readonly<Record<string, NvValue>>, o
  * default). With names: each item's DEFAULT value written as its next value
  * (what the kernel's swp_l4_csum_mode set_default does).
  */
-async function reset(dev: DeviceLike, names: readonly string[] | undefined, o: NvCallOptions): Promise<NvSetResult[]> {
+async function reset(dev: DeviceLike, names: readonly string[] | undefined, o: NvCallOptions = {}): Promise<NvSetResult[]> {
   const r = new Reader(dev, o);
+  if (names !== undefined && !Array.isArray(names)) throw new FwctlTypeError('names must be an array of item names');
   if (names === undefined) {
     const before = await get(dev, undefined, o);
     await writeRegister(dev, MLX5_REG_MNVIA, {}, { data: encodeMnvia(), responseLength: 16 + MNVIA.bytes, scope: Scope.Configuration, signal: o.signal });
