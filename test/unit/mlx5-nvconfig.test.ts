@@ -10,7 +10,6 @@ import {
 import { NV_DEVLINK_PARAMS, NV_ITEMS, NV_LAYOUTS } from '../../lib/mlx5/generated/nv-param';
 import { deviceTypeModule } from '../../lib/registry';
 import { DeviceTypeId } from '../../lib/uapi/constants';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { kernelSource } = require(path.resolve(__dirname, '../../../scripts/gen/kernel-source')) as { kernelSource(): string | null };
 import '../../lib/types/builtin';
 
