@@ -345,6 +345,8 @@ export const codes: Readonly<Record<string, Readonly<CodeEntry>>> = Object.freez
   ERR_FWCTL_MLX5_STATUS: dev('mlx5 firmware answered with a non-zero status', 'Mlx5FirmwareError', ['opcode', 'status', 'syndrome', 'result']),
   ERR_FWCTL_MLX5_MCIA: dev('mlx5 MCIA (module EEPROM) register access answered a non-zero status', 'FwctlError'),
   ERR_FWCTL_MLX5_NO_BOOT_IMAGE: dev('mlx5 MCQS lists no boot image component', 'FwctlError'),
+  ERR_FWCTL_MLX5_NV_NOT_WRITABLE: dev('mlx5 NV configuration: the item cannot be written from this host (a capability item, MNVQC support_wr clear, or a device capability the kernel\'s devlink validate callback checks); nothing was written', 'FwctlError', ['path']),
+  ERR_FWCTL_MLX5_NV_READBACK: dev('mlx5 NV configuration: the value read back after a write is not the one written', 'FwctlError', ['path']),
   ERR_FWCTL_CXL_MAILBOX: dev('the CXL mailbox answered a return code other than SUCCESS', 'CxlMailboxError', ['returnCode', 'returnCodeName', 'opcode', 'path']),
   ERR_FWCTL_BNXT_HWRM: dev('a bnxt HWRM response with a non-zero error_code (firmware, or a send the driver could not complete)', 'BnxtFirmwareError', ['reqType', 'errorCode', 'kind', 'errno', 'result']),
   ERR_FWCTL_PDS_RETVAL: dev('a pds query answered a non-zero firmware retval', 'PdsQueryError', ['retval']),

@@ -5,6 +5,7 @@
 //   commands.ts  the driver's opcodes and their _in/_out layouts
 //   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
+//   nvconfig.ts  NV configuration over MNVDA (the type's nvConfig hooks, what fwctl.config asks)
 //   generated/   the layout table and enums, the driver's opcode table (npm run gen)
 //   type.ts      mlx5 as a device type (lib/registry.ts): registered on import
 
@@ -27,6 +28,8 @@ export {
   type Temperature, type ModuleIdentity, type FactError,
 } from './mlx5/facts';
 export * as ifc from './mlx5/ifc';
+export { mlx5NvConfig as nvConfig, MLX5_REG_MNVQC, MLX5_REG_MNVIA } from './mlx5/nvconfig';
+export { NV_SOURCE, NV_ITEMS, NV_DEVLINK_PARAMS } from './mlx5/generated/nv-param';
 export {
   IFC_SOURCE, MLX5_CMD_OP, MLX5_CAP, MLX5_CAP_LAYOUT, HCA_CAP_OPMOD, MLX5_REG, MLX5_PPCNT_GROUP, MLX5_MPCNT_GROUP,
 } from './mlx5/generated/ifc-data';

@@ -185,7 +185,8 @@ export const mlx5Type: DeviceTypeModule<Mlx5DeviceData> = {
       return m && `psid ${m.psid}, vsd ${m.vsd || '-'}, vendor 0x${m.ieeeVendorId.toString(16).padStart(6, '0')}`;
     },
   },
-  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE'],
+  get nvConfig() { return (require('./nvconfig') as typeof import('./nvconfig')).mlx5NvConfig; }, // NV configuration (MNVDA), loaded on first use
+  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK'],
   host: {
     pciVendorIds: [0x15b3], // PCI_VENDOR_ID_MELLANOX
     auxDevices: ['mlx5_core.fwctl'],

@@ -19,8 +19,9 @@
  *   ACCESS_REG                  read (op_mod 1) of MTMP (sensors 0 "ASIC", 1
  *                               "PHY"), MTCAP, PMTU, PTYS, PMLP, PPCNT (IEEE
  *                               802.3 and RFC 2863 groups), MCAM, MCQS, MCQI
- *                               (version), MCIA (a QSFP28 page 0); a write or
- *                               another register: BAD_PARAM
+ *                               (version), MCIA (a QSFP28 page 0); MNVDA,
+ *                               MNVQC, MNVIA (NV configuration, below); a
+ *                               write of another or another register: BAD_PARAM
  * The known values are in test/kernel/suite/mlx5-depth.test.ts (EMU there).
  *   NOP                         status 0
  *   anything else               BAD_OP
@@ -30,7 +31,8 @@
  * as drivers/net/ethernet/mellanox/mlx5/core/cmd.c does.
  *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
- * (emu_common.h); uctx_cap (the capability page's uctx_cap, default 0x7:
+ * (emu_common.h); nv_fail_status, nv_writes, nv_reset (NV configuration,
+ * at emu_nv_reg); uctx_cap (the capability page's uctx_cap, default 0x7:
  * RAW_TX | INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware
  * without the tools uid, for which the driver asks no TOOLS_RESOURCES;
  * writable at run time, taking effect at the next open).
@@ -151,13 +153,277 @@ static void emu_status(u16 opcode, void *out, u8 status)
 	MLX5_SET(emu_mbox_out, out, syndrome, status ? EMU_SYNDROME(opcode, status) : 0);
 }
 
+/*
+ * NV configuration (what mlxconfig and devlink's permanent parameters
+ * change): MNVDA (0x9024) with the default / current / next value of each
+ * item, MNVQC (0x9030: may this host read / write an item) and MNVIA
+ * (0x9033: invalidate all, i.e. next := default), as the PRM describes them.
+ * The item layouts are nv_param.c's (private to that file; the ones the
+ * fixture fills are repeated here). A write (ACCESS_REG op_mod 0) goes to
+ * next; current changes only at a firmware reset, which this firmware never
+ * has; the capability items (nv_global_pci_cap, nv_sw_offload_cap) are
+ * read-only (BAD_PARAM). Knobs (module parameters):
+ *   nv_fail_status  non-zero: every NV write (MNVDA, MNVIA) answers this status
+ *                   and changes nothing (default 0)
+ *   nv_writes       NV writes the firmware accepted since the last reset (read it)
+ *   nv_reset        write 1: every item back to the fixture state, nv_writes 0
+ * The fixture is in test/kernel/suite/nvconfig-mlx5.test.ts (FIXTURE there).
+ */
+struct mlx5_ifc_emu_nv_global_pci_conf_bits {
+	u8 sriov_valid[0x1];
+	u8 reserved_at_1[0xa];
+	u8 per_pf_num_sf[0x1];
+	u8 reserved_at_c[0x5];
+	u8 per_pf_total_vf[0x1];
+	u8 reserved_at_12[0xe];
+	u8 sriov_en[0x1];
+	u8 reserved_at_21[0xf];
+	u8 total_vfs[0x10];
+	u8 reserved_at_40[0x20];
+};
+
+struct mlx5_ifc_emu_nv_global_pci_cap_bits {
+	u8 max_vfs_per_pf_valid[0x1];
+	u8 reserved_at_1[0x13];
+	u8 per_pf_total_vf_supported[0x1];
+	u8 reserved_at_15[0xb];
+	u8 sriov_support[0x1];
+	u8 reserved_at_21[0xf];
+	u8 max_vfs_per_pf[0x10];
+	u8 reserved_at_40[0x60];
+};
+
+struct mlx5_ifc_emu_nv_pf_pci_conf_bits {
+	u8 log_sf_bar_size[0x8];
+	u8 pf_total_sf_en[0x1];
+	u8 pf_total_vf_en[0x1];
+	u8 reserved_at_a[0x6];
+	u8 total_sf[0x10];
+	u8 reserved_at_20[0x20];
+	u8 reserved_at_40[0x10];
+	u8 total_vf[0x10];
+	u8 reserved_at_60[0x20];
+};
+
+struct mlx5_ifc_emu_nv_sw_offload_conf_bits {
+	u8 ip_over_vxlan_port[0x10];
+	u8 reserved_at_10[0xd];
+	u8 cqe_compression[0x3];
+	u8 reserved_at_20[0x1c];
+	u8 lro_log_timeout0[0x4];
+};
+
+/* The MNVDA header (config_item) as far as the firmware reads it, and the data after it. */
+struct mlx5_ifc_emu_mnvda_bits {
+	u8 reserved_at_0[0x8];
+	u8 access_mode[0x2];
+	u8 reserved_at_a[0xd];
+	u8 length[0x9];
+	u8 type[0x20];
+	u8 reserved_at_40[0x20];
+	u8 data[0x800];
+};
+
+struct mlx5_ifc_emu_mnvqc_bits {
+	u8 type[0x20];
+	u8 reserved_at_20[0x18];
+	u8 version[0x4];
+	u8 reserved_at_3c[0x2];
+	u8 support_wr[0x1];
+	u8 support_rd[0x1];
+};
+
+struct mlx5_ifc_emu_mnvia_bits {
+	u8 reserved_at_0[0x17];
+	u8 writer_id[0x5];
+	u8 reserved_at_1c[0x1];
+	u8 target[0x3];
+	u8 reserved_at_20[0x20];
+};
+
+#define EMU_REG_MNVQC	0x9030
+#define EMU_REG_MNVIA	0x9033
+#define EMU_NV_MAX	20	/* data bytes of the longest item here */
+
+enum { EMU_NV_NEXT, EMU_NV_CURRENT, EMU_NV_DEFAULT, EMU_NV_MODES };
+
+struct emu_nv_item {
+	u8 type_class;
+	u32 index;		/* 24 bits (class 3: 10 bits) */
+	u16 len;		/* data bytes */
+	bool cap;		/* read-only */
+	u32 val[EMU_NV_MODES][EMU_NV_MAX / 4];
+};
+
+/* Class 0 (global) and 3 (per host PF), the indexes of nv_param.c; 0x150 is an item the kernel does not name. */
+static struct emu_nv_item emu_nv[] = {
+	{ 0, 0x80, MLX5_ST_SZ_BYTES(emu_nv_global_pci_conf) },
+	{ 0, 0x81, MLX5_ST_SZ_BYTES(emu_nv_global_pci_cap), true },
+	{ 0, 0x10a, 8 },	/* nv_sw_offload_conf */
+	{ 0, 0x10b, 4, true },	/* nv_sw_offload_cap */
+	{ 0, 0x11d, 8 },	/* nv_sw_accelerate_conf */
+	{ 3, 0x80, MLX5_ST_SZ_BYTES(emu_nv_pf_pci_conf) },
+	{ 0, 0x150, 4 },	/* raw: 0xdeadbeef */
+};
+
+static DEFINE_MUTEX(emu_nv_lock);
+static uint nv_fail_status;
+module_param(nv_fail_status, uint, 0644);
+MODULE_PARM_DESC(nv_fail_status, "non-zero: the status every NV configuration write (MNVDA, MNVIA) answers, changing nothing");
+static uint nv_writes;
+module_param(nv_writes, uint, 0444);
+MODULE_PARM_DESC(nv_writes, "NV configuration writes accepted since load or nv_reset");
+
+/* The fixture: SR-IOV per PF, 8 VFs pending (next) over 4 running (current), 0 by default. */
+static void emu_nv_fixture(void)
+{
+	int m;
+
+	for (m = 0; m < ARRAY_SIZE(emu_nv); m++)
+		memset(emu_nv[m].val, 0, sizeof(emu_nv[m].val));
+	for (m = 0; m < EMU_NV_MODES; m++) {
+		u32 *g = emu_nv[0].val[m], *cap = emu_nv[1].val[m], *sw = emu_nv[2].val[m], *pf = emu_nv[5].val[m];
+
+		MLX5_SET(emu_nv_global_pci_cap, cap, max_vfs_per_pf_valid, 1);
+		MLX5_SET(emu_nv_global_pci_cap, cap, per_pf_total_vf_supported, 1);
+		MLX5_SET(emu_nv_global_pci_cap, cap, sriov_support, 1);
+		MLX5_SET(emu_nv_global_pci_cap, cap, max_vfs_per_pf, 16);
+		/* nv_sw_offload_cap: swp_l4_csum_mode_l4_only 0 (val all zero) */
+		MLX5_SET(emu_nv_global_pci_conf, g, sriov_valid, 1);
+		MLX5_SET(emu_nv_global_pci_conf, g, sriov_en, 1);
+		MLX5_SET(emu_nv_global_pci_conf, g, per_pf_total_vf, 1);
+		MLX5_SET(emu_nv_sw_offload_conf, sw, ip_over_vxlan_port, 4789);
+		MLX5_SET(emu_nv_sw_offload_conf, sw, lro_log_timeout0, 6);
+		MLX5_SET(emu_nv_pf_pci_conf, pf, pf_total_vf_en, m != EMU_NV_DEFAULT);
+		MLX5_SET(emu_nv_pf_pci_conf, pf, total_vf, m == EMU_NV_NEXT ? 8 : m == EMU_NV_CURRENT ? 4 : 0);
+		emu_nv[6].val[m][0] = cpu_to_be32(0xdeadbeef);
+	}
+	nv_writes = 0;
+}
+
+static int emu_nv_reset_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int err = kstrtobool(val, &on);
+
+	if (err)
+		return err;
+	if (on) {
+		mutex_lock(&emu_nv_lock);
+		emu_nv_fixture();
+		mutex_unlock(&emu_nv_lock);
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops emu_nv_reset_ops = { .set = emu_nv_reset_set };
+module_param_cb(nv_reset, &emu_nv_reset_ops, NULL, 0200);
+MODULE_PARM_DESC(nv_reset, "write 1: NV configuration back to the fixture state, nv_writes 0");
+
+/* The item a type word names (class 3: the per-host-PF layout, a 10-bit index). */
+static struct emu_nv_item *emu_nv_find(u32 type)
+{
+	u8 cls = type >> 24;
+	u32 index = cls == 3 ? type & 0x3ff : type & 0xffffff;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(emu_nv); i++)
+		if (emu_nv[i].type_class == cls && emu_nv[i].index == index)
+			return &emu_nv[i];
+	return NULL;
+}
+
+static u8 emu_nv_reg(u16 reg, bool write, const void *in, int in_size, void *data, int data_size)
+{
+	const void *req = MLX5_ADDR_OF(access_register_in, in, register_data);
+	int req_size = in_size - MLX5_ST_SZ_BYTES(access_register_in);
+	struct emu_nv_item *it;
+	u8 status = MLX5_CMD_STAT_OK;
+	int i, mode;
+
+	mutex_lock(&emu_nv_lock);
+	switch (reg) {
+	case EMU_REG_MNVQC:
+		if (write || req_size < MLX5_ST_SZ_BYTES(emu_mnvqc) || data_size < MLX5_ST_SZ_BYTES(emu_mnvqc)) {
+			status = write ? MLX5_CMD_STAT_BAD_PARAM_ERR : MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+			break;
+		}
+		memcpy(data, req, MLX5_ST_SZ_BYTES(emu_mnvqc));
+		it = emu_nv_find(MLX5_GET(emu_mnvqc, req, type));
+		MLX5_SET(emu_mnvqc, data, support_rd, !!it);
+		MLX5_SET(emu_mnvqc, data, support_wr, it && !it->cap);
+		MLX5_SET(emu_mnvqc, data, version, 0);
+		break;
+	case EMU_REG_MNVIA:
+		if (!write || req_size < MLX5_ST_SZ_BYTES(emu_mnvia) || MLX5_GET(emu_mnvia, req, target) != 0) {
+			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+			break;
+		}
+		if (nv_fail_status) {
+			status = nv_fail_status;
+			break;
+		}
+		for (i = 0; i < ARRAY_SIZE(emu_nv); i++)
+			if (!emu_nv[i].cap)
+				memcpy(emu_nv[i].val[EMU_NV_NEXT], emu_nv[i].val[EMU_NV_DEFAULT], sizeof(emu_nv[i].val[0]));
+		nv_writes++;
+		if (data_size >= MLX5_ST_SZ_BYTES(emu_mnvia))
+			memcpy(data, req, MLX5_ST_SZ_BYTES(emu_mnvia));
+		break;
+	default: {	/* MNVDA */
+		int hdr = MLX5_BYTE_OFF(emu_mnvda, data);
+		int len;
+
+		if (req_size < hdr || data_size < hdr) {
+			status = MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+			break;
+		}
+		it = emu_nv_find(MLX5_GET(emu_mnvda, req, type));
+		len = MLX5_GET(emu_mnvda, req, length);
+		mode = MLX5_GET(emu_mnvda, req, access_mode);
+		if (!it || mode >= EMU_NV_MODES) {
+			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+			break;
+		}
+		if (write) {
+			/* writes go to next; a capability cannot be written; the whole item */
+			if (it->cap || len != it->len || req_size < hdr + it->len) {
+				status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+				break;
+			}
+			if (nv_fail_status) {
+				status = nv_fail_status;
+				break;
+			}
+			memcpy(it->val[EMU_NV_NEXT], (const u8 *)req + hdr, it->len);
+			nv_writes++;
+		}
+		if (data_size < hdr + it->len) {
+			status = MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
+			break;
+		}
+		memcpy(data, req, hdr);
+		MLX5_SET(emu_mnvda, data, length, it->len);
+		memcpy((u8 *)data + hdr, it->val[write ? EMU_NV_NEXT : mode], it->len);
+		break;
+	}
+	}
+	mutex_unlock(&emu_nv_lock);
+	return status;
+}
+
 static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 {
 	u16 reg = MLX5_GET(access_register_in, in, register_id);
 	void *data = MLX5_ADDR_OF(access_register_out, out, register_data);
 	size_t need, need_out = 0;
 
-	if (MLX5_GET(emu_mbox_in, in, op_mod) != 1)	/* 0 = write: all read-only here */
+	if (in_size < MLX5_ST_SZ_BYTES(access_register_in) || out_size < MLX5_ST_SZ_BYTES(access_register_out))
+		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+	if (reg == MLX5_REG_MNVDA || reg == EMU_REG_MNVQC || reg == EMU_REG_MNVIA)
+		return emu_nv_reg(reg, MLX5_GET(emu_mbox_in, in, op_mod) == 0, in, in_size, data,
+				  out_size - MLX5_ST_SZ_BYTES(access_register_out));
+	if (MLX5_GET(emu_mbox_in, in, op_mod) != 1)	/* 0 = write: the others are read-only here */
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	switch (reg) {
 	case MLX5_REG_MTMP:
@@ -481,6 +747,7 @@ static int emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	emu_fill_caps(emu->cap_max, true);
 	emu_fill_eth_caps(emu->eth_cur, false);
 	emu_fill_eth_caps(emu->eth_max, true);
+	emu_nv_fixture();
 
 	/* What mlx5_core leaves behind after its init: the device and its caps. */
 	emu->mdev = kvzalloc(sizeof(*emu->mdev), GFP_KERNEL);
