@@ -44,6 +44,9 @@ export * as bnxt from './bnxt';
 export { FwctlDecodeError } from './wire';
 export { inventory, toPrometheus } from './inventory';
 export type { InventoryRecord } from './inventory';
+/** Why this host has (or has no) usable fwctl device: `fwctl doctor` (docs/api/doctor.md). */
+export { diagnose, DOCTOR_CODES, UDEV_RULE } from './doctor';
+export type { Diagnosis, DiagnoseOptions, Finding, Severity, DoctorCode, Candidate, DeviceAccess, KernelState } from './doctor';
 /** Record and replay (docs/transcripts.md), tracing channels (docs/api.md). */
 export { record } from './record';
 export type { Recording, RecordOptions } from './record';
