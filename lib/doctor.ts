@@ -310,6 +310,10 @@ function fmtMode(mode: number): string {
 
 // ---- the diagnosis ----
 
+function findingOf(code: DoctorCode, subject: string, message: string, fix?: string): Finding {
+  return { code, severity: DOCTOR_CODES[code], subject, message, ...(fix === undefined ? {} : { fix }) };
+}
+
 /**
  * Diagnose this host (or the trees under the given roots): the kernel, the
  * candidate devices, access to each fwctl node, the addon. Synchronous and
@@ -324,9 +328,7 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
   const host: DoctorHost = { ...realHost, ...options.host };
   const r = new Reader();
   const findings: Finding[] = [];
-  const add = (code: DoctorCode, subject: string, message: string, fix?: string) => {
-    findings.push({ code, severity: DOCTOR_CODES[code], subject, message, ...(fix === undefined ? {} : { fix }) });
-  };
+  const add = (code: DoctorCode, subject: string, message: string, fix?: string) => void findings.push(findingOf(code, subject, message, fix));
   const types = typesWithFacts();
 
   // -- the kernel --
@@ -367,12 +369,20 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
   const kernel: KernelState = { release, classPresent, configSource, config, major, tainted, lockdown };
 
   add('KERNEL_RELEASE', 'kernel', `Linux ${release ?? '(release not readable)'}; config ${configSource ?? 'not readable'}`);
+  const depsOf = (s: string) => types.map((t) => t.host.kconfigDepends?.[s]).find((d) => d !== undefined) ?? [];
+  const state = (s: string) => `CONFIG_${s}${config[s] === 'n' ? ' is not set' : ' has no line'}`;
+  // A symbol with no line is off through a dependency: follow the chain to the symbols that are off themselves.
+  const chain = (s: string, seen = new Set<string>()): string => {
+    const off = depsOf(s).filter((d) => !on(d) && !seen.has(d));
+    if (off.length === 0 || config[s] === 'n') return state(s);
+    off.forEach((d) => seen.add(d));
+    return `${state(s)} <- ${off.map((d) => chain(d, seen)).join(', ')}`;
+  };
   const why = (s: string): string => {
-    const v = config[s];
-    if (v === 'n') return `CONFIG_${s} is not set`;
-    const deps = types.map((t) => t.host.kconfigDepends?.[s]).find((d) => d !== undefined) ?? [];
-    const off = deps.filter((d) => !on(d));
-    return `CONFIG_${s} has no line: off through a dependency${off.length ? ` (${off.map((d) => `CONFIG_${d}${config[d] === 'n' ? ' is not set' : ' has no line'}`).join(', ')})` : ' in its own Kconfig (depends on)'}`;
+    if (config[s] === 'n') return state(s);
+    return depsOf(s).some((d) => !on(d))
+      ? `${state(s)}: off through a dependency (${chain(s).split(' <- ').slice(1).join(' <- ')})`
+      : `${state(s)}: off through a dependency in its own Kconfig (depends on)`;
   };
   if (classPresent) {
     add('FWCTL_AVAILABLE', 'kernel', `fwctl is available (/sys/class/fwctl exists${major !== null ? `, char major ${major}` : ''})`);
@@ -454,8 +464,9 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
   const userName = id.uid === null || passwd === null ? null
     : passwd.split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === id.uid)?.[0] ?? null;
   const groupOf = (gid: number) => groupFile?.split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === gid);
-  const inContainer = fs.existsSync('/.dockerenv') || fs.existsSync('/run/.containerenv')
-    || /\b(docker|lxc|kubepods|containerd|podman)\b/.test(new Reader(true).text(path.join(proc, '1', 'cgroup')) ?? '');
+  // A container: its cgroup says so, or /sys shows fwctl devices while the /dev it was given has no fwctl directory.
+  const inContainer = /\b(docker|lxc|kubepods|containerd|podman|libpod)\b/.test(new Reader(true).text(path.join(proc, '1', 'cgroup')) ?? '')
+    || (entries.length > 0 && !fs.existsSync(path.join(devRoot, 'fwctl')));
 
   const access: DeviceAccess[] = [];
   for (const e of entries) {
@@ -629,16 +640,16 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
     shownFindings = findings.filter((f) => f.subject === 'kernel' || f.subject === 'process' || f.subject === 'addon'
       || subjects.has(f.subject) || [...subjects].some((s) => f.subject.startsWith(`${s} `)));
     if (shownDevices.length === 0 && shownCandidates.length === 0) {
-      shownFindings.push({ code: 'DEVICE_NOT_FOUND', severity: 'error', subject: d, message: `no fwctl device or candidate matches ${d}`, fix: 'fwctl doctor (without a device) lists what this host has' });
+      shownFindings.push(findingOf('DEVICE_NOT_FOUND', d, `no fwctl device or candidate matches ${d}`, 'fwctl doctor (without a device) lists what this host has'));
     }
   }
   const usable = shownDevices.some((a) => a.usable);
   const nUsable = shownDevices.filter((a) => a.usable).length;
   shownFindings.push(usable
-    ? { code: 'USABLE', severity: 'ok', subject: 'verdict', message: `${nUsable} of ${shownDevices.length} fwctl device(s) usable by this process` }
-    : { code: 'NONE_USABLE', severity: 'error', subject: 'verdict', message: shownDevices.length === 0
+    ? findingOf('USABLE', 'verdict', `${nUsable} of ${shownDevices.length} fwctl device(s) usable by this process`)
+    : findingOf('NONE_USABLE', 'verdict', shownDevices.length === 0
       ? 'no usable fwctl device: none exists here (see above why)'
-      : `no usable fwctl device: ${shownDevices.length} exist but this process can use none (see above)` });
+      : `no usable fwctl device: ${shownDevices.length} exist but this process can use none (see above)`));
   return {
     kernel,
     process: { uid: id.uid, gids: id.gids, capSysRawio: rawio, initialUserNamespace: id.initialNs },
