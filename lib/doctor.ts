@@ -277,8 +277,11 @@ function identityOf(r: Reader, procRoot: string): Identity {
   const gid = field('Gid')?.split(/\s+/)[1];
   const groups = (field('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number);
   const cap = field('CapEff');
-  const map = r.text(path.join(procRoot, 'self', 'uid_map'));
-  const initialNs = map === null ? null : /^\s*0\s+0\s+4294967295\s*$/.test(map);
+  const mapPath = path.join(procRoot, 'self', 'uid_map');
+  const map = r.text(mapPath);
+  // No uid_map at all (a kernel without CONFIG_USER_NS): there is only the initial namespace.
+  const initialNs = map !== null ? /^\s*0\s+0\s+4294967295\s*$/.test(map)
+    : status !== '' && !fs.existsSync(mapPath) ? true : null;
   return {
     uid: uid === undefined ? null : Number(uid),
     gids: [...new Set([...(gid === undefined ? [] : [Number(gid)]), ...groups])],

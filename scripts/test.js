@@ -368,11 +368,7 @@ function prepareKernel() {
 function kernel({ kbuild, ko, probe, emu }) {
   const all = walk(path.join(repo, 'dist/test/kernel/suite')).filter(matchesFilters);
   const cxl = all.filter((f) => f.endsWith('.cxl.test.js'));
-  // A tainting file named in TAINT_SHARED runs in the boot of the file it names (which must not need an untainted start).
-  const TAINT_SHARED = { 'doctor.taint.test.js': 'record.taint.test.js' };
-  const sharers = all.filter((f) => path.basename(f) in TAINT_SHARED);
-  const taint = all.filter((f) => f.endsWith('.taint.test.js') && !sharers.includes(f));
-  for (const f of sharers) if (!taint.some((t) => path.basename(t) === TAINT_SHARED[path.basename(f)])) taint.push(f);
+  const taint = all.filter((f) => f.endsWith('.taint.test.js'));
   const rustOnly = all.filter((f) => f.endsWith('.rust.test.js'));
   const main = all.filter((f) => !f.endsWith('.taint.test.js') && !f.endsWith('.cxl.test.js') && !f.endsWith('.rust.test.js'));
   if (all.length === 0) {
@@ -386,8 +382,7 @@ function kernel({ kbuild, ko, probe, emu }) {
   // Each tainting file gets a fresh kernel of its own: a taint lasts until reboot.
   taint.forEach((f, i) => {
     const base = path.basename(f, '.taint.test.js');
-    const with_ = sharers.filter((x) => TAINT_SHARED[path.basename(x)] === path.basename(f));
-    boot(`kernel (tainting: ${base}, boot ${i + 2})`, i === 0 ? 'kernel-taint' : `kernel-taint-${base}`, [f, ...with_], env, kbuild, ko, vm);
+    boot(`kernel (tainting: ${base}, boot ${i + 2})`, i === 0 ? 'kernel-taint' : `kernel-taint-${base}`, [f], env, kbuild, ko, vm);
   });
   if (cxl.length) cxlBoot(cxl);
   // The core contract again, against the Rust driver on the Rust fwctl abstraction.

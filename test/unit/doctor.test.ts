@@ -356,6 +356,10 @@ describe('access', () => {
     const d = ns.diagnose();
     expect(d.process).toMatchObject({ capSysRawio: false, initialUserNamespace: false });
     expect(finding(d, 'CAP_SYS_RAWIO_MISSING').message).toMatch(/user namespace only.*capable\(\)/);
+    // A kernel without user namespaces has no uid_map: only the initial namespace exists.
+    const nons = host();
+    fs.rmSync(path.join(nons.proc, 'self', 'uid_map'));
+    expect(nons.diagnose().process).toMatchObject({ capSysRawio: true, initialUserNamespace: true });
   });
 
   test('what it could not see for lack of privileges (a real EACCES, as an unprivileged user)', () => {
