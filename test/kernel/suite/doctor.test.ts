@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { diagnose, type Diagnosis } from '../../../lib/doctor';
 import * as emu from '../emu/emu';
-import { CLI_MAIN } from '../../unit/helpers/cli';
+import { CLI_MAIN, cli } from '../../unit/helpers/cli';
 
 const doctorPath = require.resolve('../../../lib/doctor');
 const bindingPath = require.resolve('../../../lib/binding');
@@ -47,7 +47,7 @@ function fwctlMajor(): number {
   return Number(/^\s*(\d+) fwctl$/m.exec(fs.readFileSync('/proc/devices', 'utf8'))![1]);
 }
 
-test('rmmod mlx5_fwctl: the emulated PCI function shows up with "module not loaded"; modprobe (insmod) brings it back', () => {
+test('rmmod mlx5_fwctl: the emulated PCI function shows up with "module not loaded"; modprobe (insmod) brings it back', async () => {
   const ko = fs.readFileSync('/run/results/modules', 'utf8').split('\n').map((l) => l.split(/\s+/)[0]).find((p) => p.endsWith('/mlx5_fwctl.ko'));
   if (!ko) throw new Error('mlx5_fwctl.ko is not in /run/results/modules (run-vm.sh --emu)');
   const pci = emu.pciOf('mlx5');
@@ -59,10 +59,12 @@ test('rmmod mlx5_fwctl: the emulated PCI function shows up with "module not load
     const f = d.findings.find((x) => x.code === 'MODULE_NOT_LOADED')!;
     expect(f).toMatchObject({ severity: 'error', subject: `${c.name} (${pci})`, fix: 'modprobe mlx5_fwctl', message: expect.stringContaining('mlx5_fwctl is not loaded') });
     // Narrowed to that function, nothing is usable: exit 1.
-    const one = doctorCli([pci]);
-    expect(one.status).toBe(1);
-    expect(one.d.devices).toEqual([]);
-    expect(one.d.findings.map((x) => x.code)).toEqual(expect.arrayContaining(['MODULE_NOT_LOADED', 'NONE_USABLE']));
+    const one = await cli('doctor', pci, '--json');
+    expect(one.code).toBe(1);
+    const od = JSON.parse(one.out) as Diagnosis;
+    expect(od.devices).toEqual([]);
+    expect(od.findings.map((x) => x.code)).toEqual(expect.arrayContaining(['MODULE_NOT_LOADED', 'NONE_USABLE']));
+    expect((await cli('doctor', pci)).out).toMatch(/^error\s+mlx5_core\.fwctl\.\d+ \(.*\)\s+mlx5: the driver module mlx5_fwctl is not loaded.*\n\s+-> modprobe mlx5_fwctl$/m);
     // The others still are.
     expect(diagnose({ device: emu.pciOf('bnxt') }).usable).toBe(true);
   } finally {
