@@ -313,6 +313,11 @@ function fmtMode(mode: number): string {
 
 // ---- the diagnosis ----
 
+/** 'CONFIG_FWCTL_MLX5=m'; a bool driver symbol (CXL_FEATURES) is =y. */
+function optionOf(h: HostFacts, symbol: string): string {
+  return `CONFIG_${symbol}=${symbol === h.kconfigDriver && h.kconfigDriverBool ? 'y' : 'm'}`;
+}
+
 function findingOf(code: DoctorCode, subject: string, message: string, fix?: string): Finding {
   return { code, severity: DOCTOR_CODES[code], subject, message, ...(fix === undefined ? {} : { fix }) };
 }
@@ -396,12 +401,12 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
     add('FWCTL_NOT_LOADED', 'kernel', 'CONFIG_FWCTL=m but the fwctl module is not loaded (no /sys/class/fwctl)', 'modprobe fwctl (a fwctl driver module loads it too)');
   } else {
     add('FWCTL_NOT_CONFIGURED', 'kernel', `this kernel has no fwctl: ${why('FWCTL')} (${configSource})`,
-      `a kernel built with CONFIG_FWCTL=m and the drivers you need (CONFIG_FWCTL_MLX5, CONFIG_FWCTL_BNXT, CONFIG_FWCTL_PDS, CONFIG_CXL_FEATURES); Linux ${FWCTL_SINCE}+`);
+      `a kernel built with CONFIG_FWCTL=m and the drivers you need (${types.filter((t) => t.host.kconfigDriver).map((t) => optionOf(t.host, t.host.kconfigDriver!)).join(', ')}); Linux ${FWCTL_SINCE}+`);
   }
   if (kconfig) {
     for (const t of types) {
       const off = (t.host.kconfig ?? []).filter((s) => s !== 'FWCTL' && !on(s));
-      if (off.length) add('KCONFIG_OFF', 'kernel', `${t.name}: ${off.map(why).join('; ')}`, `CONFIG_${t.host.kconfigDriver ?? off[off.length - 1]}=${t.host.kconfigDriver === 'CXL_FEATURES' ? 'y' : 'm'} and what it depends on`);
+      if (off.length) add('KCONFIG_OFF', 'kernel', `${t.name}: ${off.map(why).join('; ')}`, `${optionOf(t.host, t.host.kconfigDriver ?? off[off.length - 1])} and what it depends on`);
     }
   }
   if (major !== null || classPresent) {
@@ -547,7 +552,7 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
             add(reason, subject, `${t.name}: ${mod} is loaded but ${aux} is bound to no driver`, `echo ${aux} > /sys/bus/auxiliary/drivers_probe (or: modprobe -r ${mod}; modprobe ${mod}); see dmesg`);
           } else if (kconfig && h.kconfigDriver && !on(h.kconfigDriver)) {
             reason = 'DRIVER_NOT_BUILT';
-            add(reason, subject, `${t.name}: ${aux} has no driver and this kernel has none to load: ${why(h.kconfigDriver)}`, `a kernel with CONFIG_${h.kconfigDriver}=m`);
+            add(reason, subject, `${t.name}: ${aux} has no driver and this kernel has none to load: ${why(h.kconfigDriver)}`, `a kernel with ${optionOf(h, h.kconfigDriver)}`);
           } else {
             reason = 'MODULE_NOT_LOADED';
             add(reason, subject, `${t.name}: the driver module ${mod} is not loaded (${aux} has no driver)`, `modprobe ${mod}`);
@@ -584,7 +589,7 @@ export function diagnose(options: DiagnoseOptions = {}): Diagnosis {
           add(reason, n, `${t.name}: ${n}${pci ? ` (${pci})` : ''} has fwctl device ${fw}`);
         } else if (kconfig && h.kconfigDriver && !on(h.kconfigDriver)) {
           reason = 'DRIVER_NOT_BUILT';
-          add(reason, n, `${t.name}: ${n} has no fwctl device: ${why(h.kconfigDriver)}`, `a kernel with CONFIG_${h.kconfigDriver}=y`);
+          add(reason, n, `${t.name}: ${n} has no fwctl device: ${why(h.kconfigDriver)}`, `a kernel with ${optionOf(h, h.kconfigDriver)}`);
         } else {
           reason = 'NO_CAPABILITY';
           add(reason, n, `${t.name}: ${n} has no fwctl device: ${h.noDeviceReason ?? 'the driver registered none'}`, 'nothing to load: the device (or its firmware) must offer it');

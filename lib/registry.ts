@@ -66,6 +66,8 @@ export interface HostFacts {
   readonly kconfigDepends?: Readonly<Record<string, readonly string[]>>;
   /** The symbol that builds the fwctl driver (FWCTL_MLX5; CXL_FEATURES). */
   readonly kconfigDriver?: string;
+  /** kconfigDriver is a bool (=y; CXL_FEATURES), not a tristate (=m). */
+  readonly kconfigDriverBool?: boolean;
   /** Why a device of this type bound to its core driver has no fwctl device (from the kernel source). */
   readonly noDeviceReason?: string;
   /** UAPI features of this type that arrived with a kernel line ({ since: '7.3', feature: 'bnxt DMA commands' }). */

@@ -138,6 +138,7 @@ export const cxlType: DeviceTypeModule<never> = {
     kconfig: ['FWCTL', 'CXL_BUS', 'CXL_PCI', 'CXL_FEATURES'],
     kconfigDepends: { CXL_PCI: ['CXL_BUS'], CXL_FEATURES: ['CXL_PCI'] },
     kconfigDriver: 'CXL_FEATURES',
+    kconfigDriverBool: true,
     noDeviceReason: 'the memdev\'s mailbox lacks Features support (feat_cap below read-only) or lists no user-accessible feature: cxl/core/features.c registers no fwctl device then (built into cxl_core: no module to load)',
   },
   firmwareUpdate: { via: 'sysfs' }, // the kernel's fw_upload class: /sys/bus/cxl/devices/memX/firmware/
