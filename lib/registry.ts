@@ -42,16 +42,36 @@ export interface Secret {
   bytes: Buffer;
 }
 
-/** What a host diagnosis looks for of this type (a kernel built with it, the device, the modules). */
+/** What a host diagnosis looks for of this type (a kernel built with it, the device, the modules): lib/doctor.ts asks. */
 export interface HostFacts {
-  /** PCI vendor ids of the devices the driver binds (through its auxiliary device). */
+  /** PCI vendor ids of the devices the driver binds (through its auxiliary device); none: any vendor (with pciClasses). */
   readonly pciVendorIds?: readonly number[];
+  /** PCI class codes without the programming interface (class >> 8: 0x0200 Ethernet, 0x0502 CXL memory). */
+  readonly pciClasses?: readonly number[];
+  /** The PCI driver that creates the fwctl parent or auxiliary device ('mlx5_core', 'cxl_pci'). */
+  readonly coreDrivers?: readonly string[];
   /** The auxiliary device the fwctl driver binds ('mlx5_core.fwctl'), or none (CXL: the memdev). */
   readonly auxDevices?: readonly string[];
+  /** Auxiliary devices of functions that get no fwctl device by design ('mlx5_core.sf': SFs), with why. */
+  readonly noFwctlAux?: readonly { readonly prefix: string; readonly why: string }[];
+  /** Devices on another bus that parent the fwctl device ({ bus: 'cxl', name: '^mem\\d+$' }: CXL memdevs). */
+  readonly busDevices?: { readonly bus: string; readonly name: string };
+  /** The fwctl driver's module ('mlx5_fwctl'); none when it is built into a core module (CXL: cxl_core). */
+  readonly fwctlModule?: string;
   /** Kernel modules: the fwctl driver and the core driver it needs. */
   readonly modules?: readonly string[];
-  /** Kconfig symbols a kernel needs for this type's fwctl device. */
+  /** Kconfig symbols a kernel needs for this type's fwctl device, dependencies first. */
   readonly kconfig?: readonly string[];
+  /** Each symbol's own dependencies among kconfig (from its Kconfig `depends on`): a symbol with no config line is off through one of them. */
+  readonly kconfigDepends?: Readonly<Record<string, readonly string[]>>;
+  /** The symbol that builds the fwctl driver (FWCTL_MLX5; CXL_FEATURES). */
+  readonly kconfigDriver?: string;
+  /** kconfigDriver is a bool (=y; CXL_FEATURES), not a tristate (=m). */
+  readonly kconfigDriverBool?: boolean;
+  /** Why a device of this type bound to its core driver has no fwctl device (from the kernel source). */
+  readonly noDeviceReason?: string;
+  /** UAPI features of this type that arrived with a kernel line ({ since: '7.3', feature: 'bnxt DMA commands' }). */
+  readonly kernelFeatures?: readonly { readonly since: string; readonly feature: string }[];
 }
 
 /** Firmware update (declared for the feature that follows; no built-in type fills it yet). */

@@ -163,9 +163,16 @@ export const bnxtType: DeviceTypeModule<BnxtDeviceData> = {
   errorCodes: ['ERR_FWCTL_BNXT_HWRM', 'ERR_FWCTL_BNXT_NO_DMA'],
   host: {
     pciVendorIds: [0x14e4], // PCI_VENDOR_ID_BROADCOM
+    pciClasses: [0x0200], // Ethernet (NetXtreme-E; tg3's NetXtreme too, bound to tg3)
+    coreDrivers: ['bnxt_en'],
     auxDevices: ['bnxt_en.fwctl'],
+    fwctlModule: 'bnxt_fwctl',
     modules: ['bnxt_fwctl', 'bnxt_en'],
-    kconfig: ['FWCTL', 'FWCTL_BNXT', 'BNXT'],
+    kconfig: ['FWCTL', 'BNXT', 'FWCTL_BNXT'],
+    kconfigDepends: { FWCTL_BNXT: ['FWCTL', 'BNXT'] },
+    kconfigDriver: 'FWCTL_BNXT',
+    noDeviceReason: 'bnxt_en created no bnxt_en.fwctl device (bnxt_ulp.c adds it at probe; see dmesg for its error)',
+    kernelFeatures: [{ since: '7.3', feature: 'bnxt DMA commands (NVM directory and reads, coredump, port statistics)' }],
   },
 };
 

@@ -9,6 +9,7 @@ import { useCommandList } from './commands/completion';
 
 export const COMMANDS: Readonly<Record<string, () => Command>> = {
   list: () => (require('./commands/list') as typeof import('./commands/list')).command,
+  doctor: () => (require('./commands/doctor') as typeof import('./commands/doctor')).command,
   info: () => (require('./commands/info') as typeof import('./commands/info')).command,
   inventory: () => (require('./commands/inventory') as typeof import('./commands/inventory')).command,
   rpc: () => (require('./commands/rpc') as typeof import('./commands/rpc')).command,

@@ -131,8 +131,15 @@ export const cxlType: DeviceTypeModule<never> = {
   errorCodes: ['ERR_FWCTL_CXL_RESPONSE', 'ERR_FWCTL_CXL_MAILBOX', 'ERR_FWCTL_CXL_NO_FEATURE', 'ERR_FWCTL_CXL_NOT_SETTABLE'],
   host: {
     // A CXL memdev (PCI class 0x0502), any vendor; no auxiliary device: the fwctl device hangs off memN.
+    pciClasses: [0x0502],
+    coreDrivers: ['cxl_pci'],
+    busDevices: { bus: 'cxl', name: '^mem\\d+$' },
     modules: ['cxl_pci', 'cxl_core', 'cxl_mem'],
     kconfig: ['FWCTL', 'CXL_BUS', 'CXL_PCI', 'CXL_FEATURES'],
+    kconfigDepends: { CXL_PCI: ['CXL_BUS'], CXL_FEATURES: ['CXL_PCI'] },
+    kconfigDriver: 'CXL_FEATURES',
+    kconfigDriverBool: true,
+    noDeviceReason: 'the memdev\'s mailbox lacks Features support (feat_cap below read-only) or lists no user-accessible feature: cxl/core/features.c registers no fwctl device then (built into cxl_core: no module to load)',
   },
   firmwareUpdate: { via: 'sysfs' }, // the kernel's fw_upload class: /sys/bus/cxl/devices/memX/firmware/
 };

@@ -189,9 +189,17 @@ export const mlx5Type: DeviceTypeModule<Mlx5DeviceData> = {
   errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK'],
   host: {
     pciVendorIds: [0x15b3], // PCI_VENDOR_ID_MELLANOX
+    pciClasses: [0x0200, 0x0207], // Ethernet, InfiniBand (ConnectX, BlueField)
+    coreDrivers: ['mlx5_core'],
     auxDevices: ['mlx5_core.fwctl'],
+    // mlx5/core/dev.c is_fwctl_supported(): uctx_cap && !mlx5_core_is_sf(); VFs do get one.
+    noFwctlAux: [{ prefix: 'mlx5_core.sf', why: 'an mlx5 SF (sub-function) gets no fwctl device (mlx5/core/dev.c: fwctl only when !mlx5_core_is_sf); use its parent PCI function' }],
+    fwctlModule: 'mlx5_fwctl',
     modules: ['mlx5_fwctl', 'mlx5_core'],
-    kconfig: ['FWCTL', 'FWCTL_MLX5', 'MLX5_CORE'],
+    kconfig: ['FWCTL', 'MLX5_CORE', 'FWCTL_MLX5'],
+    kconfigDepends: { FWCTL_MLX5: ['FWCTL', 'MLX5_CORE'] },
+    kconfigDriver: 'FWCTL_MLX5',
+    noDeviceReason: 'mlx5_core created no mlx5_core.fwctl device: the HCA capability uctx_cap is 0 (firmware without user contexts; mlx5/core/dev.c)',
   },
 };
 

@@ -48,9 +48,14 @@ export const pdsType: DeviceTypeModule<PdsDeviceData> = {
   errorCodes: ['ERR_FWCTL_PDS_RETVAL'],
   host: {
     pciVendorIds: [0x1dd8], // PCI_VENDOR_ID_PENSANDO
+    coreDrivers: ['pds_core'],
     auxDevices: ['pds_core.fwctl'],
+    fwctlModule: 'pds_fwctl',
     modules: ['pds_fwctl', 'pds_core'],
-    kconfig: ['FWCTL', 'FWCTL_PDS', 'PDS_CORE'],
+    kconfig: ['FWCTL', 'PDS_CORE', 'FWCTL_PDS'],
+    kconfigDepends: { FWCTL_PDS: ['FWCTL', 'PDS_CORE'] },
+    kconfigDriver: 'FWCTL_PDS',
+    noDeviceReason: 'pds_core created no pds_core.fwctl device: it adds one on the PF only (pds_core/main.c), not on a VF or the ionic Ethernet functions',
   },
 };
 

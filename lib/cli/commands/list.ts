@@ -21,6 +21,9 @@ export function listRows(entries: readonly FwctlDeviceEntry[]): string[][] {
   });
 }
 
+/** What `fwctl list` says on stderr when it finds no device. */
+export const NO_DEVICE_HINT = 'no fwctl devices found; run `fwctl doctor` to see why\n';
+
 export const LIST_HEADER = ['NAME', 'PATH', 'DEV', 'PARENT', 'SUBSYSTEM', 'DRIVER', 'PCI', 'CLASS-DEVICES'];
 
 export const command: Command = {
@@ -38,11 +41,11 @@ and class devices of the parent (net interfaces, InfiniBand devices, CXL memdev)
   async run(positionals, values, io) {
     if (positionals.length > 0) throw new UsageError(`list takes no arguments, got ${positionals.join(' ')}`);
     const entries = listSync();
+    // The hint goes to stderr with and without --json: stdout stays the JSON.
+    if (entries.length === 0) io.stderr(NO_DEVICE_HINT);
     if (values.json) {
       io.stdout(JSON.stringify(entries, null, 2) + '\n');
-    } else if (entries.length === 0) {
-      io.stderr('no fwctl devices (is a fwctl driver loaded? see /sys/class/fwctl)\n');
-    } else {
+    } else if (entries.length > 0) {
       io.stdout(table(LIST_HEADER, listRows(entries)));
     }
     return Exit.Ok;

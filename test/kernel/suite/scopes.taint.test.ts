@@ -30,3 +30,14 @@ test('DebugWrite and DebugWriteFull with allowKernelTaint reach the driver and t
     mock.del(m.name);
   }
 });
+
+// Run last in this boot (the taint above is sticky): what fwctl doctor says of a tainted kernel.
+test('fwctl doctor on the kernel the test above tainted: TAINTED (warn, reboot to clear), the devices still usable', () => {
+  expect(tainted() & TAINT_FWCTL).toBe(TAINT_FWCTL);
+  const d = fwctl.diagnose();
+  expect(d.kernel.tainted).toBe(true);
+  expect(d.findings.find((f) => f.code === 'TAINTED')).toMatchObject({ severity: 'warn', fix: expect.stringMatching(/reboot/) });
+  expect(d.findings.map((f) => f.code)).not.toContain('NOT_TAINTED');
+  expect(d.usable).toBe(true);
+  expect(d.devices.every((a) => a.usable)).toBe(true);
+});
