@@ -32,11 +32,12 @@
  *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
  * nv_reset, nv_refuse, nv_writes (emu_common.h; the NV configuration at
- * emu_nv_reg: an NV write the firmware refuses answers EMU_NV_REFUSED,
- * MLX5_CMD_STAT_BAD_SYS_STATE_ERR 0x4); uctx_cap (the capability page's uctx_cap, default 0x7:
- * RAW_TX | INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware
- * without the tools uid, for which the driver asks no TOOLS_RESOURCES;
- * writable at run time, taking effect at the next open).
+ * emu_nv_reg: an NV write nv_refuse refuses answers the status
+ * EMU_NV_REFUSED, MLX5_CMD_STAT_BAD_SYS_STATE_ERR 0x4, emu.ts MLX5.NV_REFUSED);
+ * uctx_cap (the capability page's uctx_cap, default 0x7: RAW_TX |
+ * INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware without the
+ * tools uid, for which the driver asks no TOOLS_RESOURCES; writable at run
+ * time, taking effect at the next open).
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/idr.h>
