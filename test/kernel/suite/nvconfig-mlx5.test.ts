@@ -152,6 +152,18 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
   test('reset: one item to its default (written as next), then all (MNVIA): next equals default', async () => {
     const one = await nv.reset!(d, ['total_vfs'], {});
     expect(one).toEqual([{ name: 'total_vfs', from: 12, to: 0, readBack: 0, takesEffect: 'next-reset' }]);
+    // an MNVIA the firmware refuses: the typed status error, counted, nothing reset
+    const wr = writes();
+    emu.nvRefuse('mlx5', 1);
+    try {
+      const e = await nv.reset!(d, undefined, {}).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(mlx5.Mlx5FirmwareError);
+      expect(e).toMatchObject({ code: 'ERR_FWCTL_MLX5_STATUS', status: emu.MLX5.NV_REFUSED });
+    } finally {
+      emu.nvRefuse('mlx5', 0);
+    }
+    expect(writes()).toBe(wr + 1);
+    expect((await nv.get(d, ['cqe_compress_type'], {}))[0].next).toBe('aggressive');
     const w0 = writes();
     const all = await nv.reset!(d, undefined, {});
     expect(writes()).toBe(w0 + 1); // one MNVIA
