@@ -71,7 +71,8 @@ export async function withKnobs<T>(kind: EmuKind, knobs: { latency_ms?: number; 
 }
 
 // NV configuration knobs (emu_common.h, EMU_NV): each emulator that keeps NV
-// configuration implements them the same way.
+// configuration implements them the same way (mlx5: MNVDA and MNVIA writes;
+// bnxt: NVM_SET_VARIABLE).
 export type NvEmuKind = 'bnxt' | 'mlx5';
 
 /** The emulator's NV configuration back to its fixture; nv_writes and nv_refuse to 0. */
@@ -84,7 +85,7 @@ export function nvWrites(kind: NvEmuKind): number {
   return Number(param(kind, 'nv_writes'));
 }
 
-/** The firmware refuses the next `n` NV writes. */
+/** The firmware refuses the next `n` NV writes (mlx5: status MLX5.NV_REFUSED; bnxt: HWRM error BNXT.NV_REFUSED). */
 export function nvRefuse(kind: NvEmuKind, n: number): void {
   fs.writeFileSync(paramPath(kind, 'nv_refuse'), `${n}\n`);
 }
@@ -98,6 +99,8 @@ export const MLX5 = Object.freeze({
   syndrome: (opcode: number, status: number) => (0x454d0000 | (status << 8) | (opcode & 0xff)) >>> 0,
   REG_MTMP: 0x900a,
   REG_PMTU: 0x5003,
+  /** EMU_NV_REFUSED: the status of an NV write refused by nv_refuse (MLX5_CMD_STAT_BAD_SYS_STATE_ERR). */
+  NV_REFUSED: 0x4,
 });
 export const BNXT = Object.freeze({
   NVM_ITEMS: 4,
@@ -112,5 +115,7 @@ export const BNXT = Object.freeze({
   NV_FIXTURE: Object.freeze({ 401: 1, 164: 0, 108: 64, 114: 4, 161: 1, 171: 0, 506: 0, 300: 0x5a } as Record<number, number>),
   /** Options from here on do not exist (cmd_err VAR_NOT_EXIST). */
   NV_NO_OPTION: 1024,
+  /** The HWRM error of an NVM_SET_VARIABLE refused by nv_refuse (HWRM_ERR_CODE_RESOURCE_ACCESS_DENIED). */
+  NV_REFUSED: 0x3,
   segByte: (seg: number, i: number) => ((seg - 1) * 17 + i) & 0xff,
 });

@@ -29,12 +29,15 @@
  *
  * NV configuration knobs, in an emulator that defines EMU_NV before including
  * this file and implements emu_nv_reset() (its NV store back to the fixture):
+ * fwctl_emu_mlx5.c (MNVDA and MNVIA writes) and fwctl_emu_bnxt.c
+ * (NVM_SET_VARIABLE); test/kernel/emu/emu.ts's nvReset/nvRefuse/nvWrites.
  *   nv_reset     write anything: emu_nv_reset(), nv_writes and nv_refuse to 0
  *   nv_refuse    the next N NV writes that reach the firmware are refused
- *                (the emulator's own firmware error; counts down)
+ *                (the emulator's own firmware error, a constant of it: mlx5
+ *                status EMU_NV_REFUSED, bnxt RESOURCE_ACCESS_DENIED; counts down)
  *   nv_writes    read-only: NV writes that reached the firmware (refused ones included)
- * The emulator calls emu_nv_write() for each NV write it receives: true when
- * it must refuse it.
+ * The emulator calls emu_nv_write() for each NV write it receives, before it
+ * looks at it: true when it must refuse it.
  */
 #ifndef FWCTL_EMU_COMMON_H
 #define FWCTL_EMU_COMMON_H

@@ -39,8 +39,10 @@
  *   NVM_SET_VARIABLE        stores ceil(width / 8) bytes (DMA, to the device) of
  *                           an emu_nv_vars[] variable (others: VAR_NOT_EXIST; a
  *                           value wider than the variable: INVALID_DATA_LEN);
- *                           counted in nv_writes; refused with
- *                           RESOURCE_ACCESS_DENIED while nv_refuse > 0
+ *                           each one counted in nv_writes before any check, and
+ *                           refused with RESOURCE_ACCESS_DENIED (0x3, emu.ts
+ *                           BNXT.NV_REFUSED) while nv_refuse > 0 (emu_common.h's
+ *                           EMU_NV knobs, as fwctl_emu_mlx5.c's MNVDA/MNVIA)
  *   FW_GET_STRUCTURED_DATA  data_len bytes, byte i = (structure_id + 3 i) & 0xff
  *   QUEUE_DSCP2PRI_QCFG     entry k = { dscp k, mask 0x3f, pri k & 7 } (3 bytes),
  *                           as many of 64 as fit, default_pri 3

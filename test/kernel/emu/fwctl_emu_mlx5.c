@@ -30,12 +30,14 @@
  * for a non-zero status and mlx5_cmd_exec() the errno mlx5_core maps it to,
  * as drivers/net/ethernet/mellanox/mlx5/core/cmd.c does.
  *
- * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands
- * (emu_common.h); nv_fail_status, nv_writes, nv_reset (NV configuration,
- * at emu_nv_reg); uctx_cap (the capability page's uctx_cap, default 0x7:
- * RAW_TX | INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware
- * without the tools uid, for which the driver asks no TOOLS_RESOURCES;
- * writable at run time, taking effect at the next open).
+ * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
+ * nv_reset, nv_refuse, nv_writes (emu_common.h; the NV configuration at
+ * emu_nv_reg: an NV write nv_refuse refuses answers the status
+ * EMU_NV_REFUSED, MLX5_CMD_STAT_BAD_SYS_STATE_ERR 0x4, emu.ts MLX5.NV_REFUSED);
+ * uctx_cap (the capability page's uctx_cap, default 0x7: RAW_TX |
+ * INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware without the
+ * tools uid, for which the driver asks no TOOLS_RESOURCES; writable at run
+ * time, taking effect at the next open).
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/idr.h>
@@ -44,6 +46,7 @@
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/driver.h>
 
+#define EMU_NV
 #include "emu_common.h"
 
 static uint uctx_cap = 0x7;
@@ -162,11 +165,12 @@ static void emu_status(u16 opcode, void *out, u8 status)
  * fixture fills are repeated here). A write (ACCESS_REG op_mod 0) goes to
  * next; current changes only at a firmware reset, which this firmware never
  * has; the capability items (nv_global_pci_cap, nv_sw_offload_cap) are
- * read-only (BAD_PARAM). Knobs (module parameters):
- *   nv_fail_status  non-zero: every NV write (MNVDA, MNVIA) answers this status
- *                   and changes nothing (default 0)
- *   nv_writes       NV writes the firmware accepted since the last reset (read it)
- *   nv_reset        write 1: every item back to the fixture state, nv_writes 0
+ * read-only (BAD_PARAM). The NV writes are the ACCESS_REG writes (op_mod 0)
+ * of MNVDA and MNVIA; each one calls emu_nv_write() before anything else, so
+ * emu_common.h's knobs work on them as in fwctl_emu_bnxt.c:
+ *   nv_writes    counts it (whether it is then refused or not)
+ *   nv_refuse    the next N answer EMU_NV_REFUSED and change nothing
+ *   nv_reset     emu_nv_reset(): every item back to the fixture state
  * The fixture is in test/kernel/suite/nvconfig-mlx5.test.ts (FIXTURE there).
  */
 struct mlx5_ifc_emu_nv_global_pci_conf_bits {
@@ -244,6 +248,8 @@ struct mlx5_ifc_emu_mnvia_bits {
 #define EMU_REG_MNVQC	0x9030
 #define EMU_REG_MNVIA	0x9033
 #define EMU_NV_MAX	20	/* data bytes of the longest item here */
+/* The status of an NV write refused by nv_refuse: the firmware is busy / in the wrong state. */
+#define EMU_NV_REFUSED	MLX5_CMD_STAT_BAD_SYS_STATE_ERR
 
 enum { EMU_NV_NEXT, EMU_NV_CURRENT, EMU_NV_DEFAULT, EMU_NV_MODES };
 
@@ -267,12 +273,6 @@ static struct emu_nv_item emu_nv[] = {
 };
 
 static DEFINE_MUTEX(emu_nv_lock);
-static uint nv_fail_status;
-module_param(nv_fail_status, uint, 0644);
-MODULE_PARM_DESC(nv_fail_status, "non-zero: the status every NV configuration write (MNVDA, MNVIA) answers, changing nothing");
-static uint nv_writes;
-module_param(nv_writes, uint, 0444);
-MODULE_PARM_DESC(nv_writes, "NV configuration writes accepted since load or nv_reset");
 
 /* The fixture: SR-IOV per PF, 8 VFs pending (next) over 4 running (current), 0 by default. */
 static void emu_nv_fixture(void)
@@ -298,27 +298,15 @@ static void emu_nv_fixture(void)
 		MLX5_SET(emu_nv_pf_pci_conf, pf, total_vf, m == EMU_NV_NEXT ? 8 : m == EMU_NV_CURRENT ? 4 : 0);
 		emu_nv[6].val[m][0] = cpu_to_be32(0xdeadbeef);
 	}
-	nv_writes = 0;
 }
 
-static int emu_nv_reset_set(const char *val, const struct kernel_param *kp)
+/* emu_common.h's nv_reset: the NV store back to the fixture (the knob zeroes the counters). */
+static void emu_nv_reset(void)
 {
-	bool on;
-	int err = kstrtobool(val, &on);
-
-	if (err)
-		return err;
-	if (on) {
-		mutex_lock(&emu_nv_lock);
-		emu_nv_fixture();
-		mutex_unlock(&emu_nv_lock);
-	}
-	return 0;
+	mutex_lock(&emu_nv_lock);
+	emu_nv_fixture();
+	mutex_unlock(&emu_nv_lock);
 }
-
-static const struct kernel_param_ops emu_nv_reset_ops = { .set = emu_nv_reset_set };
-module_param_cb(nv_reset, &emu_nv_reset_ops, NULL, 0200);
-MODULE_PARM_DESC(nv_reset, "write 1: NV configuration back to the fixture state, nv_writes 0");
 
 /* The item a type word names (class 3: the per-host-PF layout, a 10-bit index). */
 static struct emu_nv_item *emu_nv_find(u32 type)
@@ -342,6 +330,11 @@ static u8 emu_nv_reg(u16 reg, bool write, const void *in, int in_size, void *dat
 	int i, mode;
 
 	mutex_lock(&emu_nv_lock);
+	/* An NV write reached the firmware: counted, and refused while nv_refuse lasts. */
+	if (write && reg != EMU_REG_MNVQC && emu_nv_write()) {
+		mutex_unlock(&emu_nv_lock);
+		return EMU_NV_REFUSED;
+	}
 	switch (reg) {
 	case EMU_REG_MNVQC:
 		if (write || req_size < MLX5_ST_SZ_BYTES(emu_mnvqc) || data_size < MLX5_ST_SZ_BYTES(emu_mnvqc)) {
@@ -359,14 +352,9 @@ static u8 emu_nv_reg(u16 reg, bool write, const void *in, int in_size, void *dat
 			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 			break;
 		}
-		if (nv_fail_status) {
-			status = nv_fail_status;
-			break;
-		}
 		for (i = 0; i < ARRAY_SIZE(emu_nv); i++)
 			if (!emu_nv[i].cap)
 				memcpy(emu_nv[i].val[EMU_NV_NEXT], emu_nv[i].val[EMU_NV_DEFAULT], sizeof(emu_nv[i].val[0]));
-		nv_writes++;
 		if (data_size >= MLX5_ST_SZ_BYTES(emu_mnvia))
 			memcpy(data, req, MLX5_ST_SZ_BYTES(emu_mnvia));
 		break;
@@ -391,12 +379,7 @@ static u8 emu_nv_reg(u16 reg, bool write, const void *in, int in_size, void *dat
 				status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 				break;
 			}
-			if (nv_fail_status) {
-				status = nv_fail_status;
-				break;
-			}
 			memcpy(it->val[EMU_NV_NEXT], (const u8 *)req + hdr, it->len);
-			nv_writes++;
 		}
 		if (data_size < hdr + it->len) {
 			status = MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;

@@ -88,7 +88,7 @@ describe('fwctl.config over bnxt_fwctl + fwctl_emu_bnxt', () => {
     const w = emu.nvWrites('bnxt');
     const err = await config.set(dev, { ignore_ari: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(fwctl.NvConfigError);
-    expect(err).toMatchObject({ code: 'ERR_FWCTL_NV_WRITE_FAILED', item: 'ignore_ari', cause: { code: 'ERR_FWCTL_BNXT_HWRM', errorCode: 3 } });
+    expect(err).toMatchObject({ code: 'ERR_FWCTL_NV_WRITE_FAILED', item: 'ignore_ari', cause: { code: 'ERR_FWCTL_BNXT_HWRM', errorCode: emu.BNXT.NV_REFUSED } });
     expect(emu.nvWrites('bnxt')).toBe(w + 1);
     expect((await config.get(dev, ['ignore_ari']))[0].next).toBe(false);
   });

@@ -1,8 +1,9 @@
 // mlx5 NV configuration (issue 24) through the kernel's own mlx5_fwctl driver
 // over the emulated firmware (test/kernel/emu/fwctl_emu_mlx5.c: MNVDA with
-// default/current/next per item, MNVQC, MNVIA, knobs nv_fail_status,
-// nv_writes, nv_reset). The hooks are asked through the registry, as
-// fwctl.config does. Reads at DebugReadOnly, writes at Configuration: nothing
+// default/current/next per item, MNVQC, MNVIA; emu_common.h's knobs
+// nv_reset, nv_refuse, nv_writes through emu.ts's nvReset/nvRefuse/nvWrites:
+// nv_writes counts the NV writes that reached the firmware, refused ones
+// included). The hooks are asked through the registry, as fwctl.config does. Reads at DebugReadOnly, writes at Configuration: nothing
 // taints the kernel.
 import * as fs from 'node:fs';
 import * as fwctl from '../../../lib';
@@ -25,9 +26,8 @@ const FIXTURE = Object.freeze({
   'raw:0:336': { current: '0xdeadbeef', next: '0xdeadbeef', default: '0xdeadbeef' },
 });
 
-const PARAM = '/sys/module/fwctl_emu_mlx5/parameters';
-const writes = () => Number(emu.param('mlx5', 'nv_writes'));
-const knob = (name: 'nv_fail_status' | 'nv_reset', v: number) => fs.writeFileSync(`${PARAM}/${name}`, `${v}\n`);
+/** MNVDA and MNVIA writes that reached the firmware (accepted or refused). */
+const writes = () => emu.nvWrites('mlx5');
 const tainted = () => Number(fs.readFileSync('/proc/sys/kernel/tainted', 'utf8'));
 const TAINT_USER = 1 << 19;
 
@@ -38,7 +38,7 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
   const byName = <T extends { name: string }>(rs: T[]): Record<string, T> => Object.fromEntries(rs.map((r) => [r.name, r]));
 
   beforeAll(async () => {
-    knob('nv_reset', 1);
+    emu.nvReset('mlx5');
     taintBefore = tainted();
     expect(taintBefore & TAINT_USER).toBe(0);
     d = await fwctl.open(emu.device('mlx5').name);
@@ -46,8 +46,7 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
   });
   afterAll(async () => {
     await d?.close();
-    knob('nv_fail_status', 0);
-    knob('nv_reset', 1);
+    emu.nvReset('mlx5'); // nv_refuse to 0 as well
   });
 
   test('get: next, current and default of every item, capabilities read-only, MNVQC writability', async () => {
@@ -122,21 +121,25 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
     await expect(nv.set(d, { 'raw:0:0x999': '0x01020304' }, {})).rejects.toMatchObject({ code: 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE' });
     // a valid change next to a bad one: nothing at all is written
     await expect(nv.set(d, { cqe_compress_type: 'balanced', total_vfs: 99 }, {})).rejects.toBeInstanceOf(RangeError);
-    expect(writes()).toBe(w0);
+    expect(writes()).toBe(w0); // no write reached the firmware, not even one it would have refused
     expect(emu.commands('mlx5')).toBeGreaterThan(c0); // the checks read the capabilities
   });
 
   test('a firmware refusal is the typed mlx5 status error, and nothing changes', async () => {
     const w0 = writes();
-    knob('nv_fail_status', 4); // MLX5_CMD_STAT_BAD_SYS_STATE_ERR
+    emu.nvRefuse('mlx5', 1); // the next NV write answers EMU_NV_REFUSED (MLX5_CMD_STAT_BAD_SYS_STATE_ERR)
     try {
       const e = await nv.set(d, { ip_over_vxlan_port: 4790 }, {}).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(mlx5.Mlx5FirmwareError);
-      expect(e).toMatchObject({ code: 'ERR_FWCTL_MLX5_STATUS', status: 4 });
+      expect(e).toMatchObject({ code: 'ERR_FWCTL_MLX5_STATUS', status: emu.MLX5.NV_REFUSED });
+      expect(emu.param('mlx5', 'nv_refuse')).toBe('0'); // the refusal was spent on that write
     } finally {
-      knob('nv_fail_status', 0);
+      emu.nvRefuse('mlx5', 0);
     }
-    expect(writes()).toBe(w0);
+    // nv_writes counts the refused write too (it reached the firmware): one
+    // write, refused, and no retry. (The emulator's old counter, accepted writes
+    // only, stayed at w0 here.)
+    expect(writes()).toBe(w0 + 1);
     expect((await nv.get(d, ['ip_over_vxlan_port'], {}))[0].next).toBe(4789);
   });
 
@@ -149,6 +152,18 @@ describe('mlx5 NV configuration over mlx5_fwctl', () => {
   test('reset: one item to its default (written as next), then all (MNVIA): next equals default', async () => {
     const one = await nv.reset!(d, ['total_vfs'], {});
     expect(one).toEqual([{ name: 'total_vfs', from: 12, to: 0, readBack: 0, takesEffect: 'next-reset' }]);
+    // an MNVIA the firmware refuses: the typed status error, counted, nothing reset
+    const wr = writes();
+    emu.nvRefuse('mlx5', 1);
+    try {
+      const e = await nv.reset!(d, undefined, {}).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(mlx5.Mlx5FirmwareError);
+      expect(e).toMatchObject({ code: 'ERR_FWCTL_MLX5_STATUS', status: emu.MLX5.NV_REFUSED });
+    } finally {
+      emu.nvRefuse('mlx5', 0);
+    }
+    expect(writes()).toBe(wr + 1);
+    expect((await nv.get(d, ['cqe_compress_type'], {}))[0].next).toBe('aggressive');
     const w0 = writes();
     const all = await nv.reset!(d, undefined, {});
     expect(writes()).toBe(w0 + 1); // one MNVIA
