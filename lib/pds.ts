@@ -16,7 +16,7 @@
 import './pds/type';
 import type { CallOptions, RpcOptions, RpcResult } from './device';
 import type { DeviceLike } from './device-like';
-import { Scope } from './uapi/constants';
+import { MAX_RPC_LEN, Scope } from './uapi/constants';
 import { pack, type Bytes } from './uapi/layout';
 import { fwctlRpcPds } from './uapi/structs';
 import { FwctlDecodeError, need, view } from './wire';
@@ -144,7 +144,9 @@ function prepare(o: PdsCallOptions): { request: Uint8Array; out: Buffer; options
     if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > U32_MAX) throw new FwctlRangeError(`${k} must be a u32, got ${show(o[k])}`);
   }
   const payload = o.payload ?? new Uint8Array(0);
-  const out = Buffer.alloc(o.responseLength ?? 0);
+  const rl = o.responseLength ?? 0;
+  if (!Number.isInteger(rl) || rl < 0 || rl > MAX_RPC_LEN) throw new FwctlRangeError(`responseLength must be an integer from 0 to ${MAX_RPC_LEN}, got ${show(rl)}`);
+  const out = Buffer.alloc(rl);
   const request = pack(fwctlRpcPds, { 'in.op': o.op, 'in.ep': o.ep, 'in.len': payload.byteLength, 'out.len': out.length });
   return {
     request,
@@ -207,6 +209,7 @@ function queryOptions(entity: number, ep: number, route: QueryRoute, signal?: Ab
     throw new FwctlTypeError('pds endpoint/operation queries need the route your firmware serves them at, ' +
       'e.g. { ep, op }: the in-tree driver keeps these lists to itself (no default: a guessed operation could be a write)', 'ERR_FWCTL_INVALID_ARG_VALUE');
   }
+  if (!Number.isInteger(ep) || ep < 0 || ep > U32_MAX) throw new FwctlRangeError(`ep must be a u32, got ${show(ep)}`);
   const payload = Buffer.alloc(8);
   payload[0] = entity;
   payload.writeUInt32LE(ep, 4);

@@ -60,18 +60,29 @@ export function redactLines(lines: TranscriptLine[], extra: readonly string[] = 
   for (const s of secrets) if (!seen.has(s.bytes.toString('hex'))) seen.set(s.bytes.toString('hex'), s);
   const list = [...seen.values()].sort((a, b) => b.bytes.length - a.bytes.length);
   const counters: Record<string, number> = {};
+  const numbers: Record<string, number> = {};
   const pairs = list.map((s) => {
-    counters[s.kind] = (counters[s.kind] ?? 0) + 1;
-    return { from: s.bytes, to: standIn(s, counters[s.kind]) };
+    numbers[s.kind] = (numbers[s.kind] ?? 0) + 1;
+    const to = standIn(s, numbers[s.kind]);
+    // Text holds a value as its UTF-8 string (a user's value, sysfs text) or,
+    // for firmware bytes that are not UTF-8, byte for byte (latin1).
+    const utf8 = s.bytes.toString('utf8'), latin1 = s.bytes.toString('latin1');
+    const texts = Buffer.from(utf8, 'utf8').equals(s.bytes) && utf8 !== latin1 ? [utf8, latin1] : [latin1];
+    return { kind: s.kind, from: s.bytes, to, texts, toText: to.toString('latin1'), hit: false };
   });
   const bytes = (h: string): string => {
     const b = unhex(h);
-    for (const p of pairs) replaceAll(b, p.from, p.to);
+    for (const p of pairs) if (replaceAll(b, p.from, p.to) > 0) p.hit = true;
     return hex(b);
   };
   const text = (t: string): string => {
     let out = t;
-    for (const p of pairs) out = out.split(p.from.toString('latin1')).join(p.to.toString('latin1'));
+    for (const p of pairs) {
+      for (const f of p.texts) {
+        const parts = out.split(f);
+        if (parts.length > 1) { p.hit = true; out = parts.join(p.toText); }
+      }
+    }
     return out;
   };
   const deep = (v: unknown): unknown => {
@@ -86,7 +97,13 @@ export function redactLines(lines: TranscriptLine[], extra: readonly string[] = 
       case 'header': return l;
       // Paths too: the replay finds a read by its path, and later paths derive from earlier answers.
       case 'sys': return { ...l, path: text(l.path), result: deep(l.result) };
-      case 'device': return deep(l) as TranscriptLine;
+      case 'device': {
+        // device_data is hex: its bytes are redacted as a call's are.
+        const { deviceData, ...rest } = l;
+        const d = deep(rest) as Record<string, unknown>;
+        if (typeof deviceData === 'string') d.deviceData = bytes(deviceData);
+        return d as unknown as TranscriptLine;
+      }
       case 'rpc': case 'info': {
         const c = { ...l, path: text(l.path) } as Record<string, unknown>;
         for (const f of HEX_FIELDS) if (typeof c[f] === 'string') c[f] = bytes(c[f] as string);
@@ -98,6 +115,8 @@ export function redactLines(lines: TranscriptLine[], extra: readonly string[] = 
       default: return { ...l, path: text(l.path) };
     }
   });
+  // Counted: the values that were replaced somewhere (a value named but absent is not).
+  for (const p of pairs) if (p.hit) counters[p.kind] = (counters[p.kind] ?? 0) + 1;
   if (out[0]?.t === 'header') out[0] = { ...out[0], redacted: counters };
   return { lines: out, counts: counters };
 }

@@ -23,7 +23,8 @@ declare module '../decode' {
 }
 
 const P = fwctlRpcPds.fields;
-const u32le = (r: Uint8Array, o: number) => (r.byteLength >= o + 4 ? Buffer.from(r.buffer, r.byteOffset, r.byteLength).readUInt32LE(o) : -1);
+/** A host-endian __u32 of struct fwctl_rpc_pds, or undefined past the request's end. */
+const u32 = (r: Uint8Array, o: number) => (r.byteLength >= o + 4 ? hostU32(r, o) : undefined);
 
 export const pdsType: DeviceTypeModule<PdsDeviceData> = {
   id: DeviceTypeId.Pds,
@@ -38,7 +39,11 @@ export const pdsType: DeviceTypeModule<PdsDeviceData> = {
       { key: ANY_KEY, ptrOffset: P['out.payload'].offset, lenOffset: P['out.len'].offset, lenFlags: hostLen, unit: 1, fixedLength: 0, direction: DIR_OUT },
     ];
   },
-  commandOf: (request) => ({ name: `pds op 0x${u32le(request, P['in.op'].offset).toString(16)} ep ${u32le(request, P['in.ep'].offset)}`, write: false }),
+  commandOf(request) {
+    const op = u32(request, P['in.op'].offset), ep = u32(request, P['in.ep'].offset);
+    if (op === undefined || ep === undefined) return { name: `pds request (${request.byteLength} bytes, shorter than struct fwctl_rpc_pds)`, write: false };
+    return { name: `pds op 0x${op.toString(16)} ep ${ep}`, write: false };
+  },
   describeInfo: (d) => [['uctxCaps', d ? `0x${d.uctxCaps.toString(16)}` : 'not reported (the pds driver returns no device_data)']],
   inventory: {
     async facts(_dev, rec) {

@@ -285,6 +285,24 @@ describe('lib/pds/type.ts: the device-type module', () => {
     expect(pdsType.commandOf!(calls[0].request)).toEqual({ name: 'pds op 0x21234 ep 7', write: false });
   });
 
+  test('a request shorter than struct fwctl_rpc_pds is named for what it is, not with made-up fields', () => {
+    expect(pdsType.commandOf!(new Uint8Array(3))).toEqual({ name: 'pds request (3 bytes, shorter than struct fwctl_rpc_pds)', write: false });
+    expect(pdsType.commandOf!(new Uint8Array(6)).name).toMatch(/^pds request \(6 bytes/);
+  });
+
+  test('a responseLength or an ep that is not a u32 is ERR_FWCTL_OUT_OF_RANGE before any call, not Node\'s own error', () => {
+    const { dev, calls } = pdsDevice();
+    for (const responseLength of [-1, 1.5, 3 * 1024 * 1024]) {
+      expect(() => pds.callSync(dev, { ep: 1, op: 1, responseLength, scope: Scope.Configuration }))
+        .toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE', message: expect.stringMatching(/^responseLength must be an integer/) }));
+    }
+    const route = { ep: 5, op: 0x77 };
+    for (const ep of [-1, 2 ** 32, 1.5]) {
+      expect(() => pds.operationsSync(dev, ep, route)).toThrow(expect.objectContaining({ code: 'ERR_FWCTL_OUT_OF_RANGE', message: expect.stringMatching(/^ep must be a u32/) }));
+    }
+    expect(calls).toHaveLength(0);
+  });
+
   test('describeInfo: the caps in hex, or why there are none', () => {
     expect(pdsType.describeInfo!({ uctxCaps: 0x3 }, Buffer.from(new Uint32Array([3]).buffer))).toEqual([['uctxCaps', '0x3']]);
     expect(pdsType.describeInfo!(undefined, Buffer.alloc(0))).toEqual([['uctxCaps', expect.stringMatching(/not reported/)]]);
@@ -300,6 +318,10 @@ describe('lib/pds/type.ts: the device-type module', () => {
 
   test('host facts: PCI_VENDOR_ID_PENSANDO, the aux device of pdsfc_id_table, the modules and Kconfig symbols', () => {
     // PDS_CORE_DRV_NAME "." PDS_DEV_TYPE_FWCTL_STR (include/linux/pds/pds_common.h); drivers/fwctl/Kconfig FWCTL_PDS depends on PDS_CORE
-    expect(pdsType.host).toEqual({ pciVendorIds: [0x1dd8], auxDevices: ['pds_core.fwctl'], modules: ['pds_fwctl', 'pds_core'], kconfig: ['FWCTL', 'FWCTL_PDS', 'PDS_CORE'] });
+    expect(pdsType.host).toMatchObject({
+      pciVendorIds: [0x1dd8], auxDevices: ['pds_core.fwctl'], coreDrivers: ['pds_core'], fwctlModule: 'pds_fwctl', modules: ['pds_fwctl', 'pds_core'],
+      kconfigDriver: 'FWCTL_PDS', kconfigDepends: { FWCTL_PDS: ['FWCTL', 'PDS_CORE'] },
+    });
+    expect([...pdsType.host!.kconfig!].sort()).toEqual(['FWCTL', 'FWCTL_PDS', 'PDS_CORE']);
   });
 });

@@ -186,3 +186,24 @@ describe('redactLines', () => {
     expect(HEADER.redacted).toBeUndefined();
   });
 });
+
+describe('redactLines: device_data, non-ASCII values, the counts', () => {
+  test('a device line\'s hex device_data is redacted as a call\'s data is', () => {
+    const lines: TranscriptLine[] = [HEADER,
+      { t: 'device', name: 'fwctl0', path: PATH, parent: null, typeId: 1, deviceData: hex(Buffer.from('SECRETX')) },
+      { t: 'info', seq: 1, sync: true, path: PATH, h: 1, length: 256, result: 7, data: hex(Buffer.from('SECRETX')), typeId: 1 } as TranscriptLine];
+    const { lines: out } = redactLines(lines, ['SECRETX']);
+    const device = out[1] as { deviceData: string }, info = out[2] as { data: string };
+    expect(device.deviceData).toBe(info.data);
+    expect(Buffer.from(device.deviceData, 'hex').toString()).not.toContain('SECRET');
+  });
+
+  test('a value with non-ASCII characters is found in text (UTF-8), and a value found nowhere is not counted', () => {
+    const lines: TranscriptLine[] = [HEADER, { t: 'sys', op: 'readFile', path: '/sys/class/fwctl/fwctl0/device/label', result: 'café SECRETX' }];
+    const { lines: out, counts } = redactLines(lines, ['café', 'not-there-at-all']);
+    expect((out[1] as { result: string }).result).not.toContain('café');
+    expect((out[1] as { result: string }).result).toContain('SECRETX');
+    expect(counts).toEqual({ value: 1 });
+    expect((out[0] as HeaderLine).redacted).toEqual({ value: 1 });
+  });
+});
