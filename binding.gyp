@@ -4,7 +4,7 @@
       "target_name": "fwctl",
       "sources": [
         "native/module.cc", "native/args.cc", "native/bound.cc", "native/env.cc", "native/fd.cc",
-        "native/guards.cc", "native/handle.cc", "native/pool.cc", "native/request.cc"
+        "native/guards.cc", "native/handle.cc", "native/lock.cc", "native/pool.cc", "native/request.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -111,6 +111,10 @@ export interface NativeBinding {
   regionStats?(): { regions: number; bytes: number };
   /** Pool statistics: threads alive, threads idle, jobs queued. */
   poolStats(): { threads: number; idle: number; queued: number };
+  /** open(path, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW, 0644) and flock(LOCK_EX|LOCK_NB): the fd, or -errno (-EWOULDBLOCK: held). */
+  lockFile?(path: string): number;
+  /** close(2) a fd of lockFile() (dropping its lock): 0 or -errno. */
+  unlockFile?(fd: number): number;
 }
 
 let cached: NativeBinding | undefined;

@@ -47,6 +47,9 @@ export type { InventoryRecord } from './inventory';
 /** NV configuration (docs/api/config.md): get, set, plan, reset, items, export, apply over every type that registers items. */
 export { config, NvConfigError } from './nvconfig';
 export type { NvValue, NvWhen, NvItemSpec, NvReading, NvChange, NvSetResult, NvCallOptions, NvConfigHooks, NvConfigDocument, NvApplyOptions, NvApplyResult, NvErrorCode } from './nvconfig';
+/** Firmware update (docs/api/firmware.md): `fwctl.firmware.update(dev, image)` over every type that offers one at the least scope. */
+export { firmware } from './firmware';
+export type { FlashOptions, FlashResult, FlashProgress, FlashPhase, FlashTiming, FlashComponentResult, FlashImageSummary, FlashAllEntry, FirmwareComponent, FirmwareUpdateHooks } from './firmware';
 /** Why this host has (or has no) usable fwctl device: `fwctl doctor` (docs/api/doctor.md). */
 export { diagnose, DOCTOR_CODES, UDEV_RULE } from './doctor';
 export type { Diagnosis, DiagnoseOptions, Finding, Severity, DoctorCode, Candidate, DeviceAccess, KernelState } from './doctor';

@@ -6,6 +6,7 @@
 //   facts.ts     firmware version, identity, temperatures, transceivers (for inventories)
 //   ifc.ts       decode/encode any mlx5_ifc.h layout
 //   nvconfig.ts  NV configuration over MNVDA (the type's nvConfig hooks, what fwctl.config asks)
+//   firmware.ts  firmware update (MCC/MCDA), what fwctl.firmware asks; mfa2.ts reads MFA2 archives
 //   generated/   the layout table and enums, the driver's opcode table (npm run gen)
 //   type.ts      mlx5 as a device type (lib/registry.ts): registered on import
 
@@ -28,6 +29,10 @@ export {
   type Temperature, type ModuleIdentity, type FactError,
 } from './mlx5/facts';
 export * as ifc from './mlx5/ifc';
+/** Firmware update over MCC/MCDA at Configuration (docs/api/firmware.md): mlx5.firmware.components(dev), mlx5.firmware.update(dev, image). */
+export * as firmware from './mlx5/firmware-api';
+export { Mlx5FlashError } from './mlx5/firmware';
+export * as mfa2 from './mlx5/mfa2';
 export { mlx5NvConfig as nvConfig, MLX5_REG_MNVQC, MLX5_REG_MNVIA } from './mlx5/nvconfig';
 export { NV_SOURCE, NV_ITEMS, NV_DEVLINK_PARAMS } from './mlx5/generated/nv-param';
 export {

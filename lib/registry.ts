@@ -74,12 +74,6 @@ export interface HostFacts {
   readonly kernelFeatures?: readonly { readonly since: string; readonly feature: string }[];
 }
 
-/** Firmware update (declared for the feature that follows; no built-in type fills it yet). */
-export interface FirmwareUpdateHooks {
-  /** How the type updates its firmware: over fwctl RPCs, or outside fwctl (CXL: fw_upload in sysfs). */
-  readonly via: 'fwctl' | 'sysfs';
-}
-
 /** One device type, as the kernel's struct fwctl_ops describes a driver. */
 export interface DeviceTypeModule<D = unknown> {
   /** enum fwctl_device_type (or an out-of-tree driver's number). */
@@ -107,8 +101,7 @@ export interface DeviceTypeModule<D = unknown> {
   /** What a host diagnosis looks for. */
   readonly host?: HostFacts;
   // nvConfig?: NV configuration items (lib/nvconfig.ts adds it, NvConfigHooks).
-  /** Firmware update (later work). */
-  readonly firmwareUpdate?: FirmwareUpdateHooks;
+  // firmwareUpdate?: firmware update, or why there is none at the least scope (lib/firmware.ts adds it, FirmwareUpdateHooks).
 }
 
 const byId = new Map<number, DeviceTypeModule>();

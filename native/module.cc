@@ -95,6 +95,7 @@
 #include "fd.h"
 #include "guards.h"
 #include "handle.h"
+#include "lock.h"
 #include "pool.h"
 #include "uapi.h"
 
@@ -198,6 +199,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poolStats", Napi::Function::New(env, PoolStats, "poolStats"));
   exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer, "allocBuffer"));
   exports.Set("regionStats", Napi::Function::New(env, RegionStats, "regionStats"));
+  DefineLockFunctions(env, exports);
   exports.Set("FWCTL_INFO", Napi::Number::New(env, kFwctlInfo));
   exports.Set("FWCTL_RPC", Napi::Number::New(env, kFwctlRpc));
   return exports;

@@ -160,6 +160,12 @@ export const bnxtType: DeviceTypeModule<BnxtDeviceData> = {
     set: (dev, values, o) => nv().set(dev, values, o),
     reset: (dev, names, o) => nv().reset!(dev, names, o),
   },
+  // drivers/fwctl/bnxt/main.c: HWRM_NVM_INSTALL_UPDATE is not in the command list; NVM_WRITE/MODIFY need DebugWrite.
+  firmwareUpdate: {
+    via: 'none',
+    why: 'the bnxt fwctl driver does not pass HWRM_NVM_INSTALL_UPDATE (a package install is not in its command list), and writing NVM directly '
+      + '(HWRM_NVM_WRITE/MODIFY) needs DebugWrite, which taints the kernel, so this package does not offer it; update with `devlink dev flash` (bnxt_en)',
+  },
   errorCodes: ['ERR_FWCTL_BNXT_HWRM', 'ERR_FWCTL_BNXT_NO_DMA'],
   host: {
     pciVendorIds: [0x14e4], // PCI_VENDOR_ID_BROADCOM

@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, () => Command>> = {
   bnxt: () => (require('./commands/bnxt') as typeof import('./commands/bnxt')).command,
   completion: () => (require('./commands/completion') as typeof import('./commands/completion')).command,
   transcript: () => (require('./commands/transcript') as typeof import('./commands/transcript')).command,
+  flash: () => (require('./commands/flash') as typeof import('./commands/flash')).command,
   config: () => (require('./commands/config') as typeof import('./commands/config')).command,
 };
 

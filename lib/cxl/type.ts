@@ -141,7 +141,11 @@ export const cxlType: DeviceTypeModule<never> = {
     kconfigDriverBool: true,
     noDeviceReason: 'the memdev\'s mailbox lacks Features support (feat_cap below read-only) or lists no user-accessible feature: cxl/core/features.c registers no fwctl device then (built into cxl_core: no module to load)',
   },
-  firmwareUpdate: { via: 'sysfs' }, // the kernel's fw_upload class: /sys/bus/cxl/devices/memX/firmware/
+  firmwareUpdate: {
+    via: 'sysfs',
+    why: 'CXL firmware is updated through the kernel\'s fw_upload interface, not fwctl: write the image to /sys/bus/cxl/devices/memX/firmware/memX/data '
+      + 'with loading set to 1 then 0, and read status, error and remaining_size there (drivers/cxl/core/memdev.c: Transfer/Activate FW)',
+  },
 };
 
 registerDeviceType(cxlType);

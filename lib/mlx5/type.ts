@@ -186,7 +186,11 @@ export const mlx5Type: DeviceTypeModule<Mlx5DeviceData> = {
     },
   },
   get nvConfig() { return (require('./nvconfig') as typeof import('./nvconfig')).mlx5NvConfig; }, // NV configuration (MNVDA), loaded on first use
-  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK'],
+  get firmwareUpdate() { return (require('./firmware') as typeof import('./firmware')).mlx5FirmwareUpdate; }, // MCC/MCDA at Configuration, loaded on first use
+  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK',
+    'ERR_FWCTL_MLX5_FLASH_NO_TOOLS_RESOURCES', 'ERR_FWCTL_MLX5_FLASH_UNSUPPORTED', 'ERR_FWCTL_MLX5_FLASH_IMAGE', 'ERR_FWCTL_MLX5_FLASH_PSID_MISMATCH',
+    'ERR_FWCTL_MLX5_FLASH_TOO_LARGE', 'ERR_FWCTL_MLX5_FLASH_DOWNGRADE', 'ERR_FWCTL_MLX5_FLASH_LOCKED', 'ERR_FWCTL_MLX5_FSM', 'ERR_FWCTL_MLX5_FSM_TIMEOUT',
+    'ERR_FWCTL_MLX5_REACTIVATE'],
   host: {
     pciVendorIds: [0x15b3], // PCI_VENDOR_ID_MELLANOX
     pciClasses: [0x0200, 0x0207], // Ethernet, InfiniBand (ConnectX, BlueField)

@@ -50,6 +50,10 @@ export const pdsType: DeviceTypeModule<PdsDeviceData> = {
       rec.note = 'pds: no firmware facts beyond FWCTL_INFO (its queries need a device-specific route)';
     },
   },
+  firmwareUpdate: {
+    via: 'none',
+    why: 'pds firmware is updated by pds_core through devlink (`devlink dev flash`, pds_core/devlink.c pdsc_dl_flash_update), not through the pds fwctl driver',
+  },
   errorCodes: ['ERR_FWCTL_PDS_RETVAL'],
   host: {
     pciVendorIds: [0x1dd8], // PCI_VENDOR_ID_PENSANDO

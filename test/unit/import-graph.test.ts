@@ -17,7 +17,7 @@ export type Layer = 'core' | 'session' | 'fleet' | 'type' | 'entry';
 export function layerOf(file: string): Layer {
   if (/^lib\/(mlx5|bnxt|cxl|pds)(\.ts$|\/)/.test(file)) return 'type';
   if (file === 'lib/index.ts' || file.startsWith('lib/types/') || file.startsWith('lib/cli/')) return 'entry';
-  if (/^lib\/(inventory|nvconfig|doctor)(\.ts$|\/)/.test(file)) return 'fleet';
+  if (/^lib\/(inventory|nvconfig|doctor|firmware)(\.ts$|\/)/.test(file)) return 'fleet';
   if (/^lib\/(transcript|record|replay|redact|audit|observe|environment)\.ts$/.test(file)) return 'session';
   return 'core';
 }
