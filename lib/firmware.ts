@@ -9,7 +9,9 @@
 // faked.
 
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { auditNote } from './audit';
 import { binding } from './binding';
 import type { DeviceLike } from './device-like';
 import { errnoName, FwctlError, FwctlTypeError, show } from './errors';
@@ -182,6 +184,7 @@ export function lockAdapter(adapter: string, lockDir = '/run/lock'): AdapterLock
   if (heldLocks.has(file)) {
     throw new FwctlError({ code: 'ERR_FWCTL_FLASH_IN_PROGRESS', detail: `adapter ${adapter}: an update is already in progress in this process (${file})` });
   }
+  fs.mkdirSync(lockDir, { recursive: true, mode: 0o755 });
   const b = binding();
   if (!b.lockFile || !b.unlockFile) throw new FwctlError({ code: 'ERR_FWCTL_INTERNAL', detail: 'the addon has no lockFile(): rebuild it' });
   const fd = b.lockFile(file);
@@ -246,8 +249,16 @@ export async function update(dev: DeviceLike, image: Uint8Array, options: FlashO
   const buf = asBuffer(image);
   const adapter = adapterOf(dev);
   const lock = lockAdapter(adapter, options.lockDir);
+  const summary = summarizeImage(buf, 'image');
+  const type = typeDisplayName(dev.typeId);
   try {
-    return await hooks.update(dev, buf, { ...options, signal: withTimeout(options), adapter, image: summarizeImage(buf, 'image') });
+    const r = await hooks.update(dev, buf, { ...options, signal: withTimeout(options), adapter, image: summary });
+    if (r.status !== 'dry-run') auditNote(dev.path, type, 'firmware update', r.status, { name: 'firmware-update', image: r.image, components: r.components, running: r.running, pending: r.pending });
+    return r;
+  } catch (e) {
+    const code = (e as { code?: unknown })?.code;
+    if (!options.dryRun) auditNote(dev.path, type, 'firmware update', typeof code === 'string' ? code : 'ERROR', { name: 'firmware-update', image: summary });
+    throw e;
   } finally {
     lock.release();
   }

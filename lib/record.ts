@@ -17,7 +17,7 @@ import { errnoName, FwctlTypeError } from './errors';
 import { observeBinding, type CallEvent } from './observe';
 import { redactLines } from './redact';
 import {
-  hex, parseTranscript, TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION, type AttachLine, type CallLine, type DeviceLine, type HeaderLine,
+  elideBulk, hex, parseTranscript, TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION, type AttachLine, type CallLine, type DeviceLine, type HeaderLine,
   type TranscriptLine,
 } from './transcript';
 import { deviceTypeOf } from './uapi/constants';
@@ -83,9 +83,10 @@ export function lineOf(e: CallEvent): CallLine {
         if (dir & DIR_OUT && !fail && e.lost !== k) a.out = hex(b);
         return a;
       });
+      const kept = elideBulk(e.type, e.request!);
       const line = {
-        t: 'rpc' as const, ...base, typeId: e.type, scope: e.scope!, request: hex(e.request!), responseLength: e.responseLength!,
-        ...(attach ? { attach } : {}),
+        t: 'rpc' as const, ...base, typeId: e.type, scope: e.scope!, request: hex(kept.bytes), responseLength: e.responseLength!,
+        ...(kept.elided ? { elided: kept.elided } : {}), ...(attach ? { attach } : {}),
       };
       if (fail) return { ...line, ...fail };
       return { ...line, length: e.rc, response: hex(e.data!), ...(e.lost !== undefined && e.lost >= 0 ? { lost: e.lost } : {}) };

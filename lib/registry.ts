@@ -34,6 +34,12 @@ export interface CommandName {
   name: string;
   /** A write whatever its scope: Set Feature, ACCESS_REG write, SET_HCA_CAP, NVM writes. */
   write: boolean;
+  /**
+   * Bytes of a bulk transfer in the request (a block of a firmware image:
+   * mlx5 MCDA data): transcripts keep their size and SHA-256, not the bytes,
+   * and the audit trail keeps one line per update, not one per block.
+   */
+  bulk?: { offset: number; length: number };
 }
 
 /** A value redaction hides, and its kind (for the stand-in and the header's counts). */

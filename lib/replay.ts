@@ -10,7 +10,7 @@ import { installBackend, type Backend, type SysLayer, type SysOp } from './backe
 import type { AttachSpec, NativeBinding, NativeHandle, OpenResult } from './binding';
 import { DIR_OUT, SPEC_WORDS } from './binding-flags';
 import { errnoNumber, FwctlError, FwctlTypeError, internalError, nativeArgumentError, show } from './errors';
-import { commandOf, readTranscript, unhex, type CallLine, type Transcript } from './transcript';
+import { commandOf, matchElided, readTranscript, unhex, type CallLine, type Transcript } from './transcript';
 import { FWCTL_INFO, FWCTL_RPC } from './uapi/constants';
 
 export type ReplayMode = 'strict' | 'match';
@@ -196,7 +196,11 @@ export class ReplaySession {
     if (e.t !== 'rpc') return undefined;
     if (a.scope !== e.scope) return { text: `scope ${a.scope}, the transcript's ${e.scope}` };
     const req = unhex(e.request);
-    const at = firstDiff(req, a.request!);
+    if (e.elided && matchElided(e.elided, a.request!) === undefined) {
+      return { text: `the request's bulk bytes ${e.elided.offset}..${e.elided.offset + e.elided.length} differ from the transcript's (SHA-256 ${e.elided.sha256.slice(0, 12)}...)`, offset: e.elided.offset };
+    }
+    const live = e.elided ? matchElided(e.elided, a.request!)! : a.request!;
+    const at = firstDiff(req, live);
     if (at >= 0) {
       const got = at < a.request!.length ? h2(a.request![at]) : 'end';
       const want = at < req.length ? h2(req[at]) : 'end';

@@ -5,9 +5,10 @@
 // line per call (open, info, rpc, close) with its arguments and what the
 // kernel answered. Bytes are lowercase hex. Errors are errno names.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { FwctlError } from './errors';
-import { typeDisplayName } from './registry';
+import { commandOf as registryCommandOf, typeDisplayName } from './registry';
 
 export const TRANSCRIPT_FORMAT = 'fwctl-transcript';
 export const TRANSCRIPT_VERSION = 1;
@@ -101,6 +102,37 @@ export interface RpcLine extends CallBase {
   lost?: number;
   /** The device type (for decoding). */
   typeId?: number;
+  /** Bulk bytes of the request (a firmware image block) kept as size and SHA-256: zeros in `request` there. */
+  elided?: Elided;
+}
+
+export interface Elided {
+  offset: number;
+  length: number;
+  sha256: string;
+}
+
+/**
+ * The request as a transcript keeps it: a bulk transfer's bytes (the type's
+ * commandOf().bulk: a firmware image block) zeroed, with their size and SHA-256.
+ */
+export function elideBulk(typeId: number | undefined, request: Uint8Array): { bytes: Uint8Array; elided?: Elided } {
+  const b = registryCommandOf(typeId, request).bulk;
+  if (!b || b.length <= 0 || b.offset + b.length > request.byteLength) return { bytes: request };
+  const region = request.subarray(b.offset, b.offset + b.length);
+  const sha256 = createHash('sha256').update(region).digest('hex');
+  const bytes = Uint8Array.from(request);
+  bytes.fill(0, b.offset, b.offset + b.length);
+  return { bytes, elided: { offset: b.offset, length: b.length, sha256 } };
+}
+
+/** A live request as the transcript line that elided bulk bytes compares it: zeroed there, or undefined when those bytes differ. */
+export function matchElided(e: Elided, request: Uint8Array): Uint8Array | undefined {
+  if (e.offset + e.length > request.byteLength) return undefined;
+  if (createHash('sha256').update(request.subarray(e.offset, e.offset + e.length)).digest('hex') !== e.sha256) return undefined;
+  const bytes = Uint8Array.from(request);
+  bytes.fill(0, e.offset, e.offset + e.length);
+  return bytes;
 }
 
 export interface CloseLine extends CallBase {

@@ -21,7 +21,7 @@ import type { DeviceLike } from '../device-like';
 import type { Device, PreparedRpc } from '../device';
 import { allocBuffer } from '../device';
 import { FwctlAbortError, FwctlError, FwctlTypeError } from '../errors';
-import { summarizeImage, type FirmwareComponent, type FirmwareUpdateHooks, type FlashComponentResult, type FlashOptions, type FlashPhase, type FlashProgress, type FlashResult, type FlashImageSummary } from '../firmware';
+import { type FirmwareComponent, type FirmwareUpdateHooks, type FlashComponentResult, type FlashOptions, type FlashPhase, type FlashProgress, type FlashResult, type FlashImageSummary } from '../firmware';
 import { MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../uapi/constants';
 import { HOST_LE } from '../uapi/layout';
 import { decodeOutHeader, HEADER_LENGTH, Mlx5FirmwareError, queryAdapter, runPlan, runPlanSync, type Plan } from './core';
@@ -433,7 +433,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
   const psid = (await queryAdapter(dev)).psid;
   const listing = await mcqsAll(dev);
   const img = loadImage(dev, image, psid, listing.find((e) => e.identifier === MCQS_IDENTIFIER_BOOT_IMG), o);
-  const summary: FlashImageSummary = { ...summarizeImage(image, img.format) };
+  const summary: FlashImageSummary = { ...o.image, format: img.format };
   const plan: { c: ImageComponent; caps: Caps; entry: McqsEntry; from?: number; pending?: number; skip?: string }[] = [];
   for (const c of img.components) {
     throwIfAborted();
@@ -476,6 +476,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
   let s = await mccQuery(dev, 0);
   if (s.state !== MLXFW_FSM_STATE.IDLE) {
     if (!o.recover) throw lockedError(dev, s);
+    if (o.dryRun) return finish('dry-run', `the handle held in ${STATE_NAME(s.state)} would be cancelled and released first (recover)`);
     emit({ phase: 'recover', message: `cancelling a handle left in ${STATE_NAME(s.state)}` });
     await mccSet(dev, MLX5_REG_MCC_INSTRUCTION.CANCEL, s.handle).catch(() => undefined);
     await mccSet(dev, MLX5_REG_MCC_INSTRUCTION.RELEASE_UPDATE_HANDLE, s.handle);

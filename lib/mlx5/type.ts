@@ -59,6 +59,8 @@ const QUERY_ADAPTER = 0x101;
 const OUT_HEADER = mlx5MboxOutHdr.size;
 /** MSGI (0x9021): serial_number[0x18] @0, part_number[0x14] @0x20 of the register data, after the out header and the 16-byte access_register header. */
 const MSGI = { id: 0x9021, serial: { at: OUT_HEADER + 16, len: 0x18 } };
+/** MCDA (0x9063) in an ACCESS_REG request: size (BE16 @10 of mcda_reg) and data (@16), after the 16-byte access_register_in. */
+const MCDA = { id: 0x9063, size: 16 + 10, data: 16 + 16 };
 
 /** Where QUERY_ADAPTER's VSD and PSID sit in its output: from the mlx5_ifc.h layout, computed once. */
 let adapterFields: { vsd: { at: number; len: number }; psid: { at: number; len: number } } | undefined;
@@ -120,7 +122,15 @@ export const mlx5Type: DeviceTypeModule<Mlx5DeviceData> = {
   commandOf(request) {
     const op = u16be(request, IN.opcode.offset), opMod = u16be(request, IN.op_mod.offset);
     const name = core().opcodeName(op) ?? `opcode ${h(op)}`;
-    if (ACCESS_REG.has(op)) return { name: `${name} ${opMod === 0 ? 'write' : 'read'} register ${h(u16be(request, REGISTER_ID_AT))}`, write: opMod === 0 };
+    if (ACCESS_REG.has(op)) {
+      const reg = u16be(request, REGISTER_ID_AT);
+      const c = { name: `${name} ${opMod === 0 ? 'write' : 'read'} register ${h(reg)}`, write: opMod === 0 };
+      // MCDA data: a block of a firmware image (the bytes after mcda_reg's 16-byte header, `size` of them).
+      if (reg === MCDA.id && opMod === 0 && request.byteLength >= MCDA.data) {
+        return { ...c, bulk: { offset: MCDA.data, length: Math.min(u16be(request, MCDA.size), request.byteLength - MCDA.data) } };
+      }
+      return c;
+    }
     return { name, write: op === SET_HCA_CAP };
   },
   secretsOf(request, response) {
