@@ -125,7 +125,7 @@ it before exit, so a device is never left locked.
       if (interrupted) return; // already cleaning up
       interrupted = name;
       io.stderr(`\n${name}: cancelling the update and releasing the firmware before exit\n`);
-      controller.abort(new Error(`interrupted by ${name}`));
+      controller.abort(`interrupted by ${name}`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
