@@ -3,7 +3,7 @@
 //
 //   node --expose-gc dist/bench/main.js [--quick] [--only SECTION,...]
 //
-// Sections: percall, sizes, concurrency, fsLatency, cli, memory, callgrind.
+// Sections: percall, sizes, concurrency, fsLatency, cli, memory, callgrind, flash.
 // Writes $FWCTL_RESULTS_DIR/bench.json and prints the table (bench/report.ts).
 // Progress goes to stderr. Nothing here asserts a timing: targets are
 // reported as met/missed, never fail the run.
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as fwctl from '../lib/index';
 import * as mock from '../test/kernel/mock/protocol';
 import { openBenchHandle } from './addon';
+import { flashBench } from './flash';
 import { evaluate, renderTable, type BenchResults, type Row } from './report';
 import {
   callsFor, cBench, KoffiClient, MOCK_HDR, nowNs, percentile, probePath, SIZES, stat, timeAsync,
@@ -532,6 +533,7 @@ async function main(): Promise<void> {
   const sections: [string, () => unknown][] = [
     ['percall', perCall], ['sizes', sizes], ['concurrency', concurrency], ['fsLatency', fsLatency],
     ['cli', cli], ['memory', memory], ['callgrind', callgrind],
+    ['flash', async () => { results.flash = await flashBench(quick ? 1 : 3, log); }],
   ];
   results.sectionSeconds = {};
   for (const [name, fn] of sections) {

@@ -6,6 +6,7 @@
 // prints the table, or with --json the results file itself (stdout only).
 
 import * as fs from 'node:fs';
+import type { FlashBench } from './flash';
 import type { Stat } from './util';
 
 export interface Row {
@@ -61,6 +62,8 @@ export interface BenchResults {
     nodeSeconds?: number;
     files?: string;
   };
+  /** A 1 MiB mlx5 firmware update over the emulated firmware (bench/flash.ts). */
+  flash?: FlashBench | { skipped: string };
   sectionSeconds?: Record<string, number>;
   totalSeconds?: number;
   targets?: Target[];
@@ -186,6 +189,15 @@ export function evaluate(r: BenchResults): Target[] {
       met: grow < 5 * MiB && ext < 1 * MiB,
     });
   }
+  // Firmware update (issue 25): the library's share of a 1 MiB update, under 5 %.
+  const f = r.flash;
+  if (f && !('skipped' in f)) {
+    t.push({
+      name: 'flash 1 MiB: library share (user CPU / wall, with firmware work)', value: f.libraryShare, limit: '< 0.05', met: f.libraryShare < 0.05,
+      detail: `user CPU ${f.userCpuMs.median.toFixed(0)} ms of ${f.workMs.median.toFixed(0)} ms (${f.blocks} blocks, firmware ${f.firmwareBlockUs} us/block); ` +
+        `no-work floor ${f.noWorkMs.median.toFixed(0)} ms (${(f.floorShare * 100).toFixed(1)} %)`,
+    });
+  }
   return t;
 }
 
@@ -263,6 +275,18 @@ export function renderTable(r: BenchResults): string {
     const h = r.hostCallgrind;
     out.push('', `## userspace instructions per call (host, LD_PRELOAD shim, one process per client; node ${h.node ?? '?'}, warm-up ${h.warm}, N ${h.n})`);
     out.push(table(['client', 'instructions/call'], Object.entries(h.perCall).map(([k, v]) => [k, String(v)]), [false, true]));
+  }
+  if (r.flash) {
+    const f = r.flash;
+    if ('skipped' in f) out.push('', `## flash: skipped (${f.skipped})`);
+    else {
+      out.push('', `## flash: a 1 MiB mlx5 update over mlx5_fwctl (${f.blocks} MCDA blocks, kernel-default 200 ms polls; ${f.reps} repetitions)`);
+      out.push(table(['case', 'wall ms (median [min..max])', 'user CPU ms'], [
+        [`firmware work ${f.firmwareBlockUs} us/block`, `${f.workMs.median.toFixed(0)} [${f.workMs.min.toFixed(0)}..${f.workMs.max.toFixed(0)}]`, f.userCpuMs.median.toFixed(0)],
+        ['no work per block (the floor)', `${f.noWorkMs.median.toFixed(0)} [${f.noWorkMs.min.toFixed(0)}..${f.noWorkMs.max.toFixed(0)}]`, '-'],
+      ], [false, true, true]));
+      out.push(`library share ${(f.libraryShare * 100).toFixed(1)} % (user CPU / wall); floor ${(f.floorShare * 100).toFixed(1)} % of the update`);
+    }
   }
   if (r.targets) {
     out.push('', '## targets (ratios within this run)');

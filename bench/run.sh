@@ -7,7 +7,7 @@
 #   --quick    fewer repetitions/calls (about 1/3 of the time)
 #   --json     print the results as JSON on stdout instead of the table
 #              (use `npm run -s bench -- --json` to keep npm's banner off stdout)
-#   --only     sections: percall,sizes,concurrency,fsLatency,cli,memory,callgrind
+#   --only     sections: percall,sizes,concurrency,fsLatency,cli,memory,callgrind,flash
 #   --no-build use build/ and dist/ as they are
 #
 # Everything timed runs in the guest on the same mock device: the C client
@@ -59,6 +59,8 @@ kbuild=$(bash "$scripts/build-kernel.sh" base | tail -n1)
 ko=$(bash "$scripts/build-module.sh" "$kbuild" mock | tail -n1)
 probe=$(bash "$scripts/build-module.sh" "$kbuild" probe | tail -n1)
 [ -f "$ko" ] && [ -x "$probe" ] || die "bench: mock module or probe build failed"
+# The kernel's mlx5 driver over the emulated firmware, for the flash section.
+emu=$(bash "$scripts/build-drivers.sh" "$kbuild" | tail -n1)
 
 # callgrind client-request helper for the instruction counts (optional)
 cgctl=
@@ -111,7 +113,7 @@ timeout=${FWCTL_BENCH_TIMEOUT:-$([ "$quick" = 1 ] && echo 600 || echo 900)}
 say "booting the VM (accel $accel, timeout ${timeout}s); results in $results"
 set +e
 "${vm[@]}" --kernel "$kbuild" --results "$results" --timeout "$timeout" \
-  --load-module "$ko" \
+  --load-module "$ko" --emu "$emu" \
   --env "FWCTL_PROBE=$probe" --env "FWCTL_BENCH_CGCTL=$cgctl" --env "FWCTL_BENCH_ACCEL=$accel" \
   --env "FWCTL_BENCH_HOST_CPU=$host_cpu" --env "FWCTL_BENCH_CLOCK_ARGS=$clock_args" --env "FWCTL_BENCH_HOST_LOAD=$host_load" \
   -- node --expose-gc dist/bench/main.js ${guest_args[@]+"${guest_args[@]}"} >&2

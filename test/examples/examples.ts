@@ -19,7 +19,9 @@
 //                                              address), TYPE.driver (its parent's driver) for
 //                                              TYPE mlx5, bnxt or pds; cxl.memdev (the emulated
 //                                              CXL memdev, fwctl_cxlemu), cxl_test.memdev (one of
-//                                              cxl_test's), tmp/NAME (a file in a scratch dir)
+//                                              cxl_test's), tmp/NAME (a file in a scratch dir;
+//                                              the main boot provides tmp/mlx5-fw.mfa2, an MFA2
+//                                              archive for the emulated mlx5: test/examples/suite.ts)
 //
 // Clauses combine with ';' in one comment. The kernel suite runs every
 // runnable block against the real drivers (test/kernel/suite/examples.test.ts,

@@ -2,9 +2,12 @@
 // example of this boot (test/examples/examples.ts says how each runs), a
 // skipped one for each that needs a newer Node than this one, and a count.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as fwctl from '../../lib';
 import { allExamples, DeviceKind, Example, label, runExample, Targets, workdir } from './examples';
+import { makeMfa2 } from '../kernel/emu/mlx5-images';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -40,6 +43,8 @@ export function exampleTests(boot: 'main' | 'cxl'): void {
 
   beforeAll(() => {
     ({ dir, bin } = workdir(process.env.TMPDIR ?? os.tmpdir(), process.execPath));
+    // The files the docs name as tmp/NAME: an MFA2 archive for the emulated mlx5 (64 KiB, the examples flash with --dry-run).
+    if (boot === 'main') fs.writeFileSync(path.join(dir, 'mlx5-fw.mfa2'), makeMfa2({ psid: 'MT_0000000EMU', version: '28.41.1000', size: 64 * 1024 }));
     process.stderr.write(`[examples] ${boot} boot, node ${process.version}: ${runnable.length} to run, ${newer.length} for a newer Node, `
       + `${all.filter((e) => e.notRunnable !== null).length} marked not-runnable, ${all.filter((e) => e.notRunnable === null && e.boot !== boot).length} in another boot (of ${all.length} in ${new Set(all.map((e) => e.file)).size} files)\n`);
   });
