@@ -32,6 +32,11 @@ export const FUNCTIONS: Readonly<Record<EmuKind, number>> = { mlx5: 2, bnxt: 1, 
 /** Every fwctl device the emulators give the VM. */
 export const DEVICES = KINDS.reduce((n, k) => n + FUNCTIONS[k], 0);
 
+/** Every PCI function the emulator of `kind` is bound to (mlx5: both functions). */
+export function pcisOf(kind: EmuKind): string[] {
+  return kind === 'mlx5' ? [mlx5Pci(0), mlx5Pci(1)] : [pciOf(kind)];
+}
+
 /** The PCI function of mlx5 function `instance` (0: FWCTL_EMU_PCI_MLX5, 1: FWCTL_EMU_PCI_MLX5_2). */
 export function mlx5Pci(instance: 0 | 1 = 0): string {
   if (instance === 0) return pciOf('mlx5');

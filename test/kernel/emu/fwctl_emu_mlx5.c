@@ -41,8 +41,8 @@
  * running 28.39.1002, 28.40.1000 pending a reset, MCQS ACTIVE_PENDING_RESET):
  * MCC LOCK (the handle an MCC query gave) -> LOCKED; UPDATE_COMPONENT
  * (<= 2 MiB; refused with error 9 BLOCKED_PENDING_RESET while an image is
- * pending: MIRC first) -> DOWNLOAD, the next query shows INITIALIZE; MCDA
- * writes (<= 128 bytes, offset % 4 == 0); VERIFY -> the next query shows
+ * pending: MIRC first) -> DOWNLOAD, the next query shows INITIALIZE (unless
+ * an MCDA write came first); MCDA writes (<= 128 bytes, offset % 4 == 0); VERIFY -> the next query shows
  * VERIFY, then LOCKED, or error 8 BAD_FORMAT / 3 NOT_APPLICABLE (PSID) /
  * 2 DIGEST_ERR (crc) in DOWNLOAD; ACTIVATE -> the next query shows ACTIVATE,
  * the image's version pending; CANCEL -> LOCKED; RELEASE -> IDLE. While an
@@ -677,6 +677,7 @@ static u8 emu_mcda_write(struct emu_flash *f, const void *req, int req_size)
 	err = emu_flash_injected(EMU_MCDA_ERROR_AT);
 	if (err) {
 		f->error = err;
+		f->shown = 0;
 		return MLX5_CMD_STAT_OK;
 	}
 	if (!READ_ONCE(flash_nowork)) {
@@ -693,6 +694,7 @@ static u8 emu_mcda_write(struct emu_flash *f, const void *req, int req_size)
 		}
 	}
 	f->written = max(f->written, offset + size);
+	f->shown = 0;	/* past INITIALIZE: downloading */
 	atomic_inc(&emu_flash_blocks);
 	return MLX5_CMD_STAT_OK;
 }
