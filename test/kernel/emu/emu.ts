@@ -27,6 +27,32 @@ export function device(kind: EmuKind): fwctl.FwctlDeviceEntry {
   return e;
 }
 
+/** The emulated functions of each kind in the VM (mlx5: two, FWCTL_EMU_PCI_MLX5 and FWCTL_EMU_PCI_MLX5_2). */
+export const FUNCTIONS: Readonly<Record<EmuKind, number>> = { mlx5: 2, bnxt: 1, pds: 1 };
+/** Every fwctl device the emulators give the VM. */
+export const DEVICES = KINDS.reduce((n, k) => n + FUNCTIONS[k], 0);
+
+/** Every PCI function the emulator of `kind` is bound to (mlx5: both functions). */
+export function pcisOf(kind: EmuKind): string[] {
+  return kind === 'mlx5' ? [mlx5Pci(0), mlx5Pci(1)] : [pciOf(kind)];
+}
+
+/** The PCI function of mlx5 function `instance` (0: FWCTL_EMU_PCI_MLX5, 1: FWCTL_EMU_PCI_MLX5_2). */
+export function mlx5Pci(instance: 0 | 1 = 0): string {
+  if (instance === 0) return pciOf('mlx5');
+  const v = process.env[MLX5.PCI2_ENV];
+  if (!v) throw new Error(`${MLX5.PCI2_ENV} is not set: the VM was booted without run-vm.sh --emu`);
+  return v;
+}
+
+/** The fwctl device over mlx5 function `instance`. */
+export function mlx5Device(instance: 0 | 1 = 0): fwctl.FwctlDeviceEntry {
+  const pci = mlx5Pci(instance);
+  const e = fwctl.findSync({ pci });
+  if (!e) throw new Error(`no fwctl device under PCI ${pci} (mlx5 function ${instance}): did mlx5_fwctl bind?`);
+  return e;
+}
+
 const paramPath = (kind: EmuKind, name: string) => `/sys/module/fwctl_emu_${kind}/parameters/${name}`;
 
 export function param(kind: EmuKind, name: string): string {
@@ -90,6 +116,30 @@ export function nvRefuse(kind: NvEmuKind, n: number): void {
   fs.writeFileSync(paramPath(kind, 'nv_refuse'), `${n}\n`);
 }
 
+// Firmware update knobs of fwctl_emu_mlx5 (its header comment): shared by
+// both functions; the FSM state is per function.
+export type FlashKnob = 'flash_error' | 'flash_error_at' | 'flash_slow_us' | 'flash_nowork' | 'flash_no_mirc';
+
+/** Every function's FSM to IDLE, its store dropped, the fixture versions; flash_blocks and the flash knobs to 0. */
+export function flashReset(): void {
+  fs.writeFileSync(paramPath('mlx5', 'flash_reset'), '1\n');
+}
+
+/** The MCC control_state of mlx5 function `instance` (mlxfw.h enum mlxfw_fsm_state; MLX5.FSM). */
+export function flashState(instance: 0 | 1 = 0): number {
+  return Number(param('mlx5', instance === 0 ? 'flash_state' : 'flash_state2'));
+}
+
+/** MCDA writes the firmware accepted since flashReset (both functions). */
+export function flashBlocks(): number {
+  return Number(param('mlx5', 'flash_blocks'));
+}
+
+/** Set a firmware update knob (flashReset puts them all back to 0). */
+export function setFlashKnob(name: FlashKnob, value: number): void {
+  fs.writeFileSync(paramPath('mlx5', name), `${value}\n`);
+}
+
 // The emulated firmware's fixed content (fwctl_emu_*.c's header comments).
 export const MLX5 = Object.freeze({
   UCTX_CAP: 0x7,
@@ -101,6 +151,27 @@ export const MLX5 = Object.freeze({
   REG_PMTU: 0x5003,
   /** EMU_NV_REFUSED: the status of an NV write refused by nv_refuse (MLX5_CMD_STAT_BAD_SYS_STATE_ERR). */
   NV_REFUSED: 0x4,
+  /** The environment variable with the second mlx5 function's PCI address (run-vm.sh: 0000:00:13.0). */
+  PCI2_ENV: 'FWCTL_EMU_PCI_MLX5_2',
+  /** Firmware versions after load and after flash_reset (MCQI VERSION; MCQS ACTIVE_PENDING_RESET). */
+  FW_RUNNING: '28.39.1002',
+  FW_PENDING: '28.40.1000',
+  FW_RUNNING_RAW: ((28 << 24) | (39 << 16) | 1002) >>> 0,
+  FW_PENDING_RAW: ((28 << 24) | (40 << 16) | 1000) >>> 0,
+  /** MCQI CAPABILITIES: max_component_size (EMU_FW_MAX), mcda_max_write_size (EMU_MCDA_MAX), component_size. */
+  FW_MAX: 2 * 1024 * 1024,
+  MCDA_MAX: 128,
+  FW_RUNNING_SIZE: 1024 * 1024,
+  /** The component the firmware accepts: the "EMU component" (test/kernel/emu/mlx5-flash.ts builds one). */
+  IMAGE_MAGIC: 'FWCTLEMU',
+  /** mlxfw.h enum mlxfw_fsm_state */
+  FSM: Object.freeze({ IDLE: 0, LOCKED: 1, INITIALIZE: 2, DOWNLOAD: 3, VERIFY: 4, APPLY: 5, ACTIVATE: 6 }),
+  /** mlxfw.h enum mlxfw_fsm_state_err (the ones this firmware sets) */
+  FSM_ERR: Object.freeze({ OK: 0, ERROR: 1, REJECTED_DIGEST_ERR: 2, REJECTED_NOT_APPLICABLE: 3, REJECTED_BAD_FORMAT: 8, BLOCKED_PENDING_RESET: 9 }),
+  /** flash_error_at for the next MCDA write (the register id's low byte) */
+  ERROR_AT_MCDA: 0x63,
+  /** mlxfw.h enum mlxfw_fsm_reactivate_status (MIRC status_code) */
+  MIRC: Object.freeze({ OK: 0, BUSY: 1, FW_ALREADY_ACTIVATED: 7 }),
 });
 export const BNXT = Object.freeze({
   NVM_ITEMS: 4,

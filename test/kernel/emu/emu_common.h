@@ -7,7 +7,8 @@
  * Each emulator is a PCI driver for QEMU's "edu" test device (1234:11e8).
  * Several edu functions exist in the VM; module parameter `bdf` names the one
  * this emulator takes (probe answers -ENODEV for the others, so the next
- * emulator's driver gets them). The auxiliary device the in-tree fwctl driver
+ * emulator's driver gets them); fwctl_emu_mlx5 takes a comma-separated list
+ * of up to two (emu_bdf_index()). The auxiliary device the in-tree fwctl driver
  * binds is a child of that PCI function, so /sys/class/fwctl/fwctlN/device is
  * the PCI function, and DMA is mapped against it, as on a real host.
  *
@@ -55,7 +56,7 @@
 
 static char *bdf = "";
 module_param(bdf, charp, 0444);
-MODULE_PARM_DESC(bdf, "PCI address (e.g. 0000:00:0a.0) of the edu function to emulate on");
+MODULE_PARM_DESC(bdf, "PCI address (e.g. 0000:00:0a.0) of the edu function to emulate on (mlx5: a comma-separated list)");
 
 static unsigned int latency_ms;
 module_param(latency_ms, uint, 0644);
@@ -168,9 +169,26 @@ static void emu_firmware_step(void)
 		msleep(ms);
 }
 
-static bool emu_is_our_function(struct pci_dev *pdev)
+/* pdev's position in bdf, a comma-separated list of PCI addresses; -1: not listed. */
+static inline int emu_bdf_index(struct pci_dev *pdev)
 {
-	return bdf && *bdf && !strcmp(pci_name(pdev), bdf);
+	const char *p = bdf, *name = pci_name(pdev);
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 0; p && *p; i++) {
+		const char *end = strchrnul(p, ',');
+
+		if ((size_t)(end - p) == n && !strncmp(p, name, n))
+			return i;
+		p = *end ? end + 1 : end;
+	}
+	return -1;
+}
+
+static inline bool emu_is_our_function(struct pci_dev *pdev)
+{
+	return emu_bdf_index(pdev) == 0;
 }
 
 /*

@@ -7,21 +7,28 @@
  * (mlx5_cmd_exec, mlx5_cmd_do) and the mlx5_core_dev whose general
  * capability page MLX5_CAP_GEN reads, and registers the auxiliary device
  * "mlx5_core.fwctl.<id>" under a QEMU edu PCI function (see emu_common.h).
+ * Up to two functions (bdf= a comma-separated list; run-vm.sh gives
+ * 0000:00:10.0 and 0000:00:13.0): each has its own uids, capability pages,
+ * firmware update state and versions; the NV store and the knobs are shared.
  *
  * The firmware speaks PRM as laid out in include/linux/mlx5/mlx5_ifc.h
  * (MLX5_SET/MLX5_GET on those layouts; big-endian mailboxes):
  *   CREATE_UCTX / DESTROY_UCTX  uids 1..0xfffe; a command carrying a uid the
- *                               firmware did not hand out fails BAD_PARAM
+ *                               firmware did not hand out fails BAD_PARAM;
+ *                               DESTROY_UCTX leaves the update FSM alone
  *   QUERY_HCA_CAP               general (op_mod type 0) and Ethernet offload
  *                               (type 1) capabilities, current or max; other
  *                               types BAD_PARAM
  *   QUERY_ADAPTER               vendor ids, vsd, psid
  *   ACCESS_REG                  read (op_mod 1) of MTMP (sensors 0 "ASIC", 1
  *                               "PHY"), MTCAP, PMTU, PTYS, PMLP, PPCNT (IEEE
- *                               802.3 and RFC 2863 groups), MCAM, MCQS, MCQI
- *                               (version), MCIA (a QSFP28 page 0); MNVDA,
- *                               MNVQC, MNVIA (NV configuration, below); a
- *                               write of another or another register: BAD_PARAM
+ *                               802.3 and RFC 2863 groups), MCAM (groups 0-3:
+ *                               0 mcqi mcqs mcc mcda mtmp, 2 mirc), MCIA (a
+ *                               QSFP28 page 0); MNVDA, MNVQC, MNVIA (NV
+ *                               configuration, below); MCQS, MCQI
+ *                               (capabilities, version), MCC, MCDA, MIRC
+ *                               (firmware update, emu_flash_reg below); a
+ *                               write of another register: BAD_PARAM
  * The known values are in test/kernel/suite/mlx5-depth.test.ts (EMU there).
  *   NOP                         status 0
  *   anything else               BAD_OP
@@ -30,6 +37,20 @@
  * for a non-zero status and mlx5_cmd_exec() the errno mlx5_core maps it to,
  * as drivers/net/ethernet/mellanox/mlx5/core/cmd.c does.
  *
+ * Firmware update (mlxfw.h's FSM; after load and after flash_reset: IDLE,
+ * running 28.39.1002, 28.40.1000 pending a reset, MCQS ACTIVE_PENDING_RESET):
+ * MCC LOCK (the handle an MCC query gave) -> LOCKED; UPDATE_COMPONENT
+ * (<= 2 MiB; refused with error 9 BLOCKED_PENDING_RESET while an image is
+ * pending: MIRC first) -> DOWNLOAD, the next query shows INITIALIZE (unless
+ * an MCDA write came first); MCDA writes (<= 128 bytes, offset % 4 == 0); VERIFY -> the next query shows
+ * VERIFY, then LOCKED, or error 8 BAD_FORMAT / 3 NOT_APPLICABLE (PSID) /
+ * 2 DIGEST_ERR (crc) in DOWNLOAD; ACTIVATE -> the next query shows ACTIVATE,
+ * the image's version pending; CANCEL -> LOCKED; RELEASE -> IDLE. While an
+ * error code is set only CANCEL and RELEASE are accepted. A wrong handle, an
+ * instruction the state does not allow or a component index != 0: BAD_PARAM.
+ * MIRC write, then reads: BUSY once, then OK (the pending image dropped) or
+ * FW_ALREADY_ACTIVATED (none was pending).
+ *
  * Module parameters: bdf, latency_ms, fault_errno, fault_count, commands,
  * nv_reset, nv_refuse, nv_writes (emu_common.h; the NV configuration at
  * emu_nv_reg: an NV write nv_refuse refuses answers the status
@@ -37,12 +58,33 @@
  * uctx_cap (the capability page's uctx_cap, default 0x7: RAW_TX |
  * INTERNAL_DEV_RES | TOOLS_RESOURCES; 0x3 emulates firmware without the
  * tools uid, for which the driver asks no TOOLS_RESOURCES; writable at run
- * time, taking effect at the next open).
+ * time, taking effect at the next open; every function). Firmware update
+ * (emu.ts flashReset, flashState, flashBlocks, setFlashKnob):
+ *   flash_reset    write: every function's FSM IDLE, its store dropped, the
+ *                  fixture versions, flash_blocks 0, the flash_* knobs 0
+ *   flash_error    an FSM error code to inject (mlxfw.h mlxfw_fsm_state_err)
+ *   flash_error_at where it hits, once (then back to 0): MCC instruction 3
+ *                  (UPDATE_COMPONENT), 4 (VERIFY), 6 (ACTIVATE), or 0x63 the
+ *                  next MCDA write (status OK, the data not taken); the
+ *                  error_code is set, the state stays
+ *   flash_slow_us  each MCDA write takes this long
+ *   flash_nowork   1: MCDA writes are checked but not copied, VERIFY skips
+ *                  the image check (the pending version: the running one + 1)
+ *   flash_no_mirc  1: MCAM does not report MIRC (mlxfw then skips it)
+ *   flash_state    read-only: the first function's control_state
+ *                  (flash_state2: the second's)
+ *   flash_blocks   read-only: MCDA writes accepted since flash_reset
  */
 #include <linux/auxiliary_bus.h>
+#include <linux/crc32.h>
 #include <linux/idr.h>
+#include <linux/jiffies.h>
+#include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/driver.h>
 
@@ -81,18 +123,6 @@ struct mlx5_ifc_emu_mbox_out_bits {
 
 #define EMU_UCTX_TOOLS_RESOURCES	0x4	/* MLX5_UCTX_OBJECT_CAP_TOOLS_RESOURCES */
 
-struct emu_mlx5 {
-	struct pci_dev *pdev;
-	struct mlx5_core_dev *mdev;
-	struct mlx5_adev *madev;
-	struct ida uids;
-	u32 cap_cur[MLX5_UN_SZ_DW(hca_cap_union)];
-	u32 cap_max[MLX5_UN_SZ_DW(hca_cap_union)];
-	u32 eth_cur[MLX5_UN_SZ_DW(hca_cap_union)];
-	u32 eth_max[MLX5_UN_SZ_DW(hca_cap_union)];
-};
-
-static struct emu_mlx5 *emu;	/* one emulated function per module instance */
 
 static void emu_fill_caps(u32 *cap, bool max)
 {
@@ -134,20 +164,6 @@ static void emu_module_page(u8 *page)
 	memcpy(page + 148, "Mellanox        ", 16);	/* vendor name */
 	memcpy(page + 168, "MCP1600-C001E30N", 16);	/* part number */
 	memcpy(page + 196, "MT2205VS01234   ", 16);	/* serial number */
-}
-
-/* A new uctx_cap: the firmware's pages and mlx5_core's cached copy (what MLX5_CAP_GEN reads). */
-static int emu_set_uctx_cap(const char *val, const struct kernel_param *kp)
-{
-	int err = param_set_uint(val, kp);
-
-	if (err || !emu)
-		return err;
-	MLX5_SET(cmd_hca_cap, emu->cap_cur, uctx_cap, uctx_cap);
-	MLX5_SET(cmd_hca_cap, emu->cap_max, uctx_cap, uctx_cap);
-	MLX5_SET(cmd_hca_cap, emu->mdev->caps.hca[MLX5_CAP_GENERAL]->cur, uctx_cap, uctx_cap);
-	MLX5_SET(cmd_hca_cap, emu->mdev->caps.hca[MLX5_CAP_GENERAL]->max, uctx_cap, uctx_cap);
-	return 0;
 }
 
 static void emu_status(u16 opcode, void *out, u8 status)
@@ -395,17 +411,541 @@ static u8 emu_nv_reg(u16 reg, bool write, const void *in, int in_size, void *dat
 	return status;
 }
 
-static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
+/*
+ * Firmware update (what mlxfw_fsm.c drives through fw.c's mlx5_mlxfw_dev_ops,
+ * and what a user tool drives the same way through ACCESS_REG): the MCC
+ * state machine, MCDA downloads into the component store, the image check at
+ * VERIFY, ACTIVATE making the image the pending one, MIRC dropping a pending
+ * image. The states and error codes are mlxfw.h's (enum mlxfw_fsm_state,
+ * mlxfw_fsm_state_err, mlxfw_fsm_reactivate_status). Per function (struct
+ * emu_flash in struct emu_mlx5); the knobs are shared.
+ *
+ * The image the firmware accepts (the "EMU component", written by
+ * scripts/make-mlx5-fw-image.js; big-endian): "FWCTLEMU", version u32,
+ * payload_len u32, psid[16] (NUL padded), 32 reserved bytes, the payload,
+ * then the CRC-32 (zlib's) of everything before it. 68 + payload_len bytes.
+ */
+enum {
+	EMU_FSM_IDLE, EMU_FSM_LOCKED, EMU_FSM_INITIALIZE, EMU_FSM_DOWNLOAD,
+	EMU_FSM_VERIFY, EMU_FSM_APPLY, EMU_FSM_ACTIVATE,
+};
+
+enum {
+	EMU_FSM_OK, EMU_FSM_ERROR, EMU_FSM_DIGEST_ERR, EMU_FSM_NOT_APPLICABLE,
+	EMU_FSM_BAD_FORMAT = 8, EMU_FSM_BLOCKED_PENDING_RESET = 9,
+};
+
+enum {	/* fw.c's enum mlxsw_reg_mcc_instruction */
+	EMU_MCC_LOCK = 1, EMU_MCC_RELEASE = 2, EMU_MCC_UPDATE = 3,
+	EMU_MCC_VERIFY = 4, EMU_MCC_ACTIVATE = 6, EMU_MCC_CANCEL = 8,
+};
+
+#define EMU_MIRC_OK		0
+#define EMU_MIRC_BUSY		1
+#define EMU_MIRC_ALREADY	7	/* FW_ALREADY_ACTIVATED */
+
+#define EMU_FW_MAX		(2u << 20)	/* MCQI max_component_size */
+#define EMU_MCDA_MAX		128		/* MCQI mcda_max_write_size */
+#define EMU_FW_RUNNING_SIZE	(1u << 20)	/* MCQI component_size: the running image's */
+#define EMU_MCDA_ERROR_AT	0x63		/* flash_error_at: the next MCDA write */
+#define EMU_HANDLE_OWNER_CMDIF	4		/* handle_owner_type: command interface */
+#define EMU_IMG_HDR		64
+#define EMU_IMG_MIN		(EMU_IMG_HDR + 4)
+#define EMU_PSID		"MT_0000000EMU"
+
+struct emu_flash {
+	struct mutex lock;
+	u8 state;		/* EMU_FSM_* */
+	u8 shown;		/* a transient state the next MCC query shows instead (0: none) */
+	u8 error;		/* EMU_FSM_* error code, until CANCEL or RELEASE */
+	u32 handle;		/* locked: the handle; IDLE: the one the next LOCK must present */
+	unsigned long last_cmd;	/* jiffies of the last MCC/MCDA write carrying the handle */
+	u8 *store;		/* the component being downloaded (vzalloc, size bytes) */
+	u32 size;		/* UPDATE_COMPONENT's component_size */
+	u32 written;		/* end of the furthest MCDA write (control_progress) */
+	bool staged;		/* VERIFY passed: ACTIVATE may run */
+	u32 staged_version;
+	u32 running, pending;	/* versions; pending valid while has_pending */
+	bool has_pending;	/* an activated image waits for a reset (MCQS ACTIVE_PENDING_RESET) */
+	u8 mirc;		/* MIRC: 0 nothing asked, 1 asked (next read BUSY), 2 answered */
+	u8 mirc_status;		/* the answer after BUSY */
+};
+
+static int flash_error;
+module_param(flash_error, int, 0644);
+MODULE_PARM_DESC(flash_error, "the FSM error code flash_error_at injects");
+static int flash_error_at;
+module_param(flash_error_at, int, 0644);
+MODULE_PARM_DESC(flash_error_at, "MCC instruction (3, 4, 6) or 0x63 (MCDA write) the next flash_error hits, once");
+static uint flash_slow_us;
+module_param(flash_slow_us, uint, 0644);
+MODULE_PARM_DESC(flash_slow_us, "microseconds each MCDA write takes");
+static int flash_nowork;
+module_param(flash_nowork, int, 0644);
+MODULE_PARM_DESC(flash_nowork, "1: MCDA data is checked, not copied; VERIFY skips the image check (benchmarks)");
+static int flash_no_mirc;
+module_param(flash_no_mirc, int, 0644);
+MODULE_PARM_DESC(flash_no_mirc, "1: MCAM does not report MIRC");
+static atomic_t emu_flash_blocks = ATOMIC_INIT(0);
+
+static u32 emu_flash_token(void)
+{
+	u32 h;
+
+	do
+		h = get_random_u32() & 0xffffff;
+	while (!h);
+	return h;
+}
+
+/* The fixture: idle, running 28.39.1002, 28.40.1000 pending a reset. Called with lock held (or before use). */
+static void emu_flash_fixture(struct emu_flash *f)
+{
+	vfree(f->store);
+	f->store = NULL;
+	f->state = EMU_FSM_IDLE;
+	f->shown = 0;
+	f->error = 0;
+	f->handle = emu_flash_token();
+	f->size = f->written = 0;
+	f->staged = false;
+	f->running = EMU_FW_RUNNING;
+	f->pending = EMU_FW_PENDING;
+	f->has_pending = true;
+	f->mirc = 0;
+}
+
+/* The download dropped (CANCEL, RELEASE). */
+static void emu_flash_drop(struct emu_flash *f)
+{
+	vfree(f->store);
+	f->store = NULL;
+	f->size = f->written = 0;
+	f->staged = false;
+}
+
+/* flash_error_at == at: spend it (once) and return flash_error; else 0. */
+static u8 emu_flash_injected(int at)
+{
+	u8 err = 0;
+
+	spin_lock(&emu_fault_lock);
+	if (flash_error_at && flash_error_at == at) {
+		err = flash_error;
+		flash_error_at = 0;
+	}
+	spin_unlock(&emu_fault_lock);
+	return err;
+}
+
+/* The image check at VERIFY: the error code, or 0 with *version the image's. */
+static u8 emu_flash_check(const struct emu_flash *f, u32 *version)
+{
+	static const char psid[16] = EMU_PSID;
+	const u8 *img = f->store;
+	u32 len;
+
+	if (READ_ONCE(flash_nowork)) {	/* nothing was copied: a version one past the running one */
+		*version = f->running + 1;
+		return EMU_FSM_OK;
+	}
+	if (f->size < EMU_IMG_MIN || memcmp(img, "FWCTLEMU", 8))
+		return EMU_FSM_BAD_FORMAT;
+	len = get_unaligned_be32(img + 12);
+	if (len != f->size - EMU_IMG_MIN)
+		return EMU_FSM_BAD_FORMAT;
+	if (memcmp(img + 16, psid, sizeof(psid)))
+		return EMU_FSM_NOT_APPLICABLE;
+	if (~crc32_le(~0, img, EMU_IMG_HDR + len) != get_unaligned_be32(img + EMU_IMG_HDR + len))
+		return EMU_FSM_DIGEST_ERR;
+	*version = get_unaligned_be32(img + 8);
+	return EMU_FSM_OK;
+}
+
+/* An MCC write (op_mod 0): an instruction. Mailbox status; FSM errors go to f->error. */
+static u8 emu_mcc_write(struct emu_flash *f, const void *req)
+{
+	u8 instr = MLX5_GET(mcc_reg, req, instruction);
+	u32 handle = MLX5_GET(mcc_reg, req, update_handle);
+	u32 size = MLX5_GET(mcc_reg, req, component_size);
+	u8 err;
+
+	if (MLX5_GET(mcc_reg, req, component_index))
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	if (instr == EMU_MCC_LOCK) {
+		if (f->state != EMU_FSM_IDLE || handle != f->handle)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		f->state = EMU_FSM_LOCKED;
+		f->error = 0;
+		f->last_cmd = jiffies;
+		return MLX5_CMD_STAT_OK;
+	}
+	/* Everything else needs the locked handle. */
+	if (f->state == EMU_FSM_IDLE || handle != f->handle)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	f->last_cmd = jiffies;
+	switch (instr) {
+	case EMU_MCC_RELEASE:
+		emu_flash_drop(f);
+		f->state = EMU_FSM_IDLE;
+		f->shown = 0;
+		f->error = 0;
+		f->handle = emu_flash_token();
+		return MLX5_CMD_STAT_OK;
+	case EMU_MCC_CANCEL:
+		emu_flash_drop(f);
+		f->state = EMU_FSM_LOCKED;
+		f->shown = 0;
+		f->error = 0;
+		return MLX5_CMD_STAT_OK;
+	}
+	/* While an error is set, only CANCEL and RELEASE. */
+	if (f->error)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	switch (instr) {
+	case EMU_MCC_UPDATE:
+		if (f->state != EMU_FSM_LOCKED)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		err = emu_flash_injected(EMU_MCC_UPDATE);
+		if (!err && size > EMU_FW_MAX)
+			err = EMU_FSM_ERROR;
+		if (!err && f->has_pending)
+			err = EMU_FSM_BLOCKED_PENDING_RESET;
+		if (err) {
+			f->error = err;
+			return MLX5_CMD_STAT_OK;
+		}
+		emu_flash_drop(f);
+		f->store = vzalloc(max(size, 1u));
+		if (!f->store)
+			return MLX5_CMD_STAT_LIM_ERR;
+		f->size = size;
+		f->state = EMU_FSM_DOWNLOAD;
+		f->shown = EMU_FSM_INITIALIZE;
+		return MLX5_CMD_STAT_OK;
+	case EMU_MCC_VERIFY:
+		if (f->state != EMU_FSM_DOWNLOAD)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		f->shown = EMU_FSM_VERIFY;
+		err = emu_flash_injected(EMU_MCC_VERIFY);
+		if (!err)
+			err = emu_flash_check(f, &f->staged_version);
+		if (err) {
+			f->error = err;	/* the state stays DOWNLOAD */
+			return MLX5_CMD_STAT_OK;
+		}
+		f->staged = true;
+		f->state = EMU_FSM_LOCKED;
+		return MLX5_CMD_STAT_OK;
+	case EMU_MCC_ACTIVATE:
+		if (f->state != EMU_FSM_LOCKED || !f->staged)
+			return MLX5_CMD_STAT_BAD_PARAM_ERR;
+		f->shown = EMU_FSM_ACTIVATE;
+		err = emu_flash_injected(EMU_MCC_ACTIVATE);
+		if (err) {
+			f->error = err;
+			return MLX5_CMD_STAT_OK;
+		}
+		f->pending = f->staged_version;
+		f->has_pending = true;
+		emu_flash_drop(f);
+		return MLX5_CMD_STAT_OK;
+	default:
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	}
+}
+
+/* An MCDA write: size bytes at offset, each dword as fw.c's mlx5_reg_mcda_set packs it. */
+static u8 emu_mcda_write(struct emu_flash *f, const void *req, int req_size)
+{
+	u32 handle = MLX5_GET(mcda_reg, req, update_handle);
+	u32 offset = MLX5_GET(mcda_reg, req, offset);
+	u32 size = MLX5_GET(mcda_reg, req, size);
+	const u8 *src = (const u8 *)req + MLX5_ST_SZ_BYTES(mcda_reg);
+	int avail = req_size - MLX5_ST_SZ_BYTES(mcda_reg);
+	u32 i;
+	u8 err;
+
+	if (f->state == EMU_FSM_IDLE || handle != f->handle)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	f->last_cmd = jiffies;
+	if (f->state != EMU_FSM_DOWNLOAD || f->error || offset % 4 || size > EMU_MCDA_MAX ||
+	    offset > f->size || size > f->size - offset)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	if (avail < (int)size)
+		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+	err = emu_flash_injected(EMU_MCDA_ERROR_AT);
+	if (err) {
+		f->error = err;
+		f->shown = 0;
+		return MLX5_CMD_STAT_OK;
+	}
+	if (!READ_ONCE(flash_nowork)) {
+		/* mlx5_reg_mcda_set stores htonl() of each host-order dword: undo it. A short last dword is zero padded. */
+		for (i = 0; i < size; i += 4) {
+			u8 w[4] = {};
+			__be32 be;
+			u32 host;
+
+			memcpy(w, src + i, min_t(u32, 4, (u32)avail - i));
+			memcpy(&be, w, 4);
+			host = be32_to_cpu(be);
+			memcpy(f->store + offset + i, &host, min_t(u32, 4, size - i));
+		}
+	}
+	f->written = max(f->written, offset + size);
+	f->shown = 0;	/* past INITIALIZE: downloading */
+	atomic_inc(&emu_flash_blocks);
+	return MLX5_CMD_STAT_OK;
+}
+
+static void emu_mcqi_version(void *v, u32 version)
+{
+	char str[24];
+	int n = scnprintf(str, sizeof(str), "%u.%u.%04u", version >> 24, (version >> 16) & 0xff, version & 0xffff);
+
+	MLX5_SET(mcqi_version, v, version, version);
+	MLX5_SET(mcqi_version, v, version_string_length, n);
+	memcpy(MLX5_ADDR_OF(mcqi_version, v, version_string), str, n);
+}
+
+/*
+ * MCC, MCDA, MIRC, MCQS and MCQI. req is the register data in (req_size
+ * bytes), data the register data out (data_size bytes, zeroed).
+ */
+static u8 emu_flash_reg(struct emu_flash *f, u16 reg, bool write, const void *req, int req_size,
+			void *data, int data_size)
+{
+	int need;
+	u8 status = MLX5_CMD_STAT_OK;
+
+	switch (reg) {
+	case MLX5_REG_MCC:
+		need = MLX5_ST_SZ_BYTES(mcc_reg);
+		break;
+	case MLX5_REG_MCDA:
+		need = MLX5_ST_SZ_BYTES(mcda_reg);
+		break;
+	case MLX5_REG_MIRC:
+		need = MLX5_ST_SZ_BYTES(mirc_reg);
+		break;
+	case MLX5_REG_MCQS:
+		need = MLX5_ST_SZ_BYTES(mcqs_reg);
+		break;
+	default:	/* MCQI: the header in; the header and the info type's data out */
+		need = MLX5_ST_SZ_BYTES(mcqi_reg);
+		break;
+	}
+	if (req_size < need)
+		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+	if (reg == MLX5_REG_MCQI)
+		need += MLX5_GET(mcqi_reg, req, info_type) == 0 ? MLX5_ST_SZ_BYTES(mcqi_cap) :
+			MLX5_ST_SZ_BYTES(mcqi_version);
+	else if (reg == MLX5_REG_MCDA)
+		need = MLX5_ST_SZ_BYTES(mcda_reg);	/* the header comes back */
+	if (data_size < need)
+		return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
+	if (write && reg != MLX5_REG_MCC && reg != MLX5_REG_MCDA && reg != MLX5_REG_MIRC)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	if (!write && reg == MLX5_REG_MCDA)
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;	/* no read back (rd_en 0) */
+	if (reg == MLX5_REG_MCDA && write) {
+		uint us = READ_ONCE(flash_slow_us);
+
+		if (us)
+			fsleep(us);
+	}
+	/* The register's index fields come back as asked. */
+	memcpy(data, req, reg == MLX5_REG_MCQI ? MLX5_ST_SZ_BYTES(mcqi_reg) : need);
+
+	mutex_lock(&f->lock);
+	switch (reg) {
+	case MLX5_REG_MCC:
+		if (write) {
+			status = emu_mcc_write(f, req);
+			break;
+		}
+		MLX5_SET(mcc_reg, data, instruction, 0);
+		MLX5_SET(mcc_reg, data, component_size, f->size);
+		MLX5_SET(mcc_reg, data, update_handle, f->handle);
+		MLX5_SET(mcc_reg, data, control_state, f->shown ? f->shown : f->state);
+		f->shown = 0;
+		MLX5_SET(mcc_reg, data, error_code, f->error);
+		MLX5_SET(mcc_reg, data, control_progress,
+			 f->state == EMU_FSM_DOWNLOAD && f->size ? (u32)div_u64((u64)f->written * 100, f->size) : 0);
+		if (f->state != EMU_FSM_IDLE) {
+			MLX5_SET(mcc_reg, data, handle_owner_type, EMU_HANDLE_OWNER_CMDIF);
+			MLX5_SET(mcc_reg, data, time_elapsed_since_last_cmd,
+				 min_t(unsigned long, (jiffies - f->last_cmd) / HZ, 0xfff));
+		}
+		break;
+	case MLX5_REG_MCDA:
+		status = emu_mcda_write(f, req, req_size);
+		break;
+	case MLX5_REG_MIRC:
+		if (write) {	/* reactivation: drops a pending image */
+			f->mirc = 1;
+			f->mirc_status = f->has_pending ? EMU_MIRC_OK : EMU_MIRC_ALREADY;
+			break;
+		}
+		if (f->mirc == 1) {
+			MLX5_SET(mirc_reg, data, status_code, EMU_MIRC_BUSY);
+			f->mirc = 2;
+			f->has_pending = false;
+			break;
+		}
+		MLX5_SET(mirc_reg, data, status_code, f->mirc ? f->mirc_status : EMU_MIRC_OK);
+		break;
+	case MLX5_REG_MCQS:	/* one component: the boot image */
+		if (MLX5_GET(mcqs_reg, data, component_index)) {
+			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+			break;
+		}
+		MLX5_SET(mcqs_reg, data, last_index_flag, 1);
+		MLX5_SET(mcqs_reg, data, identifier, 0x1);	/* BOOT_IMG */
+		/* 4 ACTIVE_PENDING_RESET, 1 IN_PROGRESS (a download), 2 APPLIED (verified), 0 IDLE */
+		MLX5_SET(mcqs_reg, data, component_update_state,
+			 f->has_pending ? 4 : f->staged ? 2 : f->state == EMU_FSM_DOWNLOAD ? 1 : 0);
+		break;
+	default: {	/* MCQI */
+		void *v = MLX5_ADDR_OF(mcqi_reg, data, data);
+		bool pending = MLX5_GET(mcqi_reg, data, read_pending_component);
+		u8 type = MLX5_GET(mcqi_reg, data, info_type);
+
+		if (MLX5_GET(mcqi_reg, data, component_index) || type > 1 || (type == 1 && pending && !f->has_pending)) {
+			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+			break;
+		}
+		MLX5_SET(mcqi_reg, data, info_size, need - MLX5_ST_SZ_BYTES(mcqi_reg));
+		MLX5_SET(mcqi_reg, data, data_size, need - MLX5_ST_SZ_BYTES(mcqi_reg));
+		if (type == 1) {
+			emu_mcqi_version(v, pending ? f->pending : f->running);
+			break;
+		}
+		MLX5_SET(mcqi_cap, v, supported_info_bitmask, 0x3);	/* CAPABILITIES, VERSION */
+		MLX5_SET(mcqi_cap, v, component_size, EMU_FW_RUNNING_SIZE);
+		MLX5_SET(mcqi_cap, v, max_component_size, EMU_FW_MAX);
+		MLX5_SET(mcqi_cap, v, log_mcda_word_size, 2);
+		MLX5_SET(mcqi_cap, v, mcda_max_write_size, EMU_MCDA_MAX);
+		MLX5_SET(mcqi_cap, v, match_psid, 1);
+		break;
+	}
+	}
+	mutex_unlock(&f->lock);
+	return status;
+}
+
+/* One emulated function (PCI function, mlx5_core_dev, firmware state). */
+struct emu_mlx5 {
+	struct pci_dev *pdev;
+	struct mlx5_core_dev *mdev;
+	struct mlx5_adev *madev;
+	struct ida uids;
+	u32 cap_cur[MLX5_UN_SZ_DW(hca_cap_union)];
+	u32 cap_max[MLX5_UN_SZ_DW(hca_cap_union)];
+	u32 eth_cur[MLX5_UN_SZ_DW(hca_cap_union)];
+	u32 eth_max[MLX5_UN_SZ_DW(hca_cap_union)];
+	struct emu_flash flash;
+};
+
+/* The functions, by their position in bdf; set in probe, cleared in remove (under emu_devs_lock). */
+#define EMU_MAX_FUNCS	2
+static struct emu_mlx5 *emus[EMU_MAX_FUNCS];
+static DEFINE_MUTEX(emu_devs_lock);
+
+/* A new uctx_cap: each function's firmware pages and mlx5_core's cached copy (what MLX5_CAP_GEN reads). */
+static int emu_set_uctx_cap(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+	struct emu_mlx5 *e;
+	int i;
+
+	if (err)
+		return err;
+	mutex_lock(&emu_devs_lock);
+	for (i = 0; i < EMU_MAX_FUNCS; i++) {
+		e = emus[i];
+		if (!e)
+			continue;
+		MLX5_SET(cmd_hca_cap, e->cap_cur, uctx_cap, uctx_cap);
+		MLX5_SET(cmd_hca_cap, e->cap_max, uctx_cap, uctx_cap);
+		MLX5_SET(cmd_hca_cap, e->mdev->caps.hca[MLX5_CAP_GENERAL]->cur, uctx_cap, uctx_cap);
+		MLX5_SET(cmd_hca_cap, e->mdev->caps.hca[MLX5_CAP_GENERAL]->max, uctx_cap, uctx_cap);
+	}
+	mutex_unlock(&emu_devs_lock);
+	return 0;
+}
+
+/* flash_reset: every function's FSM idle, its store dropped, the fixture versions; the counter and knobs 0. */
+static int emu_set_flash_reset(const char *val, const struct kernel_param *kp)
+{
+	int i;
+
+	mutex_lock(&emu_devs_lock);
+	for (i = 0; i < EMU_MAX_FUNCS; i++) {
+		if (!emus[i])
+			continue;
+		mutex_lock(&emus[i]->flash.lock);
+		emu_flash_fixture(&emus[i]->flash);
+		mutex_unlock(&emus[i]->flash.lock);
+	}
+	mutex_unlock(&emu_devs_lock);
+	atomic_set(&emu_flash_blocks, 0);
+	spin_lock(&emu_fault_lock);
+	flash_error = flash_error_at = 0;
+	spin_unlock(&emu_fault_lock);
+	WRITE_ONCE(flash_slow_us, 0);
+	WRITE_ONCE(flash_nowork, 0);
+	WRITE_ONCE(flash_no_mirc, 0);
+	return 0;
+}
+static const struct kernel_param_ops emu_flash_reset_ops = { .set = emu_set_flash_reset };
+module_param_cb(flash_reset, &emu_flash_reset_ops, NULL, 0200);
+MODULE_PARM_DESC(flash_reset, "write: every FSM idle, the fixture versions, flash_blocks and the flash knobs 0");
+
+/* flash_state (the first function), flash_state2 (the second): its control_state. */
+static int emu_get_flash_state(char *buf, const struct kernel_param *kp)
+{
+	long i = (long)kp->arg;
+	int n = -ENODEV;
+
+	mutex_lock(&emu_devs_lock);
+	if (emus[i])
+		n = sysfs_emit(buf, "%u\n", READ_ONCE(emus[i]->flash.state));
+	mutex_unlock(&emu_devs_lock);
+	return n;
+}
+static const struct kernel_param_ops emu_flash_state_ops = { .get = emu_get_flash_state };
+module_param_cb(flash_state, &emu_flash_state_ops, (void *)0L, 0444);
+MODULE_PARM_DESC(flash_state, "the first function's MCC control_state");
+module_param_cb(flash_state2, &emu_flash_state_ops, (void *)1L, 0444);
+MODULE_PARM_DESC(flash_state2, "the second function's MCC control_state");
+
+static int emu_get_flash_blocks(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&emu_flash_blocks));
+}
+static const struct kernel_param_ops emu_flash_blocks_ops = { .get = emu_get_flash_blocks };
+module_param_cb(flash_blocks, &emu_flash_blocks_ops, NULL, 0444);
+MODULE_PARM_DESC(flash_blocks, "MCDA writes accepted since flash_reset");
+
+static u8 emu_access_reg(struct emu_mlx5 *e, const void *in, int in_size, void *out, int out_size)
 {
 	u16 reg = MLX5_GET(access_register_in, in, register_id);
 	void *data = MLX5_ADDR_OF(access_register_out, out, register_data);
-	size_t need, need_out = 0;
+	size_t need;
 
 	if (in_size < MLX5_ST_SZ_BYTES(access_register_in) || out_size < MLX5_ST_SZ_BYTES(access_register_out))
 		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
 	if (reg == MLX5_REG_MNVDA || reg == EMU_REG_MNVQC || reg == EMU_REG_MNVIA)
 		return emu_nv_reg(reg, MLX5_GET(emu_mbox_in, in, op_mod) == 0, in, in_size, data,
 				  out_size - MLX5_ST_SZ_BYTES(access_register_out));
+	if (reg == MLX5_REG_MCC || reg == MLX5_REG_MCDA || reg == MLX5_REG_MIRC || reg == MLX5_REG_MCQS ||
+	    reg == MLX5_REG_MCQI)
+		return emu_flash_reg(&e->flash, reg, MLX5_GET(emu_mbox_in, in, op_mod) == 0,
+				     MLX5_ADDR_OF(access_register_in, in, register_data),
+				     in_size - MLX5_ST_SZ_BYTES(access_register_in), data,
+				     out_size - MLX5_ST_SZ_BYTES(access_register_out));
 	if (MLX5_GET(emu_mbox_in, in, op_mod) != 1)	/* 0 = write: the others are read-only here */
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	switch (reg) {
@@ -433,19 +973,10 @@ static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 	case MLX5_REG_MCAM:
 		need = MLX5_ST_SZ_BYTES(mcam_reg);
 		break;
-	case MLX5_REG_MCQS:
-		need = MLX5_ST_SZ_BYTES(mcqs_reg);
-		break;
-	case MLX5_REG_MCQI:	/* the header in; the header and data_size bytes of data out */
-		need = MLX5_ST_SZ_BYTES(mcqi_reg);
-		need_out = need + MLX5_ST_SZ_BYTES(mcqi_version);
-		break;
 	default:
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
-	if (!need_out)
-		need_out = need;
-	if (out_size < MLX5_ST_SZ_BYTES(access_register_out) + need_out)
+	if (out_size < MLX5_ST_SZ_BYTES(access_register_out) + need)
 		return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
 	if (in_size < MLX5_ST_SZ_BYTES(access_register_in) + need)
 		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
@@ -546,41 +1077,34 @@ static u8 emu_access_reg(const void *in, int in_size, void *out, int out_size)
 		}
 		break;
 	}
-	case MLX5_REG_MCAM:	/* group 0: the registers this firmware answers */
-		if (MLX5_GET(mcam_reg, data, feature_group) || MLX5_GET(mcam_reg, data, access_reg_group))
+	case MLX5_REG_MCAM:
+		/*
+		 * The access register groups mlx5_core reads (fw.c: FIRST_128,
+		 * 0x9100_0x917F, 0x9180_0x91FF; 1 is answered empty): group 0
+		 * the registers this firmware answers, group 2 MIRC.
+		 */
+		if (MLX5_GET(mcam_reg, data, feature_group) || MLX5_GET(mcam_reg, data, access_reg_group) >= MLX5_MCAM_REGS_NUM)
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
-		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqi, 1);
-		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqs, 1);
-		MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mtmp, 1);
+		switch (MLX5_GET(mcam_reg, data, access_reg_group)) {
+		case MLX5_MCAM_REGS_FIRST_128:
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqi, 1);
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcqs, 1);
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcc, 1);
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mcda, 1);
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs.mtmp, 1);
+			break;
+		case MLX5_MCAM_REGS_0x9100_0x917F:
+			MLX5_SET(mcam_reg, data, mng_access_reg_cap_mask.access_regs2.mirc, !READ_ONCE(flash_no_mirc));
+			break;
+		}
 		MLX5_SET(mcam_reg, data, mng_feature_cap_mask.enhanced_features.mtpps_fs, 1);
 		break;
-	case MLX5_REG_MCQS:	/* one component: the boot image, an update pending reset */
-		if (MLX5_GET(mcqs_reg, data, component_index))
-			return MLX5_CMD_STAT_BAD_PARAM_ERR;
-		MLX5_SET(mcqs_reg, data, last_index_flag, 1);
-		MLX5_SET(mcqs_reg, data, identifier, 0x1);		/* BOOT_IMG */
-		MLX5_SET(mcqs_reg, data, component_update_state, 0x4);	/* ACTIVE_PENDING_RESET */
-		break;
-	case MLX5_REG_MCQI: {
-		void *v = MLX5_ADDR_OF(mcqi_reg, data, data);
-		bool pending = MLX5_GET(mcqi_reg, data, read_pending_component);
-		const char *str = pending ? "28.40.1000" : "28.39.1002";
-
-		if (MLX5_GET(mcqi_reg, data, component_index) || MLX5_GET(mcqi_reg, data, info_type) != 0x1)
-			return MLX5_CMD_STAT_BAD_PARAM_ERR;
-		MLX5_SET(mcqi_reg, data, info_size, MLX5_ST_SZ_BYTES(mcqi_version));
-		MLX5_SET(mcqi_reg, data, data_size, MLX5_ST_SZ_BYTES(mcqi_version));
-		MLX5_SET(mcqi_version, v, version, pending ? EMU_FW_PENDING : EMU_FW_RUNNING);
-		MLX5_SET(mcqi_version, v, version_string_length, strlen(str));
-		memcpy(MLX5_ADDR_OF(mcqi_version, v, version_string), str, strlen(str));
-		break;
-	}
 	}
 	return MLX5_CMD_STAT_OK;
 }
 
 /* The firmware: in is a private copy; out is zeroed, out_size >= 16. Returns the status. */
-static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
+static u8 emu_exec(struct emu_mlx5 *e, const void *in, int in_size, void *out, int out_size)
 {
 	u16 opcode = MLX5_GET(emu_mbox_in, in, opcode);
 	u16 op_mod = MLX5_GET(emu_mbox_in, in, op_mod);
@@ -588,7 +1112,7 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 	int id;
 
 	/* A uid the firmware never handed out. */
-	if (uid && opcode != MLX5_CMD_OP_DESTROY_UCTX && !ida_exists(&emu->uids, uid))
+	if (uid && opcode != MLX5_CMD_OP_DESTROY_UCTX && !ida_exists(&e->uids, uid))
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 
 	switch (opcode) {
@@ -601,17 +1125,26 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 			return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
 		if (cap & ~uctx_cap)
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
-		id = ida_alloc_range(&emu->uids, 1, 0xfffe, GFP_KERNEL);
+		id = ida_alloc_range(&e->uids, 1, 0xfffe, GFP_KERNEL);
 		if (id < 0)
 			return MLX5_CMD_STAT_LIM_ERR;
 		MLX5_SET(create_uctx_out, out, uid, id);
 		return MLX5_CMD_STAT_OK;
 	}
 	case MLX5_CMD_OP_DESTROY_UCTX:
+		/*
+		 * The FSM stays as it is, even when this uid locked it: the MCC
+		 * update_handle is a flow token, not an object of the uid
+		 * (mcc_reg has no uid field, and drivers/fwctl/mlx5/main.c's
+		 * close sends DESTROY_UCTX only), so a tool that dies holding
+		 * the lock leaves it locked, time_elapsed_since_last_cmd
+		 * growing, until anyone presenting the handle cancels or
+		 * releases it.
+		 */
 		uid = MLX5_GET(destroy_uctx_in, in, uid);
-		if (!uid || !ida_exists(&emu->uids, uid))
+		if (!uid || !ida_exists(&e->uids, uid))
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
-		ida_free(&emu->uids, uid);
+		ida_free(&e->uids, uid);
 		return MLX5_CMD_STAT_OK;
 	case MLX5_CMD_OP_QUERY_HCA_CAP:
 	{
@@ -620,10 +1153,10 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 
 		switch (op_mod >> 1) {
 		case MLX5_SET_HCA_CAP_OP_MOD_GENERAL_DEVICE:
-			page = cur ? emu->cap_cur : emu->cap_max;
+			page = cur ? e->cap_cur : e->cap_max;
 			break;
 		case MLX5_SET_HCA_CAP_OP_MOD_ETHERNET_OFFLOADS:
-			page = cur ? emu->eth_cur : emu->eth_max;
+			page = cur ? e->eth_cur : e->eth_max;
 			break;
 		default:
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -645,7 +1178,7 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 		return MLX5_CMD_STAT_OK;
 	}
 	case MLX5_CMD_OP_ACCESS_REG:
-		return emu_access_reg(in, in_size, out, out_size);
+		return emu_access_reg(e, in, in_size, out, out_size);
 	case MLX5_CMD_OP_NOP:
 		return MLX5_CMD_STAT_OK;
 	default:
@@ -656,12 +1189,17 @@ static u8 emu_exec(const void *in, int in_size, void *out, int out_size)
 /* The mailbox round trip; -EREMOTEIO when the firmware answered a non-zero status. */
 int mlx5_cmd_do(struct mlx5_core_dev *dev, void *in, int in_size, void *out, int out_size)
 {
+	struct emu_mlx5 *e = NULL;
 	u16 opcode;
 	void *copy;
-	int err;
+	int err, i;
 	u8 status;
 
-	if (!emu || dev != emu->mdev)
+	/* The function dev is; remove() clears its slot only after mlx5_fwctl let go of it. */
+	for (i = 0; i < EMU_MAX_FUNCS && !e; i++)
+		if (READ_ONCE(emus[i]) && READ_ONCE(emus[i])->mdev == dev)
+			e = READ_ONCE(emus[i]);
+	if (!e)
 		return -ENODEV;
 	if (in_size < EMU_HDR || out_size < (int)MLX5_ST_SZ_BYTES(emu_mbox_out))
 		return -EINVAL;
@@ -675,7 +1213,7 @@ int mlx5_cmd_do(struct mlx5_core_dev *dev, void *in, int in_size, void *out, int
 	emu_firmware_step();
 	memset(out, 0, out_size);
 	opcode = MLX5_GET(emu_mbox_in, copy, opcode);
-	status = emu_exec(copy, in_size, out, out_size);
+	status = emu_exec(e, copy, in_size, out, out_size);
 	kfree(copy);
 	emu_status(opcode, out, status);
 	return status ? -EREMOTEIO : 0;
@@ -712,46 +1250,50 @@ static void emu_adev_release(struct device *dev)
 
 static int emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	int slot = emu_bdf_index(pdev);
 	struct mlx5_hca_cap *gen;
 	struct mlx5_adev *madev;
+	struct emu_mlx5 *e;
 	int err;
 
-	if (!emu_is_our_function(pdev) || emu)
+	if (slot < 0 || slot >= EMU_MAX_FUNCS || READ_ONCE(emus[slot]))
 		return -ENODEV;
 	err = emu_pci_setup(pdev);
 	if (err)
 		return err;
-	emu = kzalloc(sizeof(*emu), GFP_KERNEL);
-	if (!emu)
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
 		return -ENOMEM;
-	ida_init(&emu->uids);
-	emu->pdev = pdev;
-	emu_fill_caps(emu->cap_cur, false);
-	emu_fill_caps(emu->cap_max, true);
-	emu_fill_eth_caps(emu->eth_cur, false);
-	emu_fill_eth_caps(emu->eth_max, true);
-	emu_nv_fixture();
+	ida_init(&e->uids);
+	e->pdev = pdev;
+	mutex_init(&e->flash.lock);
+	emu_flash_fixture(&e->flash);
+	emu_fill_caps(e->cap_cur, false);
+	emu_fill_caps(e->cap_max, true);
+	emu_fill_eth_caps(e->eth_cur, false);
+	emu_fill_eth_caps(e->eth_max, true);
+	emu_nv_reset();
 
 	/* What mlx5_core leaves behind after its init: the device and its caps. */
-	emu->mdev = kvzalloc(sizeof(*emu->mdev), GFP_KERNEL);
+	e->mdev = kvzalloc(sizeof(*e->mdev), GFP_KERNEL);
 	gen = kzalloc(sizeof(*gen), GFP_KERNEL);
-	if (!emu->mdev || !gen) {
+	if (!e->mdev || !gen) {
 		err = -ENOMEM;
 		goto err_free;
 	}
-	memcpy(gen->cur, emu->cap_cur, sizeof(gen->cur));
-	memcpy(gen->max, emu->cap_max, sizeof(gen->max));
-	emu->mdev->caps.hca[MLX5_CAP_GENERAL] = gen;
-	emu->mdev->pdev = pdev;
-	emu->mdev->device = &pdev->dev;
-	mutex_init(&emu->mdev->pci_status_mutex);
+	memcpy(gen->cur, e->cap_cur, sizeof(gen->cur));
+	memcpy(gen->max, e->cap_max, sizeof(gen->max));
+	e->mdev->caps.hca[MLX5_CAP_GENERAL] = gen;
+	e->mdev->pdev = pdev;
+	e->mdev->device = &pdev->dev;
+	mutex_init(&e->mdev->pci_status_mutex);
 
 	madev = kzalloc(sizeof(*madev), GFP_KERNEL);
 	if (!madev) {
 		err = -ENOMEM;
 		goto err_free;
 	}
-	madev->mdev = emu->mdev;
+	madev->mdev = e->mdev;
 	madev->adev.name = "fwctl";
 	madev->adev.id = pci_dev_id(pdev);
 	madev->adev.dev.parent = &pdev->dev;
@@ -761,35 +1303,48 @@ static int emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		kfree(madev);
 		goto err_free;
 	}
+	e->madev = madev;
+	/* Commands may come as soon as the device is added (mlx5_fwctl binds it): the slot first. */
+	mutex_lock(&emu_devs_lock);
+	WRITE_ONCE(emus[slot], e);
+	mutex_unlock(&emu_devs_lock);
 	/* mlx5_core's name: the fwctl driver binds "mlx5_core.fwctl". */
 	err = __auxiliary_device_add(&madev->adev, MLX5_ADEV_NAME);
 	if (err) {
+		mutex_lock(&emu_devs_lock);
+		WRITE_ONCE(emus[slot], NULL);
+		mutex_unlock(&emu_devs_lock);
 		auxiliary_device_uninit(&madev->adev);
 		goto err_free;
 	}
-	emu->madev = madev;
-	pci_set_drvdata(pdev, emu);
-	dev_info(&pdev->dev, "emulating mlx5 firmware (uctx_cap 0x%x)\n", uctx_cap);
+	pci_set_drvdata(pdev, e);
+	dev_info(&pdev->dev, "emulating mlx5 firmware, function %d (uctx_cap 0x%x)\n", slot, uctx_cap);
 	return 0;
 
 err_free:
 	kfree(gen);
-	kvfree(emu->mdev);
-	kfree(emu);
-	emu = NULL;
+	kvfree(e->mdev);
+	kfree(e);
 	return err;
 }
 
 static void emu_remove(struct pci_dev *pdev)
 {
 	struct emu_mlx5 *e = pci_get_drvdata(pdev);
+	int i;
 
+	/* Unbinds mlx5_fwctl: fwctl_unregister() waits out the RPCs in flight, so none follows. */
 	auxiliary_device_delete(&e->madev->adev);
 	auxiliary_device_uninit(&e->madev->adev);
-	emu = NULL;
+	mutex_lock(&emu_devs_lock);
+	for (i = 0; i < EMU_MAX_FUNCS; i++)
+		if (emus[i] == e)
+			WRITE_ONCE(emus[i], NULL);
+	mutex_unlock(&emu_devs_lock);
 	kfree(e->mdev->caps.hca[MLX5_CAP_GENERAL]);
 	kvfree(e->mdev);
 	ida_destroy(&e->uids);
+	vfree(e->flash.store);
 	kfree(e);
 }
 

@@ -17,8 +17,8 @@
 #                                      npm run demo -- fwctl info 0000:00:10.0
 #                                      npm run demo -- node my-script.js
 # The guest runs as root with the host's / read-only, cwd = this repo; the
-# emulated functions are 0000:00:10.0 (mlx5), 0000:00:11.0 (bnxt) and
-# 0000:00:12.0 (pds); the CXL memdev's name is in $FWCTL_CXLEMU_MEMDEV.
+# emulated functions are 0000:00:10.0 (mlx5), 0000:00:11.0 (bnxt),
+# 0000:00:12.0 (pds) and 0000:00:13.0 (a second mlx5); the CXL memdev's name is in $FWCTL_CXLEMU_MEMDEV.
 # Environment: FWCTL_VM_TIMEOUT (default 300 s), and
 # run-vm.sh's (FWCTL_VM_ACCEL, ...).
 set -euo pipefail

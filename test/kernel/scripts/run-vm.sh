@@ -17,11 +17,12 @@
 # into N NUMA nodes (cxl_test needs at least 2).
 #
 # --emu DIR (DIR from build-drivers.sh) gives the guest the kernel's own mlx5,
-# bnxt and pds fwctl drivers over the emulated firmware: three QEMU "edu" PCI
-# functions (0000:00:10.0 mlx5, 0000:00:11.0 bnxt, 0000:00:12.0 pds; see
-# test/kernel/emu/) and, before the --load-module modules, the three
-# emulators (bdf= each function) and the three drivers. The guest gets
-# FWCTL_EMU_PCI_{MLX5,BNXT,PDS} with those addresses.
+# bnxt and pds fwctl drivers over the emulated firmware: four QEMU "edu" PCI
+# functions (0000:00:10.0 mlx5, 0000:00:11.0 bnxt, 0000:00:12.0 pds,
+# 0000:00:13.0 a second mlx5; see test/kernel/emu/) and, before the
+# --load-module modules, the three emulators (bdf= their functions) and the
+# three drivers. The guest gets FWCTL_EMU_PCI_{MLX5,BNXT,PDS} with the first
+# three addresses and FWCTL_EMU_PCI_MLX5_2 with the second mlx5's.
 # --append adds kernel command-line arguments; --qemu-arg passes one more
 # argument to QEMU (repeat for each). --quiet: no progress lines on stderr and
 # no console dump when CMD fails (its own exit status is the answer); the
@@ -135,6 +136,10 @@ if [ -n "$emu" ]; then
     emu_mods+=("$emu/fwctl_emu_${v%%:*}.ko bdf=0000:00:${v#*:}.0")
     envs+=("FWCTL_EMU_PCI_$(echo "${v%%:*}" | tr a-z A-Z)=0000:00:${v#*:}.0")
   done
+  # A second mlx5 function (its own firmware update state): fwctl_emu_mlx5 takes both.
+  qemu_extra+=(-device "edu,addr=0x13")
+  emu_mods[0]+=",0000:00:13.0"
+  envs+=("FWCTL_EMU_PCI_MLX5_2=0000:00:13.0")
   emu_mods+=("$emu/mlx5_fwctl.ko" "$emu/bnxt_fwctl.ko" "$emu/pds_fwctl.ko")
   modules=(${emu_mods[@]+"${emu_mods[@]}"} ${modules[@]+"${modules[@]}"})
 fi

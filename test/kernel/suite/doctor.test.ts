@@ -5,6 +5,7 @@
 // of scopes.taint.test.ts (its boot, after its taint: no boot of its own).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as fwctl from '../../../lib';
 import { diagnose, type Diagnosis } from '../../../lib/doctor';
 import * as emu from '../emu/emu';
 import { CLI_MAIN, cli } from '../../unit/helpers/cli';
@@ -33,11 +34,14 @@ test('as root: every fwctl device usable, each emulated function a candidate wit
   expect(d.process).toMatchObject({ uid: 0, capSysRawio: true, initialUserNamespace: true });
   expect(d.kernel.major).toBe(fwctlMajor());
   expect(errors(d)).toEqual([]);
-  expect(d.devices.length).toBeGreaterThanOrEqual(3);
+  expect(d.devices.length).toBeGreaterThanOrEqual(emu.DEVICES); // the emulated functions (mlx5: two), and the mock's
   for (const a of d.devices) expect(a).toMatchObject({ nodeExists: true, numbersMatch: true, readWrite: true, usable: true, owner: { uid: 0, gid: 0, mode: '0600' } });
   for (const kind of emu.KINDS) {
-    const c = d.candidates.find((x) => x.type === kind && x.pciAddress === emu.pciOf(kind));
-    expect(c).toMatchObject({ source: 'auxiliary', name: expect.stringMatching(new RegExp(`^${kind === 'mlx5' ? 'mlx5_core' : kind === 'bnxt' ? 'bnxt_en' : 'pds_core'}\\.fwctl\\.\\d+$`)), fwctl: emu.device(kind).name, reason: 'CANDIDATE_OK' });
+    expect(d.candidates.filter((x) => x.type === kind).map((x) => x.pciAddress).sort()).toEqual(emu.pcisOf(kind));
+    for (const pci of emu.pcisOf(kind)) {
+      const c = d.candidates.find((x) => x.type === kind && x.pciAddress === pci);
+      expect(c).toMatchObject({ source: 'auxiliary', name: expect.stringMatching(new RegExp(`^${kind === 'mlx5' ? 'mlx5_core' : kind === 'bnxt' ? 'bnxt_en' : 'pds_core'}\\.fwctl\\.\\d+$`)), fwctl: fwctl.findSync({ pci })!.name, reason: 'CANDIDATE_OK' });
+    }
   }
   expect(d.findings.find((f) => f.code === 'USABLE')!.message).toBe(`${d.devices.length} of ${d.devices.length} fwctl device(s) usable by this process`);
 });
@@ -56,7 +60,10 @@ test('rmmod mlx5_fwctl: the emulated PCI function shows up with "module not load
     const d = diagnose();
     const c = d.candidates.find((x) => x.type === 'mlx5' && x.pciAddress === pci)!;
     expect(c).toMatchObject({ source: 'auxiliary', driver: null, fwctl: null, reason: 'MODULE_NOT_LOADED' });
-    const f = d.findings.find((x) => x.code === 'MODULE_NOT_LOADED')!;
+    // both mlx5 functions lost their driver, one finding each
+    expect(d.candidates.filter((x) => x.type === 'mlx5' && x.reason === 'MODULE_NOT_LOADED').map((x) => x.pciAddress).sort()).toEqual(emu.pcisOf('mlx5'));
+    expect(d.findings.filter((x) => x.code === 'MODULE_NOT_LOADED')).toHaveLength(emu.FUNCTIONS.mlx5);
+    const f = d.findings.find((x) => x.code === 'MODULE_NOT_LOADED' && x.subject === `${c.name} (${pci})`)!;
     expect(f).toMatchObject({ severity: 'error', subject: `${c.name} (${pci})`, fix: 'modprobe mlx5_fwctl', message: expect.stringContaining('mlx5_fwctl is not loaded') });
     // Narrowed to that function, nothing is usable: exit 1.
     const one = await cli('doctor', pci, '--json');
@@ -73,6 +80,7 @@ test('rmmod mlx5_fwctl: the emulated PCI function shows up with "module not load
   const after = diagnose({ device: pci });
   expect(after.candidates[0]).toMatchObject({ reason: 'CANDIDATE_OK', fwctl: emu.device('mlx5').name });
   expect(after.usable).toBe(true);
+  expect(diagnose({ device: emu.mlx5Pci(1) }).candidates[0]).toMatchObject({ reason: 'CANDIDATE_OK', fwctl: emu.mlx5Device(1).name });
 });
 
 test('a node 0600 owned by another uid, seen by a non-root child: denied with owner and mode, the udev rule, exit verdict false', () => {

@@ -47,11 +47,15 @@ describe('inventory() over the real drivers and a mock device', () => {
     expect(rec(g)).toMatchObject({ parent: { name: g.parent, subsystem: 'faux', pciAddress: null } });
   });
 
-  test('mlx5: QUERY_ADAPTER identity', () => {
-    expect(rec(m)).toMatchObject({
-      type: { name: 'mlx5', id: 1 },
-      mlx5: { ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, psid: emu.MLX5.PSID, vsd: emu.MLX5.VSD },
-    });
+  test('mlx5: QUERY_ADAPTER identity, for both functions', () => {
+    const m2: Dev = { name: emu.mlx5Device(1).name, parent: emu.mlx5Pci(1) };
+    for (const d of [m, m2]) {
+      expect(rec(d)).toMatchObject({
+        parent: { pciAddress: d.parent }, driver: 'fwctl_emu_mlx5', type: { name: 'mlx5', id: 1 },
+        mlx5: { ieeeVendorId: 0x0002c9, vsdVendorId: 0x15b3, psid: emu.MLX5.PSID, vsd: emu.MLX5.VSD },
+      });
+    }
+    expect(records.filter((r) => r.driver === 'fwctl_emu_mlx5')).toHaveLength(emu.FUNCTIONS.mlx5);
   });
 
   test('bnxt: HWRM_VER_GET versions', () => {

@@ -61,7 +61,7 @@ describe('mlx5 in depth over mlx5_fwctl', () => {
     expect(pmlp.data).toMatchObject({ local_port: 1, width: 4, lane0_module_mapping: 0, lane3_module_mapping: 0x03030000 });
     const mcam = await mlx5.readRegister(d, 'MCAM');
     const regs = (mcam.data!.mng_access_reg_cap_mask as fwctl.mlx5.ifc.IfcObject).access_regs;
-    expect(regs).toMatchObject({ mcqi: 1, mcqs: 1, mtmp: 1, mcc: 0 });
+    expect(regs).toMatchObject({ mcqi: 1, mcqs: 1, mtmp: 1, mcc: 1, mcda: 1 });
     expect((mcam.data!.mng_feature_cap_mask as fwctl.mlx5.ifc.IfcObject).enhanced_features).toMatchObject({ mtpps_fs: 1 });
     expect((await mlx5.readRegister(d, 'MCQS', { component_index: 0 })).data).toMatchObject({ last_index_flag: 1, identifier: 1, component_update_state: 4 });
     const mcqi = await mlx5.readRegister(d, 'MCQI', { info_type: 1, data_size: mlx5.ifc.sizeOf('mcqi_version') },

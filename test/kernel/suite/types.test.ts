@@ -21,6 +21,18 @@ describe('the devices: real drivers bound to the emulators, PCI parents', () => 
     await using d = await fwctl.open(e.name);
     expect((await d.info()).typeId).toBe(emu.TYPE_ID[kind]);
   });
+
+  test('mlx5: the second function is a device of its own, under its own PCI function', async () => {
+    const [a, b] = [emu.mlx5Device(0), emu.mlx5Device(1)];
+    expect(b.name).not.toBe(a.name);
+    expect(b.parent).toMatchObject({ name: emu.mlx5Pci(1), subsystem: 'pci', pciAddress: emu.mlx5Pci(1), driver: 'fwctl_emu_mlx5' });
+    const mlx5s = fwctl.listSync().filter((e) => e.parent?.driver === 'fwctl_emu_mlx5');
+    expect(mlx5s.map((e) => e.parent!.pciAddress).sort()).toEqual(emu.pcisOf('mlx5'));
+    await using d = await fwctl.open(b.name);
+    const info = await d.info();
+    expect(info.typeId).toBe(emu.TYPE_ID.mlx5);
+    expect((await fwctl.mlx5.queryAdapter(d)).psid).toBe(emu.MLX5.PSID);
+  });
 });
 
 describe('mlx5 (mlx5_fwctl over fwctl_emu_mlx5)', () => {

@@ -21,6 +21,11 @@ test.each(emu.KINDS)('%s: unbind -> open fds get ENODEV and the node is gone; bi
     await expect(fwctl.open(before.name)).rejects.toMatchObject({ code: 'ENOENT' });
     // mlx5: the driver's close_uctx ran at unregister (DESTROY_UCTX for the still-open fd)
     if (kind === 'mlx5') expect(emu.commands(kind)).toBe(commands + 1);
+    // the second mlx5 function is another PCI function: still there, and it works
+    if (kind === 'mlx5') {
+      await using other = await fwctl.open(emu.mlx5Device(1).name);
+      expect((await fwctl.mlx5.queryAdapter(other)).psid).toBe(emu.MLX5.PSID);
+    }
   } finally {
     fs.writeFileSync(`${drv}/bind`, pci);
     await d.close();
