@@ -186,7 +186,8 @@ export const mlx5Type: DeviceTypeModule<Mlx5DeviceData> = {
     },
   },
   get nvConfig() { return (require('./nvconfig') as typeof import('./nvconfig')).mlx5NvConfig; }, // NV configuration (MNVDA), loaded on first use
-  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK'],
+  errorCodes: ['ERR_FWCTL_MLX5_STATUS', 'ERR_FWCTL_MLX5_MCIA', 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', 'ERR_FWCTL_MLX5_NV_NOT_WRITABLE', 'ERR_FWCTL_MLX5_NV_READBACK',
+    'ERR_FWCTL_MLX5_MFA2_FORMAT', 'ERR_FWCTL_MLX5_MFA2_NO_PSID', 'ERR_FWCTL_MLX5_MFA2_XZ'],
   host: {
     pciVendorIds: [0x15b3], // PCI_VENDOR_ID_MELLANOX
     pciClasses: [0x0200, 0x0207], // Ethernet, InfiniBand (ConnectX, BlueField)
