@@ -28,6 +28,7 @@ const mlx5Nv = require('./gen/mlx5-nv');
 const bnxtHwrm = require('./gen/bnxt-hwrm');
 const tables = require('./gen/driver-tables');
 const bnxtNvm = require('./gen/bnxt-nvm');
+const mlxfw = require('./gen/mlxfw');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -36,6 +37,7 @@ const OUTPUTS = [
   { file: mlx5Ifc.OUT, make: (ctx) => ctx.mlx5().text },
   { file: 'lib/mlx5/generated/opcodes.ts', make: (ctx) => tables.mlx5Ts(ctx.src) },
   { file: mlx5Nv.OUT, make: (ctx) => mlx5Nv.generate(ctx.src).text },
+  { file: mlxfw.OUT, make: (ctx) => mlxfw.generate(ctx.src).text },
   { file: bnxtHwrm.OUT, make: (ctx) => ctx.hwrm().text },
   { file: 'lib/bnxt/generated/commands.ts', make: (ctx) => tables.bnxtTs(ctx.src, ctx.hwrm()) },
   { file: bnxtNvm.OUT, make: (ctx) => bnxtNvm.generate(ctx.src).text },

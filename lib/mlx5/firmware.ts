@@ -20,7 +20,7 @@
 import type { DeviceLike } from '../device-like';
 import type { Device, PreparedRpc } from '../device';
 import { allocBuffer } from '../device';
-import { FwctlAbortError, FwctlError, FwctlTypeError } from '../errors';
+import { errnoNumber, FwctlAbortError, FwctlError, FwctlTypeError } from '../errors';
 import { type FirmwareComponent, type FirmwareUpdateHooks, type FlashComponentResult, type FlashOptions, type FlashPhase, type FlashProgress, type FlashResult, type FlashImageSummary } from '../firmware';
 import { MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../uapi/constants';
 import { HOST_LE } from '../uapi/layout';
@@ -30,8 +30,8 @@ import { decode, encode, layout, sizeOf } from './ifc';
 import { isMfa2, parseMfa2 } from './mfa2';
 import { regPlan, type Mlx5RegisterResult } from './typed';
 import {
-  MLXFW_FSM_MAX_COMPONENT_SIZE, MLXFW_FSM_STATE, MLXFW_FSM_STATE_ERR, MLXFW_FSM_STATE_WAIT_CYCLE_MS, MLXFW_FSM_STATE_WAIT_TIMEOUT_MS,
-  MLXFW_REACTIVATE_STATUS, MLX5_REG_MCC_INSTRUCTION,
+  MLXFW_FSM_STATE, MLXFW_FSM_STATE_ERR, MLXFW_FSM_STATE_WAIT_CYCLE_MS, MLXFW_FSM_STATE_WAIT_TIMEOUT_MS,
+  MLXFW_REACTIVATE_STATUS, MLX5_REG_MCC_INSTRUCTION, MLXFW_FSM_REACTIVATE_ERRNO, type MlxfwReactivateStatus,
 } from './generated/mlxfw';
 
 /** MLX5_MCAM_REGS_0x9100_0x917F (include/linux/mlx5/device.h): the MCAM group MLX5_CAP_MCAM_REG2 (MIRC) reads. */
@@ -170,7 +170,7 @@ export async function components(dev: DeviceLike, options: { signal?: AbortSigna
 
 // ---- the image ----
 
-interface ImageComponent { index: number; identifier: number; size: number; version?: number; data(): Promise<Buffer> | Buffer }
+interface ImageComponent { index: number; size: number; version?: number; data(): Promise<Buffer> | Buffer }
 interface LoadedImage { format: 'mfa2' | 'plain'; psid: string; components: ImageComponent[] }
 
 function loadImage(dev: DeviceLike, image: Buffer, devicePsid: string, boot: McqsEntry | undefined, o: FlashOptions): LoadedImage {
@@ -184,7 +184,8 @@ function loadImage(dev: DeviceLike, image: Buffer, devicePsid: string, boot: Mcq
       if (a.psids.length !== 1) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_PSID_MISMATCH', `--allow-psid-change needs an archive of one PSID; this one has ${a.psids.join(', ')}`);
       psid = a.psids[0];
     }
-    const comps = a.components(psid).map((c) => ({ index: c.index, identifier: c.identifier, size: c.size, version: c.version?.raw, data: () => c.data() }));
+    // The MCC/MCQI component index is the descriptor's identifier (mlxfw_mfa2.c: comp.index = identifier).
+    const comps = a.components(psid).map((c) => ({ index: c.identifier, size: c.size, version: c.version?.raw, data: () => c.data() }));
     if (comps.length === 0) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_IMAGE', `the MFA2 archive lists no component for PSID ${psid}`);
     return { format: 'mfa2', psid, components: comps };
   }
@@ -195,7 +196,7 @@ function loadImage(dev: DeviceLike, image: Buffer, devicePsid: string, boot: Mcq
     throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_PSID_MISMATCH', `psid ${o.psid} is not this device's PSID ${devicePsid}; nothing was written (--allow-psid-change overrides)`);
   }
   if (!boot) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_UNSUPPORTED', 'MCQS lists no boot image component to write a plain image to');
-  return { format: 'plain', psid: o.psid, components: [{ index: boot.index, identifier: boot.identifier, size: image.length, data: () => image }] };
+  return { format: 'plain', psid: o.psid, components: [{ index: boot.index, size: image.length, data: () => image }] };
 }
 
 // ---- the flow ----
@@ -232,11 +233,14 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 function fsmError(dev: DeviceLike, err: number, state: number): Mlx5FlashError {
-  const e = MLXFW_FSM_STATE_ERR.find((x) => x.value === Math.min(err, MLXFW_FSM_STATE_ERR.length - 1)) ?? MLXFW_FSM_STATE_ERR[MLXFW_FSM_STATE_ERR.length - 1];
-  const name = err < MLXFW_FSM_STATE_ERR.length - 1 ? e.name : `error 0x${err.toString(16)}`;
+  // As mlxfw_fsm_state_err(): codes past the enum are its MAX (unknown error, EINVAL).
+  const max = MLXFW_FSM_STATE_ERR[MLXFW_FSM_STATE_ERR.length - 1];
+  const e = MLXFW_FSM_STATE_ERR.find((x) => x.value === Math.min(err, max.value)) ?? max;
+  const name = e === max ? `error 0x${err.toString(16)}` : e.name;
+  const errnoName = e.errnoName ?? 'EINVAL';
   return new Mlx5FlashError({
-    code: 'ERR_FWCTL_MLX5_FSM', path: dev.path, errno: e.errno,
-    detail: `${dev.path}: firmware update failed: ${e.message} (FSM error ${name} in state ${STATE_NAME(state)}, ${e.errnoName})`,
+    code: 'ERR_FWCTL_MLX5_FSM', path: dev.path, errno: errnoNumber(errnoName),
+    detail: `${dev.path}: firmware update failed: ${e.message} (FSM error ${name} in state ${STATE_NAME(state)}, ${errnoName})`,
     fsmError: err, fsmErrorName: name, fsmState: STATE_NAME(state),
   });
 }
@@ -292,9 +296,9 @@ class Flow {
       await sleep(this.t.reactivatePollMs, this.signal);
       this.check();
     }
-    if (status === MLXFW_REACTIVATE_STATUS.OK.value || status === MLXFW_REACTIVATE_STATUS.FW_ALREADY_ACTIVATED.value) return;
-    const e = Object.values(MLXFW_REACTIVATE_STATUS).find((x) => x.value === status);
-    throw new Mlx5FlashError({ code: 'ERR_FWCTL_MLX5_REACTIVATE', path: this.dev.path, errno: 121,
+    const e = Object.values(MLXFW_REACTIVATE_STATUS).find((x) => x.value === status) as MlxfwReactivateStatus | undefined;
+    if (e?.ok) return; // OK, FW_ALREADY_ACTIVATED: mlxfw_fsm_reactivate's successes
+    throw new Mlx5FlashError({ code: 'ERR_FWCTL_MLX5_REACTIVATE', path: this.dev.path, errno: errnoNumber(MLXFW_FSM_REACTIVATE_ERRNO),
       detail: `${this.dev.path}: reactivating the firmware (MIRC) failed: ${e?.message ?? 'unexpected error'} (status ${status})` });
   }
 
@@ -440,8 +444,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
     const entry = listing.find((e) => e.index === c.index);
     if (!entry) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_IMAGE', `the image has component ${c.index}, which MCQS does not list`);
     const cc = await mcqiCaps(dev, c.index);
-    const max = Math.min(cc.maxSize, MLXFW_FSM_MAX_COMPONENT_SIZE);
-    if (c.size > max) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_TOO_LARGE', `component ${c.index} is ${c.size} bytes, larger than the ${max} the firmware takes (MCQI max_component_size ${cc.maxSize}); nothing was written`);
+    if (c.size > cc.maxSize) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_TOO_LARGE', `component ${c.index} is ${c.size} bytes, larger than the ${cc.maxSize} the firmware takes (MCQI max_component_size); nothing was written`);
     const from = await mcqiVersion(dev, c.index, false);
     const pending = entry.updateState === MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET ? await mcqiVersion(dev, c.index, true) : undefined;
     let skip: string | undefined;
@@ -455,7 +458,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
     plan.push({ c, caps: cc, entry, from, pending, skip });
   }
   const componentResult = (p: (typeof plan)[number], status: FlashComponentResult['status']): FlashComponentResult => ({
-    index: p.c.index, name: MCQS_IDENTIFIER[p.c.identifier] ?? `0x${p.c.identifier.toString(16)}`, bytes: p.c.size,
+    index: p.c.index, name: MCQS_IDENTIFIER[p.entry.identifier] ?? `0x${p.entry.identifier.toString(16)}`, bytes: p.c.size,
     ...(p.from !== undefined ? { from: fwVersionText(p.from) } : {}), ...(p.c.version !== undefined ? { to: fwVersionText(p.c.version) } : {}),
     status: p.skip ? 'skipped' : status, ...(p.skip ? { reason: p.skip } : {}),
   });

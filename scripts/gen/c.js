@@ -65,7 +65,7 @@ function tokenize(text, file) {
 function evaluate(tokens, names) {
   let i = 0;
   const peek = () => tokens[i];
-  const BIN = [['|'], ['&'], ['<<', '>>'], ['+', '-'], ['*']];
+  const BIN = [['|'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
   function primary() {
     const tk = tokens[i++];
     if (!tk) throw new Error('expression ends early');
@@ -89,8 +89,10 @@ function evaluate(tokens, names) {
     while (peek() && peek().t === 'p' && BIN[n].includes(peek().v)) {
       const op = tokens[i++].v;
       const r = level(n + 1);
+      if ((op === '/' || op === '%') && r === 0n) throw new Error('division by zero');
+      // BigInt / and % truncate toward zero, as C's do
       v = op === '|' ? v | r : op === '&' ? v & r : op === '<<' ? v << r : op === '>>' ? v >> r
-        : op === '+' ? v + r : op === '-' ? v - r : v * r;
+        : op === '+' ? v + r : op === '-' ? v - r : op === '/' ? v / r : op === '%' ? v % r : v * r;
     }
     return v;
   }

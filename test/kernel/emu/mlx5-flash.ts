@@ -7,47 +7,19 @@
 import * as fwctl from '../../../lib';
 import type { DeviceLike } from '../../../lib/device-like';
 import { MLX5 } from './emu';
+import { makeImageRaw } from './mlx5-images';
 
 const { mlx5 } = fwctl;
 
 /** fw.c's enum mlxsw_reg_mcc_instruction */
 export const MCC = Object.freeze({ LOCK: 1, RELEASE: 2, UPDATE_COMPONENT: 3, VERIFY: 4, ACTIVATE: 6, CANCEL: 8 });
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** zlib's CRC-32 (the kernel's ~crc32_le(~0, buf, n)). */
-export function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** major << 24 | minor << 16 | subminor */
 export const version = (major: number, minor: number, sub: number) => ((major << 24) | (minor << 16) | sub) >>> 0;
 
-/**
- * An EMU component: "FWCTLEMU", version, payload_len, psid[16], 32 reserved
- * bytes, the payload (a deterministic pattern), then the CRC-32 of all before
- * it; all big-endian. 68 + payloadLen bytes.
- */
+/** An EMU component (the repo's writer, scripts/lib/mlx5-fw-image.js): 68 + payloadLen bytes, the CRC-32 last. */
 export function emuImage(o: { version?: number; payloadLen?: number; psid?: string } = {}): Buffer {
-  const len = o.payloadLen ?? 1000;
-  const b = Buffer.alloc(68 + len);
-  b.write(MLX5.IMAGE_MAGIC, 0, 'latin1');
-  b.writeUInt32BE(o.version ?? version(28, 41, 1000), 8);
-  b.writeUInt32BE(len, 12);
-  b.write(o.psid ?? MLX5.PSID, 16, 16, 'latin1');
-  for (let i = 0; i < len; i++) b[64 + i] = (i * 13 + 7) & 0xff;
-  b.writeUInt32BE(crc32(b.subarray(0, 64 + len)), 64 + len);
-  return b;
+  return makeImageRaw({ psid: o.psid ?? MLX5.PSID, version: o.version ?? version(28, 41, 1000), payloadLen: o.payloadLen ?? 1000 });
 }
 
 export interface MccState { handle: number; state: number; error: number; progress: number; elapsed: number; ownerType: number; size: number }
