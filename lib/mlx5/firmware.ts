@@ -363,6 +363,11 @@ function lockedError(dev: DeviceLike, s: MccState): Mlx5FlashError {
   });
 }
 
+/** Updates this process runs now: alone, the download calls on this thread; with others, on the addon's pool (their firmware waits overlap). */
+let running = 0;
+/** The JS thread's longest stretch of sync block writes before it yields (abort signals, progress, timers run then). */
+const YIELD_MS = 10;
+
 /** MCDA blocks of `block` bytes: each dword packed as fw.c's mlx5_reg_mcda_set does (htonl of the host u32). */
 async function download(flow: Flow, index: number, data: Buffer, block: number, done: number, total: number): Promise<void> {
   const dev = flow.dev;
@@ -372,37 +377,45 @@ async function download(flow: Flow, index: number, data: Buffer, block: number, 
   const at = (f: string) => HEADER_LENGTH + layout('mcda_reg').member.get(f)!.offset / 8;
   const OFFSET = at('offset'), SIZE = at('size'), DATA = HEADER_LENGTH + sizeOf('mcda_reg');
   const responseLength = plan.options.responseLength ?? HEADER_LENGTH + regData.length;
-  // The prepared path (a Device: allocBuffer memory bound once, no allocation per block); any other DeviceLike: rpc().
+  // A Device: the prepared path (allocBuffer memory bound once, no allocation per block); any other DeviceLike: rpc().
   const d = dev as Partial<Pick<Device, 'prepareRpc'>>;
-  let req: Buffer, call: () => Promise<Buffer>;
+  let req: Buffer, resp: Buffer, callSync: () => void, call: () => Promise<void>;
   if (typeof d.prepareRpc === 'function') {
     req = allocBuffer(plan.request.length);
     plan.request.copy(req);
-    const resp = allocBuffer(responseLength);
+    resp = allocBuffer(responseLength);
     const prepared: PreparedRpc<Buffer> = d.prepareRpc(req, { ...plan.options, responseBuffer: resp });
-    call = async () => { await prepared.call(); return resp; };
+    callSync = () => { prepared.callSync(); };
+    call = async () => { await prepared.call(); };
   } else {
     req = Buffer.from(plan.request);
-    call = async () => (await dev.rpc(req, plan.options)).response;
+    resp = Buffer.alloc(responseLength);
+    callSync = () => { dev.rpcSync(req, plan.options).response.copy(resp); };
+    call = async () => { (await dev.rpc(req, plan.options)).response.copy(resp); };
   }
+  const STATUS = 0; // mbox_out_hdr.status (u8 @0)
   let lastPercent = -1;
+  let yieldAt = Date.now() + YIELD_MS;
   for (let offset = 0; offset < data.length; offset += block) {
     flow.check();
     const size = Math.min(block, data.length - offset);
     req.writeUInt32BE(offset, OFFSET);
     req.writeUInt16BE(size, SIZE);
-    req.fill(0, DATA, DATA + block);
-    if (HOST_LE) {
-      for (let i = 0; i < size; i += 4) {
-        for (let j = 0; j < 4; j++) req[DATA + i + j] = i + 3 - j < size ? data[offset + i + 3 - j] : 0;
+    data.copy(req, DATA, offset, offset + size);
+    if (size < block) req.fill(0, DATA + size, DATA + block);
+    if (HOST_LE) req.subarray(DATA, DATA + ((size + 3) & ~3)).swap32();
+    if (running === 1) {
+      callSync();
+      if (Date.now() >= yieldAt) {
+        await new Promise<void>((r) => setImmediate(r));
+        yieldAt = Date.now() + YIELD_MS;
       }
     } else {
-      data.copy(req, DATA, offset, offset + size);
+      await call();
     }
-    const out = await call();
-    const h = decodeOutHeader(out);
-    if (h.status !== 0) {
-      throw new Mlx5FirmwareError({ opcode: 0x805, ...h, ok: false, response: Buffer.from(out), length: out.length, truncated: false });
+    if (resp[STATUS] !== 0) {
+      const h = decodeOutHeader(resp);
+      throw new Mlx5FirmwareError({ opcode: 0x805, ...h, ok: false, response: Buffer.from(resp), length: resp.length, truncated: false });
     }
     const percent = Math.floor(((done + offset + size) * 100) / total);
     if (percent !== lastPercent || offset + size === data.length) {
@@ -491,6 +504,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
   const flow = new Flow(dev, t, signal, emit);
   const onExit = () => flow.cleanupSync();
   process.once('exit', onExit);
+  running++;
   try {
     await flow.lock();
     if (regs.mirc) {
@@ -513,6 +527,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
     await flow.cleanup();
     throw e;
   } finally {
+    running--;
     process.removeListener('exit', onExit);
   }
   const r = await finish('updated');
