@@ -2,6 +2,7 @@
 // kernel's lib/xz is, built to WebAssembly; no native code). Swapping the
 // package means changing this file only.
 
+import { Blob } from 'node:buffer';
 import { XzReadableStream } from 'xz-decompress';
 
 /**
