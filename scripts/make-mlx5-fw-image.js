@@ -6,8 +6,9 @@
 //        [--size BYTES] [--mfa2] [--corrupt] [--json]
 //
 //   --size     the EMU component's total size (default 65536, at least 68)
-//   --mfa2     wrap it in an MFA2 archive for PSID (component index 0, identifier 1
-//              BOOT_IMG, mstflint's VERSION extension), as devlink flash takes
+//   --mfa2     wrap it in an MFA2 archive for PSID, as devlink flash takes it: one
+//              component, identifier 0 (the MCC index the kernel flashes it to:
+//              the emulated boot image), mstflint's VERSION extension
 //   --corrupt  flip one payload byte after the CRC: the emulator's VERIFY answers
 //              REJECTED_DIGEST_ERR (inside an MFA2 archive too: the archive stays valid)
 //   --json     print what was written as JSON
@@ -84,7 +85,7 @@ function main(argv) {
     console.log(JSON.stringify(r));
   } else {
     const c = r.component;
-    console.log(`wrote ${r.file}: ${r.bytes} bytes, ${r.format === 'mfa2' ? 'MFA2 archive (component index 0, identifier 1) of an ' : ''}EMU component ` +
+    console.log(`wrote ${r.file}: ${r.bytes} bytes, ${r.format === 'mfa2' ? 'MFA2 archive (one component, identifier 0) of an ' : ''}EMU component ` +
       `of ${c.bytes} bytes, PSID ${r.psid}, version ${r.version} (${r.versionRaw}), crc32 ${c.crc}${c.corrupt ? ', one payload byte flipped after the crc (--corrupt)' : ''}`);
   }
   return 0;

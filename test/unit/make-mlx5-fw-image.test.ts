@@ -72,7 +72,8 @@ test('the CLI: a plain image and an MFA2 archive of the same component, --json',
     expect(j).toMatchObject({ format: 'mfa2', bytes: fs.statSync(arc).size, component: { crc: `0x${bin.readUInt32BE(4092).toString(16).padStart(8, '0')}`, crcMatches: true } });
     const [c, ...rest] = parseMfa2(fs.readFileSync(arc)).components('MT_0000000EMU');
     expect(rest).toEqual([]);
-    expect([c.index, c.identifier, c.size, c.version?.text]).toEqual([0, 1, 4096, '28.41.1000']);
+    // identifier 0: the MCC index the kernel flashes it to (comp.index = identifier), the emulated boot image's
+    expect([c.index, c.identifier, c.size, c.version?.text]).toEqual([0, 0, 4096, '28.41.1000']);
     expect(await c.data()).toEqual(bin);
     const r3 = run('--psid', 'X', '--out', path.join(dir, 'x'));
     expect(r3.status).toBe(2);
