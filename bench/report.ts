@@ -193,8 +193,8 @@ export function evaluate(r: BenchResults): Target[] {
   const f = r.flash;
   if (f && !('skipped' in f)) {
     t.push({
-      name: 'flash 1 MiB: library share (user CPU / wall, with firmware work)', value: f.libraryShare, limit: '< 0.05', met: f.libraryShare < 0.05,
-      detail: `user CPU ${f.userCpuMs.median.toFixed(0)} ms of ${f.workMs.median.toFixed(0)} ms (${f.blocks} blocks, firmware ${f.firmwareBlockUs} us/block); ` +
+      name: 'flash 1 MiB: library share (JS thread busy outside device calls / wall)', value: f.libraryShare, limit: '< 0.05', met: f.libraryShare < 0.05,
+      detail: `library ${f.libraryMs.median.toFixed(0)} ms of ${f.workMs.median.toFixed(0)} ms (${f.blocks} blocks, firmware ${f.firmwareBlockUs} us/block); ` +
         `no-work floor ${f.noWorkMs.median.toFixed(0)} ms (${(f.floorShare * 100).toFixed(1)} %)`,
     });
   }
@@ -281,11 +281,11 @@ export function renderTable(r: BenchResults): string {
     if ('skipped' in f) out.push('', `## flash: skipped (${f.skipped})`);
     else {
       out.push('', `## flash: a 1 MiB mlx5 update over mlx5_fwctl (${f.blocks} MCDA blocks, kernel-default 200 ms polls; ${f.reps} repetitions)`);
-      out.push(table(['case', 'wall ms (median [min..max])', 'user CPU ms'], [
-        [`firmware work ${f.firmwareBlockUs} us/block`, `${f.workMs.median.toFixed(0)} [${f.workMs.min.toFixed(0)}..${f.workMs.max.toFixed(0)}]`, f.userCpuMs.median.toFixed(0)],
-        ['no work per block (the floor)', `${f.noWorkMs.median.toFixed(0)} [${f.noWorkMs.min.toFixed(0)}..${f.noWorkMs.max.toFixed(0)}]`, '-'],
-      ], [false, true, true]));
-      out.push(`library share ${(f.libraryShare * 100).toFixed(1)} % (user CPU / wall); floor ${(f.floorShare * 100).toFixed(1)} % of the update`);
+      out.push(table(['case', 'wall ms (median [min..max])', 'library ms', 'user CPU ms'], [
+        [`firmware work ${f.firmwareBlockUs} us/block`, `${f.workMs.median.toFixed(0)} [${f.workMs.min.toFixed(0)}..${f.workMs.max.toFixed(0)}]`, f.libraryMs.median.toFixed(0), f.userCpuMs.median.toFixed(0)],
+        ['no work per block (the floor)', `${f.noWorkMs.median.toFixed(0)} [${f.noWorkMs.min.toFixed(0)}..${f.noWorkMs.max.toFixed(0)}]`, '-', '-'],
+      ], [false, true, true, true]));
+      out.push(`library share ${(f.libraryShare * 100).toFixed(1)} % (JS thread busy outside device calls / wall); floor ${(f.floorShare * 100).toFixed(1)} % of the update`);
     }
   }
   if (r.targets) {
