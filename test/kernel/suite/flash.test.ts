@@ -106,7 +106,9 @@ describe('mlx5 firmware update over mlx5_fwctl', () => {
     await expect(fwctl.mlx5.firmware.update(d, img, { timing })).rejects.toMatchObject({ code: 'ERR_FWCTL_MLX5_FSM', fsmErrorName: 'REJECTED_DIGEST_ERR', errno: -74 });
     expect(emu.flashState()).toBe(0);
     // The reactivation before the download (MIRC) dropped the image that was pending, as the firmware does: none is pending now.
-    expect((await fwctl.mlx5.firmware.components(d))[0]).toMatchObject({ running: '28.39.1002', pending: undefined });
+    const [c] = await fwctl.mlx5.firmware.components(d);
+    expect(c.running).toBe('28.39.1002');
+    expect(c.pending).toBeUndefined();
   });
 
   test('no TOOLS_RESOURCES: refused, nothing written', async () => {
