@@ -17,6 +17,7 @@ import { type Adapter, decodeAdapter, Mlx5Opcode, opcodePlan, type Plan, runPlan
 import { decode, sizeOf } from './ifc';
 import { capPlan, regPlan } from './typed';
 import { FwctlError } from '../errors';
+import { MCQI_INFO_TYPE, MCQS_IDENTIFIER, MCQS_UPDATE_STATE } from './generated/mlxfw';
 
 /** A generator of plans: each yielded plan's result (or error) is sent back in. */
 export type Steps<T> = Generator<Plan<unknown>, T, unknown>;
@@ -103,9 +104,6 @@ export interface Mlx5Facts {
   modules: (ModuleIdentity | (FactError & { localPort: number }))[] | FactError;
 }
 
-const MCQS_IDENTIFIER_BOOT_IMG = 0x1;
-const MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET = 0x4;
-const MCQI_INFO_TYPE_VERSION = 0x1;
 const I2C_ADDR_LOW = 0x50;
 
 export function fwVersionText(raw: number): string {
@@ -152,9 +150,10 @@ function* moduleOf(localPort: number): Generator<Plan<unknown>, ModuleIdentity, 
   return id;
 }
 
-function* mcqiVersion(componentIndex: number, pending: boolean): Generator<Plan<unknown>, FirmwareVersion, unknown> {
+/** MCQI VERSION of a component, running or pending (fw.c's mlx5_reg_mcqi_version_query): a step list for steps(). */
+export function* mcqiVersionSteps(componentIndex: number, pending: boolean): Generator<Plan<unknown>, FirmwareVersion, unknown> {
   const size = sizeOf('mcqi_version');
-  const r = yield* step(regPlan('MCQI', { component_index: componentIndex, read_pending_component: pending ? 1 : 0, info_type: MCQI_INFO_TYPE_VERSION, data_size: size },
+  const r = yield* step(regPlan('MCQI', { component_index: componentIndex, read_pending_component: pending ? 1 : 0, info_type: MCQI_INFO_TYPE.VERSION, data_size: size },
     { responseLength: HEADER_LENGTH + sizeOf('mcqi_reg') + sizeOf('mcqi_reg_data') }, false));
   const v = decode('mcqi_version', r.raw.subarray(sizeOf('mcqi_reg'), sizeOf('mcqi_reg') + size));
   const raw = v.version as number;
@@ -169,10 +168,10 @@ function* firmware(): Generator<Plan<unknown>, Mlx5Facts['firmware'], unknown> {
     let index = 0;
     for (;;) {
       const q = (yield* step(regPlan('MCQS', { component_index: index }, {}, false))).data ?? {};
-      if (q.identifier === MCQS_IDENTIFIER_BOOT_IMG) {
-        const running = yield* mcqiVersion(index, false);
-        if (q.component_update_state !== MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET) return { running };
-        return { running, pending: yield* mcqiVersion(index, true) };
+      if (q.identifier === MCQS_IDENTIFIER.BOOT_IMG) {
+        const running = yield* mcqiVersionSteps(index, false);
+        if (q.component_update_state !== MCQS_UPDATE_STATE.ACTIVE_PENDING_RESET) return { running };
+        return { running, pending: yield* mcqiVersionSteps(index, true) };
       }
       if (q.last_index_flag || ++index > 0xffff) throw new FwctlError({ code: 'ERR_FWCTL_MLX5_NO_BOOT_IMAGE', detail: 'MCQS lists no boot image component' });
     }

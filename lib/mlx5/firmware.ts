@@ -25,27 +25,20 @@ import { type FirmwareComponent, type FirmwareUpdateHooks, type FlashComponentRe
 import { MLX5_UCTX_CAP_TOOLS_RESOURCES } from '../uapi/constants';
 import { HOST_LE } from '../uapi/layout';
 import { decodeOutHeader, HEADER_LENGTH, Mlx5FirmwareError, queryAdapter, runPlan, runPlanSync, type Plan } from './core';
-import { fwVersionText } from './facts';
+import { fwVersionText, mcqiVersionSteps, steps } from './facts';
 import { decode, encode, layout, sizeOf } from './ifc';
 import { isMfa2, parseMfa2 } from './mfa2';
 import { regPlan, type Mlx5RegisterResult } from './typed';
 import {
   MLXFW_FSM_STATE, MLXFW_FSM_STATE_ERR, MLXFW_FSM_STATE_WAIT_CYCLE_MS, MLXFW_FSM_STATE_WAIT_TIMEOUT_MS,
   MLXFW_REACTIVATE_STATUS, MLX5_REG_MCC_INSTRUCTION, MLXFW_FSM_REACTIVATE_ERRNO, type MlxfwReactivateStatus,
+  MCQS_IDENTIFIER, MCQS_UPDATE_STATE, MCQI_INFO_TYPE, MLX5_MCAM_REGS,
 } from './generated/mlxfw';
 
-/** MLX5_MCAM_REGS_0x9100_0x917F (include/linux/mlx5/device.h): the MCAM group MLX5_CAP_MCAM_REG2 (MIRC) reads. */
-const MCAM_GROUP_0x9100 = 0x2;
-/** fw.c: MCQI info types and the boot image's MCQS identifier. */
-const MCQI_INFO_TYPE_CAPABILITIES = 0x0;
-const MCQI_INFO_TYPE_VERSION = 0x1;
-/** MCQS identifier names (PRM "Component Identifier"; fw.c names BOOT_IMG). */
-const MCQS_IDENTIFIER: Readonly<Record<number, string>> = { 0x1: 'BOOT_IMG', 0x4: 'OEM_NVCONFIG', 0x5: 'MLNX_NVCONFIG', 0x6: 'CS_TOKEN', 0x7: 'DBG_TOKEN', 0xa: 'GEARBOX', 0xb: 'CC_ALGO', 0xc: 'LINKX_IMG', 0xd: 'CRYPTO_TO_COMMISSIONING', 0xe: 'RMCS_TOKEN', 0xf: 'RMDT_TOKEN', 0x10: 'CRCS_TOKEN', 0x11: 'CRDT_TOKEN', 0x12: 'CLOCK_SYNC_EEPROM', 0x15: 'DIGITAL_CACERT', 0x17: 'DIGITAL_CACERT_REMOVAL' };
-const MCQS_IDENTIFIER_BOOT_IMG = 0x1;
-/** fw.c enum mlx5_mcqs_component_update_state. */
-const MCQS_UPDATE_STATE = ['IDLE', 'IN_PROGRESS', 'APPLIED', 'ACTIVE', 'ACTIVE_PENDING_RESET', 'FAILED', 'CANCELED', 'BUSY'] as const;
-const MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET = 4;
-/** mcc_reg handle_owner_type (PRM). */
+const nameOf = (table: Readonly<Record<string, number>>, v: number) => Object.keys(table).find((k) => table[k] === v);
+const identifierName = (id: number) => nameOf(MCQS_IDENTIFIER, id) ?? `0x${id.toString(16)}`;
+const updateStateName = (st: number) => nameOf(MCQS_UPDATE_STATE, st) ?? String(st);
+/** mcc_reg handle_owner_type (the PRM's values; mlx5_ifc.h has the field, no enum). */
 const HANDLE_OWNER = ['unspecified', 'chassis BMC', 'MAD', 'BMC', 'command interface', 'ICMD'];
 
 const STATE_NAME = (s: number) => Object.entries(MLXFW_FSM_STATE).find(([, v]) => v === s)?.[0] ?? `state ${s}`;
@@ -104,16 +97,13 @@ async function mcqi(dev: DeviceLike, index: number, infoType: number, size: numb
 interface Caps { maxSize: number; logWordSize: number; maxWriteSize: number }
 
 async function mcqiCaps(dev: DeviceLike, index: number): Promise<Caps> {
-  const c = decode('mcqi_cap', await mcqi(dev, index, MCQI_INFO_TYPE_CAPABILITIES, sizeOf('mcqi_cap')));
+  const c = decode('mcqi_cap', await mcqi(dev, index, MCQI_INFO_TYPE.CAPABILITIES, sizeOf('mcqi_cap')));
   return { maxSize: c.max_component_size as number, logWordSize: c.log_mcda_word_size as number, maxWriteSize: c.mcda_max_write_size as number };
 }
 
-async function mcqiVersion(dev: DeviceLike, index: number, pending: boolean): Promise<number | undefined> {
-  try {
-    return decode('mcqi_version', await mcqi(dev, index, MCQI_INFO_TYPE_VERSION, sizeOf('mcqi_version'), pending)).version as number;
-  } catch {
-    return undefined; // a component without versions (tokens, NV configuration)
-  }
+/** The version word of a component (facts.ts's MCQI VERSION read); undefined for a component without versions (tokens, NV configuration). */
+function mcqiVersion(dev: DeviceLike, index: number, pending: boolean): Promise<number | undefined> {
+  return steps(dev, mcqiVersionSteps(index, pending)).then((v) => v.raw, () => undefined);
 }
 
 interface MccState { handle: number; state: number; error: number; progress: number; idleSeconds: number; ownerType: number }
@@ -140,7 +130,7 @@ async function mcam(dev: DeviceLike): Promise<Mcam> {
   const regs = (g: number, key: string) => read(dev, 'MCAM', { access_reg_group: g })
     .then((r) => (((r.data?.mng_access_reg_cap_mask as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<string, unknown>), () => ({} as Record<string, unknown>));
   const g0 = await regs(0, 'access_regs');
-  const g2 = await regs(MCAM_GROUP_0x9100, 'access_regs2');
+  const g2 = await regs(MLX5_MCAM_REGS['0x9100_0x917F'], 'access_regs2');
   return { mcqi: g0.mcqi === 1, mcqs: g0.mcqs === 1, mcc: g0.mcc === 1, mcda: g0.mcda === 1, mirc: g2.mirc === 1 };
 }
 
@@ -151,10 +141,10 @@ export async function components(dev: DeviceLike, options: { signal?: AbortSigna
   const out: FirmwareComponent[] = [];
   for (const e of await mcqsAll(dev)) {
     if (options.signal?.aborted) throw new FwctlAbortError(options.signal.reason, dev.path);
-    const c: FirmwareComponent = { index: e.index, name: MCQS_IDENTIFIER[e.identifier] ?? `0x${e.identifier.toString(16)}`, updateState: MCQS_UPDATE_STATE[e.updateState] ?? String(e.updateState) };
+    const c: FirmwareComponent = { index: e.index, name: identifierName(e.identifier), updateState: updateStateName(e.updateState) };
     const running = await mcqiVersion(dev, e.index, false);
     if (running !== undefined) c.running = fwVersionText(running);
-    if (e.updateState === MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET) {
+    if (e.updateState === MCQS_UPDATE_STATE.ACTIVE_PENDING_RESET) {
       const pending = await mcqiVersion(dev, e.index, true);
       if (pending !== undefined) c.pending = fwVersionText(pending);
     }
@@ -449,7 +439,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
   }
   const psid = (await queryAdapter(dev)).psid;
   const listing = await mcqsAll(dev);
-  const img = loadImage(dev, image, psid, listing.find((e) => e.identifier === MCQS_IDENTIFIER_BOOT_IMG), o);
+  const img = loadImage(dev, image, psid, listing.find((e) => e.identifier === MCQS_IDENTIFIER.BOOT_IMG), o);
   const summary: FlashImageSummary = { ...o.image, format: img.format };
   const plan: { c: ImageComponent; caps: Caps; entry: McqsEntry; from?: number; pending?: number; skip?: string }[] = [];
   for (const c of img.components) {
@@ -459,7 +449,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
     const cc = await mcqiCaps(dev, c.index);
     if (c.size > cc.maxSize) throw refuse(dev, 'ERR_FWCTL_MLX5_FLASH_TOO_LARGE', `component ${c.index} is ${c.size} bytes, larger than the ${cc.maxSize} the firmware takes (MCQI max_component_size); nothing was written`);
     const from = await mcqiVersion(dev, c.index, false);
-    const pending = entry.updateState === MCQS_UPDATE_STATE_ACTIVE_PENDING_RESET ? await mcqiVersion(dev, c.index, true) : undefined;
+    const pending = entry.updateState === MCQS_UPDATE_STATE.ACTIVE_PENDING_RESET ? await mcqiVersion(dev, c.index, true) : undefined;
     let skip: string | undefined;
     if (c.version !== undefined && from !== undefined) {
       if (c.version === from) skip = `version ${fwVersionText(from)} is already running`;
@@ -471,7 +461,7 @@ export async function update(dev: DeviceLike, image: Buffer, o: UpdateOptions): 
     plan.push({ c, caps: cc, entry, from, pending, skip });
   }
   const componentResult = (p: (typeof plan)[number], status: FlashComponentResult['status']): FlashComponentResult => ({
-    index: p.c.index, name: MCQS_IDENTIFIER[p.entry.identifier] ?? `0x${p.entry.identifier.toString(16)}`, bytes: p.c.size,
+    index: p.c.index, name: identifierName(p.entry.identifier), bytes: p.c.size,
     ...(p.from !== undefined ? { from: fwVersionText(p.from) } : {}), ...(p.c.version !== undefined ? { to: fwVersionText(p.c.version) } : {}),
     status: p.skip ? 'skipped' : status, ...(p.skip ? { reason: p.skip } : {}),
   });

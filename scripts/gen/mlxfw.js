@@ -6,7 +6,9 @@
 //     message mlxfw_fsm_state_err() reports and the errno mlxfw_fsm_state_errno[]
 //     returns, for each reactivate status the message of mlxfw_fsm_reactivate_err(),
 //     its errno, and the statuses mlxfw_fsm_reactivate() takes as success;
-//   - mlx5/core/fw.c: enum mlxsw_reg_mcc_instruction (the MCC instructions it sends);
+//   - mlx5/core/fw.c: enum mlxsw_reg_mcc_instruction (the MCC instructions it sends),
+//     the anonymous enums of MCQS identifiers, MCQS update states and MCQI info types;
+//   - include/linux/mlx5/device.h: enum mlx5_mcam_reg_groups (MCAM access_reg_group);
 //   - mlxfw_mfa2_format.h, mlxfw_mfa2_tlv.h: the MFA2 TLV types, the compression
 //     types, every __packed struct (offset and size of each member; all
 //     multi-byte members are __be) and which struct each TLV type carries
@@ -34,7 +36,8 @@ const TLV_H = `${DIR}/mlxfw_mfa2_tlv.h`;
 const MFA2_C = `${DIR}/mlxfw_mfa2.c`;
 const FW_C = 'drivers/net/ethernet/mellanox/mlx5/core/fw.c';
 const NETLINK_H = 'include/uapi/linux/netlink.h';
-/** mlxfw is BSD-3-Clause OR GPL-2.0, fw.c GPL-2.0 OR Linux-OpenIB: as opcodes.ts. */
+const DEVICE_H = 'include/linux/mlx5/device.h';
+/** mlxfw is BSD-3-Clause OR GPL-2.0, fw.c and device.h GPL-2.0 OR Linux-OpenIB: as opcodes.ts. */
 const LICENCE = 'Linux-OpenIB AND BSD-3-Clause';
 
 /** Bytes of the member types the MFA2 structs use; any other type stops the generator. */
@@ -44,7 +47,19 @@ const TYPE_BYTES = { u8: 1, __be16: 2, __be32: 4, __be64: 8 };
 function enumOf(text, name, file, names = new Map()) {
   const m = new RegExp(`\\benum\\s+${name}\\s*\\{`).exec(text);
   if (!m) throw new Error(`${file}: enum ${name} not found`);
-  const body = block(text, m.index, file).slice(1, -1);
+  return enumAt(text, m.index, name, file, names);
+}
+
+/** The anonymous `enum { PREFIX... };` whose first member starts with `prefix` (fw.c's MCQS/MCQI constants). */
+function anonEnumOf(text, prefix, file) {
+  for (const m of text.matchAll(/\benum\s*\{\s*(\w+)/g)) {
+    if (m[1].startsWith(prefix)) return enumAt(text, m.index, `{ ${prefix}... }`, file, new Map());
+  }
+  throw new Error(`${file}: no anonymous enum of ${prefix}*`);
+}
+
+function enumAt(text, index, name, file, names) {
+  const body = block(text, index, file).slice(1, -1);
   const out = [];
   let next = 0n;
   for (const part of body.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -208,6 +223,10 @@ function generate(src) {
   // ---- MCC instructions (fw.c) ----
   const fw = preprocess(read(FW_C));
   const mcc = strip(enumOf(fw.text, 'mlxsw_reg_mcc_instruction', FW_C), 'MLX5_REG_MCC_INSTRUCTION_', FW_C);
+  const mcqsIdentifier = strip(anonEnumOf(fw.text, 'MCQS_IDENTIFIER_', FW_C), 'MCQS_IDENTIFIER_', FW_C);
+  const mcqsUpdateState = strip(anonEnumOf(fw.text, 'MCQS_UPDATE_STATE_', FW_C), 'MCQS_UPDATE_STATE_', FW_C);
+  const mcqiInfoType = strip(anonEnumOf(fw.text, 'MCQI_INFO_TYPE_', FW_C), 'MCQI_INFO_TYPE_', FW_C);
+  const mcamGroups = strip(enumOf(preprocess(read(DEVICE_H)).text, 'mlx5_mcam_reg_groups', DEVICE_H), 'MLX5_MCAM_REGS_', DEVICE_H);
 
   // ---- MFA2 format ----
   const fmt = preprocess(read(FORMAT_H));
@@ -253,7 +272,7 @@ function generate(src) {
 
   // ---- output ----
   const version = kernelVersion(src);
-  const files = [MLXFW_H, FSM_C, FW_C, FORMAT_H, TLV_H, MFA2_C];
+  const files = [MLXFW_H, FSM_C, FW_C, DEVICE_H, FORMAT_H, TLV_H, MFA2_C];
   const o = Object.fromEntries([...files, NETLINK_H].map((f) => [f, offerOf(src, f)]));
   const lines = header({
     licence: LICENCE,
@@ -261,7 +280,8 @@ function generate(src) {
     sources: [
       { offer: o[MLXFW_H], what: 'enum mlxfw_fsm_state, _state_err, _reactivate_status' },
       { offer: o[FSM_C], what: 'FSM wait #defines, state error messages and errnos, reactivate messages' },
-      { offer: o[FW_C], what: 'enum mlxsw_reg_mcc_instruction' },
+      { offer: o[FW_C], what: 'enum mlxsw_reg_mcc_instruction, the MCQS identifiers and update states, the MCQI info types' },
+      { offer: o[DEVICE_H], what: 'enum mlx5_mcam_reg_groups' },
       { offer: o[FORMAT_H], what: 'MFA2 TLV types, compression types, payload structs' },
       { offer: o[TLV_H], what: 'struct mlxfw_mfa2_tlv, MLXFW_MFA2_TLV(_VARSIZE)' },
       { offer: o[MFA2_C], what: 'the fingerprint and the component magic' },
@@ -330,6 +350,18 @@ ${Object.entries(timing).map(([k, v]) => `export const MLXFW_FSM_${k} = ${v};`).
 
 /** enum mlxsw_reg_mcc_instruction (mlx5/core/fw.c): MCC instruction. */
 export const MLX5_REG_MCC_INSTRUCTION = ${obj(mcc)} as const;
+
+/** fw.c's MCQS_IDENTIFIER_*: the component kinds the kernel names (MCQS identifier). */
+export const MCQS_IDENTIFIER = ${obj(mcqsIdentifier)} as const;
+
+/** fw.c's MCQS_UPDATE_STATE_*: MCQS component_update_state. */
+export const MCQS_UPDATE_STATE = ${obj(mcqsUpdateState)} as const;
+
+/** fw.c's MCQI_INFO_TYPE_*: MCQI info_type. */
+export const MCQI_INFO_TYPE = ${obj(mcqiInfoType)} as const;
+
+/** enum mlx5_mcam_reg_groups (include/linux/mlx5/device.h): MCAM access_reg_group (MLX5_CAP_MCAM_REG2 reads 0x9100_0x917F). */
+export const MLX5_MCAM_REGS = ${obj(mcamGroups)} as const;
 
 /** enum mlxfw_mfa2_tlv_type (mlxfw_mfa2_format.h). */
 export const MFA2_TLV_TYPE = ${obj(tlvTypes)} as const;

@@ -5,7 +5,8 @@
  * From Linux 7.3.4 (linux-source-7.3, Debian 7.3.4-1~bpo13+1):
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw.h              enum mlxfw_fsm_state, _state_err, _reactivate_status
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_fsm.c          FSM wait #defines, state error messages and errnos, reactivate messages
- *   drivers/net/ethernet/mellanox/mlx5/core/fw.c             enum mlxsw_reg_mcc_instruction
+ *   drivers/net/ethernet/mellanox/mlx5/core/fw.c             enum mlxsw_reg_mcc_instruction, the MCQS identifiers and update states, the MCQI info types
+ *   include/linux/mlx5/device.h                              enum mlx5_mcam_reg_groups
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_format.h  MFA2 TLV types, compression types, payload structs
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_tlv.h     struct mlxfw_mfa2_tlv, MLXFW_MFA2_TLV(_VARSIZE)
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2.c         the fingerprint and the component magic
@@ -15,6 +16,7 @@
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw.h              BSD-3-Clause OR GPL-2.0-only (SPDX line): BSD-3-Clause
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_fsm.c          BSD-3-Clause OR GPL-2.0-only (SPDX line): BSD-3-Clause
  *   drivers/net/ethernet/mellanox/mlx5/core/fw.c             GPL-2.0-only OR Linux-OpenIB (notice): Linux-OpenIB
+ *   include/linux/mlx5/device.h                              GPL-2.0-only OR Linux-OpenIB (notice): Linux-OpenIB
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_format.h  BSD-3-Clause OR GPL-2.0-only (SPDX line): BSD-3-Clause
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_tlv.h     BSD-3-Clause OR GPL-2.0-only (SPDX line): BSD-3-Clause
  *   drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2.c         BSD-3-Clause OR GPL-2.0-only (SPDX line): BSD-3-Clause
@@ -70,6 +72,7 @@ export const MLXFW_SOURCE = {
     "drivers/net/ethernet/mellanox/mlxfw/mlxfw.h",
     "drivers/net/ethernet/mellanox/mlxfw/mlxfw_fsm.c",
     "drivers/net/ethernet/mellanox/mlx5/core/fw.c",
+    "include/linux/mlx5/device.h",
     "drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_format.h",
     "drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2_tlv.h",
     "drivers/net/ethernet/mellanox/mlxfw/mlxfw_mfa2.c",
@@ -162,6 +165,43 @@ export const MLX5_REG_MCC_INSTRUCTION = {
   "VERIFY_COMPONENT": 4,
   "ACTIVATE": 6,
   "CANCEL": 8
+} as const;
+
+/** fw.c's MCQS_IDENTIFIER_*: the component kinds the kernel names (MCQS identifier). */
+export const MCQS_IDENTIFIER = {
+  "BOOT_IMG": 1,
+  "OEM_NVCONFIG": 4,
+  "MLNX_NVCONFIG": 5,
+  "CS_TOKEN": 6,
+  "DBG_TOKEN": 7,
+  "GEARBOX": 10
+} as const;
+
+/** fw.c's MCQS_UPDATE_STATE_*: MCQS component_update_state. */
+export const MCQS_UPDATE_STATE = {
+  "IDLE": 0,
+  "IN_PROGRESS": 1,
+  "APPLIED": 2,
+  "ACTIVE": 3,
+  "ACTIVE_PENDING_RESET": 4,
+  "FAILED": 5,
+  "CANCELED": 6,
+  "BUSY": 7
+} as const;
+
+/** fw.c's MCQI_INFO_TYPE_*: MCQI info_type. */
+export const MCQI_INFO_TYPE = {
+  "CAPABILITIES": 0,
+  "VERSION": 1,
+  "ACTIVATION_METHOD": 5
+} as const;
+
+/** enum mlx5_mcam_reg_groups (include/linux/mlx5/device.h): MCAM access_reg_group (MLX5_CAP_MCAM_REG2 reads 0x9100_0x917F). */
+export const MLX5_MCAM_REGS = {
+  "FIRST_128": 0,
+  "0x9100_0x917F": 2,
+  "0x9180_0x91FF": 3,
+  "NUM": 4
 } as const;
 
 /** enum mlxfw_mfa2_tlv_type (mlxfw_mfa2_format.h). */
